@@ -1,0 +1,220 @@
+package io.cleave.core.engine;
+
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.engine.EngineException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.ErrorCode;
+import io.cleave.core.pack.Manifest;
+import io.cleave.core.pack.ModelPack;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs the segments of a model pack (stem, any block range, any exit) at any batch size through
+ * DJL's ONNX Runtime engine. Each segment is its own static graph; control flow stays here.
+ *
+ * <p>Thread-safe: ONNX Runtime sessions may be run concurrently.
+ */
+public final class SegmentEngine implements AutoCloseable {
+    private final ModelPack pack;
+    private final int maxBlock;
+    private final OrtSession.SessionOptions sessionOptions;
+    private final List<Model> models = new ArrayList<>();
+    private final Segment stem;
+    private final Segment[] blocks; // index b-1 holds block b
+    private final Segment[] exits; // null where the exit is not loaded
+    private final ParameterStore params;
+    private final NDManager root;
+
+    private record Segment(String file, Block block, String output) {}
+
+    private SegmentEngine(ModelPack pack, EngineOptions options) {
+        this.pack = pack;
+        this.maxBlock = options.maxBlock() <= 0 ? pack.blockCount() : Math.min(options.maxBlock(), pack.blockCount());
+        try {
+            sessionOptions = new OrtSession.SessionOptions();
+            sessionOptions.setIntraOpNumThreads(options.intraOpThreads());
+            sessionOptions.setInterOpNumThreads(1);
+            sessionOptions.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            sessionOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            sessionOptions.addConfigEntry("session.intra_op.allow_spinning", options.spinning() ? "1" : "0");
+        } catch (OrtException e) {
+            throw new CleaveException(ErrorCode.INTERNAL, "cannot configure ONNX Runtime: " + e.getMessage(), e);
+        }
+        Manifest m = pack.manifest();
+        int t = m.tokens().count();
+        int d = m.tokens().dim();
+        int[] input = new int[m.input().shape().size() + 1];
+        input[0] = 1;
+        for (int i = 1; i < input.length; i++) {
+            input[i] = m.input().shape().get(i - 1);
+        }
+        stem = load(m.stem().file(), m.stem().input(), m.stem().output(), input, new int[] {1, t, d});
+        blocks = new Segment[maxBlock];
+        for (int b = 0; b < maxBlock; b++) {
+            Manifest.Block mb = m.blocks().get(b);
+            blocks[b] = load(mb.file(), mb.input(), mb.output(), new int[] {1, t, d}, new int[] {1, t, d});
+        }
+        exits = new Segment[pack.exitCount()];
+        for (Manifest.Exit e : m.exits()) {
+            if (e.afterBlock() <= maxBlock) {
+                exits[e.index()] = load(e.file(), e.input(), e.output(), new int[] {1, t, d}, new int[] {1, pack.classes()});
+            }
+        }
+        root = models.get(0).getNDManager();
+        params = new ParameterStore(root, false);
+    }
+
+    /** Loads the segments of {@code pack} allowed by {@code options}; validates each graph. */
+    public static SegmentEngine open(ModelPack pack, EngineOptions options) {
+        return new SegmentEngine(pack, options);
+    }
+
+    private Segment load(String file, String inputName, String outputName, int[] probeIn, int[] probeOut) {
+        Path path = pack.dir().resolve(file);
+        Model model = Model.newInstance(file, "OnnxRuntime");
+        try {
+            model.load(path, null, Map.of("sessionOptions", sessionOptions));
+        } catch (IOException | MalformedModelException | EngineException e) {
+            model.close();
+            throw broken(path, "ONNX Runtime cannot load it: " + rootMessage(e));
+        }
+        models.add(model);
+        Block block = model.getBlock();
+        List<String> inputs = block.describeInput().keys();
+        if (!inputs.equals(List.of(inputName))) {
+            throw broken(path, "graph inputs " + inputs + " disagree with the manifest's [" + inputName + "]");
+        }
+        // a probe run checks output names and shapes, and warms the session up
+        Segment seg = new Segment(file, block, outputName);
+        try (NDManager m = model.getNDManager().newSubManager()) {
+            NDArray x = m.create(new float[size(probeIn)], new Shape(toLong(probeIn)));
+            NDList out = block.forward(new ParameterStore(m, false), new NDList(x), false);
+            if (out.size() != 1 || !outputName.equals(out.get(0).getName())) {
+                List<String> names = new ArrayList<>();
+                out.forEach(a -> names.add(a.getName()));
+                throw broken(path, "graph outputs " + names + " disagree with the manifest's [" + outputName + "]");
+            }
+            long[] shape = out.get(0).getShape().getShape();
+            if (!Arrays.equals(shape, toLong(probeOut))) {
+                throw broken(path, "graph output shape " + Arrays.toString(shape) + " disagrees with the manifest's "
+                        + Arrays.toString(probeOut));
+            }
+        } catch (EngineException | IllegalArgumentException e) {
+            throw broken(path, "graph does not accept input of shape " + Arrays.toString(probeIn) + ": " + rootMessage(e));
+        }
+        return seg;
+    }
+
+    public ModelPack pack() {
+        return pack;
+    }
+
+    /** Highest block loaded (k_max on an edge). */
+    public int maxBlock() {
+        return maxBlock;
+    }
+
+    public boolean hasExit(int exit) {
+        return exits[exit] != null;
+    }
+
+    /** Image batch [B, C, H, W] (preprocessed) to tokens after the stem [B, T, D]. */
+    public Tensor stem(Tensor image) {
+        return run(List.of(stem), image);
+    }
+
+    /** Tokens after block {@code from} (0 = after the stem) to tokens after block {@code to}. */
+    public Tensor blocks(Tensor tokens, int from, int to) {
+        if (from < 0 || to > maxBlock || from > to) {
+            throw CleaveException.invalid("block range (" + from + ", " + to + "] outside the loaded 0.." + maxBlock);
+        }
+        return run(Arrays.asList(blocks).subList(from, to), tokens);
+    }
+
+    /** Logits [B, classes] of exit {@code exit} for the tokens after its block. */
+    public Tensor exit(int exit, Tensor tokens) {
+        if (exit < 0 || exit >= exits.length || exits[exit] == null) {
+            throw CleaveException.invalid("exit " + exit + " is not loaded here");
+        }
+        return run(List.of(exits[exit]), tokens);
+    }
+
+    private Tensor run(List<Segment> chain, Tensor x) {
+        if (chain.isEmpty()) {
+            return x;
+        }
+        try (NDManager m = root.newSubManager()) {
+            NDArray a = m.create(FloatBuffer.wrap(x.data()), new Shape(toLong(x.shape())));
+            for (Segment s : chain) {
+                a = s.block().forward(params, new NDList(a), false).singletonOrThrow();
+            }
+            return new Tensor(a.toFloatArray(), toInt(a.getShape().getShape()));
+        } catch (EngineException e) {
+            throw new CleaveException(ErrorCode.INTERNAL, "ONNX Runtime failed in " + chain.get(0).file() + ": " + rootMessage(e), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Model m : models) {
+            m.close();
+        }
+        try {
+            sessionOptions.close();
+        } catch (IllegalArgumentException | IllegalStateException ignored) {
+            // already closed
+        }
+    }
+
+    private CleaveException broken(Path file, String problem) {
+        close();
+        return new CleaveException(ErrorCode.FAILED_PRECONDITION, "model pack file " + file + ": " + problem);
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+    }
+
+    private static int size(int[] s) {
+        int n = 1;
+        for (int d : s) {
+            n *= d;
+        }
+        return n;
+    }
+
+    static long[] toLong(int[] s) {
+        long[] l = new long[s.length];
+        for (int i = 0; i < s.length; i++) {
+            l[i] = s[i];
+        }
+        return l;
+    }
+
+    static int[] toInt(long[] s) {
+        int[] l = new int[s.length];
+        for (int i = 0; i < s.length; i++) {
+            l[i] = Math.toIntExact(s[i]);
+        }
+        return l;
+    }
+}

@@ -1,0 +1,194 @@
+package io.cleave.core.pack;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonParseException;
+import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.ErrorCode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * A model pack on disk: a validated manifest plus the folder it lives in.
+ *
+ * <p>{@link #load} checks everything that can be checked without ONNX Runtime: the manifest
+ * format and version, that every file it names exists and matches its sha256, and that the
+ * segments are consistent. The engine checks the graphs' inputs and outputs.
+ */
+public final class ModelPack {
+    /** The manifest format versions this build reads. */
+    public static final int FORMAT_VERSION = 1;
+
+    private final Path dir;
+    private final Manifest manifest;
+
+    private ModelPack(Path dir, Manifest manifest) {
+        this.dir = dir;
+        this.manifest = manifest;
+    }
+
+    public static ModelPack load(Path dir) {
+        Path file = dir.resolve("manifest.json");
+        Manifest m;
+        try (Reader r = Files.newBufferedReader(file)) {
+            m = new Gson().fromJson(r, Manifest.class);
+        } catch (NoSuchFileException e) {
+            throw broken(file, "missing (is " + dir + " a model pack?)");
+        } catch (IOException | JsonParseException e) {
+            throw broken(file, "unreadable: " + e.getMessage());
+        }
+        if (m == null || !"cleave-pack".equals(m.format())) {
+            throw broken(file, "not a Cleave pack manifest (format is " + (m == null ? null : m.format()) + ")");
+        }
+        if (m.formatVersion() != FORMAT_VERSION) {
+            throw broken(file, "unknown manifest version " + m.formatVersion() + "; this build reads version " + FORMAT_VERSION);
+        }
+        ModelPack pack = new ModelPack(dir, m);
+        pack.checkStructure(file);
+        pack.checkFiles();
+        return pack;
+    }
+
+    private void checkStructure(Path file) {
+        require(manifest.model() != null && manifest.model().id() != null, file, "no model id");
+        require(manifest.stem() != null, file, "no stem");
+        require(manifest.blocks() != null && !manifest.blocks().isEmpty(), file, "no blocks");
+        require(manifest.exits() != null && !manifest.exits().isEmpty(), file, "no exits");
+        require(manifest.files() != null, file, "no file checksums");
+        require(manifest.tokens() != null && manifest.tokens().size() > 0, file, "no token shape");
+        require(manifest.input() != null && manifest.input().preprocessing() != null, file, "no input spec");
+        for (int i = 0; i < manifest.blocks().size(); i++) {
+            require(manifest.blocks().get(i).index() == i + 1, file, "blocks must be numbered 1.." + manifest.blocks().size());
+        }
+        int prev = 0;
+        for (int i = 0; i < manifest.exits().size(); i++) {
+            Manifest.Exit e = manifest.exits().get(i);
+            require(e.index() == i, file, "exits must be numbered from 0 in order");
+            require(e.afterBlock() >= 1 && e.afterBlock() <= blockCount(), file,
+                    "exit " + i + " sits after block " + e.afterBlock() + ", outside 1.." + blockCount());
+            require(e.afterBlock() >= prev, file, "exits must be ordered by block");
+            require(e.temperature() > 0, file, "exit " + i + " has temperature " + e.temperature());
+            prev = e.afterBlock();
+        }
+        List<String> named = new ArrayList<>();
+        named.add(manifest.stem().file());
+        manifest.blocks().forEach(b -> named.add(b.file()));
+        manifest.exits().forEach(e -> named.add(e.file()));
+        for (String n : named) {
+            require(manifest.files().containsKey(n), file, n + " is not listed in files (no checksum)");
+        }
+    }
+
+    private void checkFiles() {
+        for (var entry : manifest.files().entrySet()) {
+            Path f = dir.resolve(entry.getKey()).normalize();
+            if (!f.startsWith(dir.normalize())) {
+                throw broken(f, "escapes the pack folder");
+            }
+            if (!Files.isRegularFile(f)) {
+                throw broken(f, "missing");
+            }
+            String actual = sha256(f);
+            if (!actual.equalsIgnoreCase(entry.getValue())) {
+                throw broken(f, "checksum mismatch: manifest says sha256 " + entry.getValue() + ", file has " + actual);
+            }
+        }
+    }
+
+    private static void require(boolean ok, Path file, String problem) {
+        if (!ok) {
+            throw broken(file, problem);
+        }
+    }
+
+    static CleaveException broken(Path file, String problem) {
+        return new CleaveException(ErrorCode.FAILED_PRECONDITION, "model pack file " + file + ": " + problem);
+    }
+
+    static String sha256(Path f) {
+        try (InputStream in = Files.newInputStream(f)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw broken(f, "unreadable: " + e.getMessage());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Manifest manifest() {
+        return manifest;
+    }
+
+    public String id() {
+        return manifest.model().id();
+    }
+
+    public String version() {
+        return manifest.model().version();
+    }
+
+    public int blockCount() {
+        return manifest.blocks().size();
+    }
+
+    public int exitCount() {
+        return manifest.exits().size();
+    }
+
+    public Manifest.Exit exit(int index) {
+        return manifest.exits().get(index);
+    }
+
+    public int classes() {
+        return manifest.labels().size();
+    }
+
+    /** Index of the first exit sitting after block {@code block} or later, or exitCount(). */
+    public int firstExitAtOrAfter(int block) {
+        for (Manifest.Exit e : manifest.exits()) {
+            if (e.afterBlock() >= block) {
+                return e.index();
+            }
+        }
+        return exitCount();
+    }
+
+    /** Reads a golden tensor (little-endian fp32) named in the manifest. */
+    public float[] golden(String name) {
+        for (Manifest.GoldenTensor g : manifest.golden().tensors()) {
+            if (g.name().equals(name)) {
+                try {
+                    byte[] b = Files.readAllBytes(dir.resolve(g.file()));
+                    float[] out = new float[b.length / 4];
+                    java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+                    return out;
+                } catch (IOException e) {
+                    throw broken(dir.resolve(g.file()), "unreadable: " + e.getMessage());
+                }
+            }
+        }
+        throw new CleaveException(ErrorCode.NOT_FOUND, "no golden tensor " + name + " in " + dir);
+    }
+
+    @Override
+    public String toString() {
+        return id() + ":" + version() + " (" + blockCount() + " blocks, " + exitCount() + " exits) at " + dir;
+    }
+}

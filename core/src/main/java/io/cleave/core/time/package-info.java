@@ -1,0 +1,2 @@
+/** Injected clocks and deadlines. */
+package io.cleave.core.time;

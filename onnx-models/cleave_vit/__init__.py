@@ -1,0 +1,1 @@
+"""Multi-exit ViT tooling for Cleave: build, train, calibrate and export model packs."""

@@ -1,0 +1,52 @@
+"""Per-exit temperature scaling on the validation split, and expected calibration error."""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def fit_temperature(logits, labels, iters=200):
+    """Temperature T > 0 minimising validation NLL of softmax(logits / T)."""
+    z = torch.from_numpy(logits).double()
+    y = torch.from_numpy(labels)
+    log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=iters)
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(z / log_t.exp(), y)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return float(log_t.exp())
+
+
+def softmax(logits, temperature=1.0):
+    z = logits / temperature
+    z = z - z.max(-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(-1, keepdims=True)
+
+
+def ece(probs, labels, bins=15):
+    conf = probs.max(-1)
+    correct = probs.argmax(-1) == labels
+    edges = np.linspace(0, 1, bins + 1)
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            total += m.mean() * abs(correct[m].mean() - conf[m].mean())
+    return float(total)
+
+
+def threshold_table(probs, labels, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)):
+    """For each confidence threshold: fraction of samples that stop and accuracy among them."""
+    conf = probs.max(-1)
+    correct = probs.argmax(-1) == labels
+    rows = []
+    for t in thresholds:
+        m = conf >= t
+        rows.append({"threshold": t, "stop_rate": float(m.mean()),
+                     "accuracy_when_stopped": float(correct[m].mean()) if m.any() else None})
+    return rows

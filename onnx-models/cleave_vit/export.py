@@ -1,0 +1,112 @@
+"""Export a trained multi-exit ViT as a Cleave model pack: one static ONNX graph per segment."""
+import hashlib
+import json
+import os
+
+import numpy as np
+import onnx
+import torch
+
+from . import model as vit
+
+OPSET = 17
+FORMAT_VERSION = 1
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _export(module, example, path, in_name, out_name):
+    module.eval()
+    torch.onnx.export(module, (example,), path, opset_version=OPSET, do_constant_folding=True,
+                      input_names=[in_name], output_names=[out_name],
+                      dynamic_axes={in_name: {0: "batch"}, out_name: {0: "batch"}})
+    onnx.checker.check_model(onnx.load(path))
+
+
+def write_f32(path, array):
+    np.ascontiguousarray(array, dtype="<f4").tofile(path)
+
+
+def export_pack(m, out_dir, meta, golden_images):
+    """meta: dict with model id/version, preprocessing, labels, per-exit stats, training info.
+
+    golden_images: normalized float32 [G,1,H,W] test images whose tensors are recorded."""
+    os.makedirs(os.path.join(out_dir, "golden"), exist_ok=True)
+    m.eval()
+    cfg = m.config
+    x = torch.from_numpy(golden_images[:2])
+    tokens = m.stem(x).detach()
+
+    _export(m.stem, x, os.path.join(out_dir, "stem.onnx"), "image", "tokens")
+    blocks = []
+    for i, blk in enumerate(m.blocks):
+        name = f"block_{i + 1:02d}.onnx"
+        _export(blk, tokens, os.path.join(out_dir, name), "tokens_in", "tokens_out")
+        blocks.append({"index": i + 1, "file": name, "input": "tokens_in", "output": "tokens_out",
+                       "params": vit.count_params(blk), "flops": vit.count_flops(blk, tokens)})
+    exits = []
+    for e, ((after, kind), head) in enumerate(zip(m.exit_specs, m.exits)):
+        name = f"exit_{e}_b{after:02d}_{kind}.onnx"
+        _export(head, tokens, os.path.join(out_dir, name), "tokens", "logits")
+        exits.append(dict({"index": e, "afterBlock": after, "type": kind, "file": name,
+                           "input": "tokens", "output": "logits",
+                           "params": vit.count_params(head), "flops": vit.count_flops(head, tokens)},
+                          **meta["exits"][e]))
+
+    golden = _write_golden(m, out_dir, golden_images)
+    stem_flops = vit.count_flops(m.stem, x)
+    manifest = {
+        "format": "cleave-pack",
+        "formatVersion": FORMAT_VERSION,
+        "model": meta["model"],
+        "input": {"name": "image", "shape": [cfg["channels"], cfg["image"], cfg["image"]],
+                  "dtype": "float32", "rawDtype": "uint8", "preprocessing": meta["preprocessing"]},
+        "tokens": {"count": m.tokens, "dim": cfg["dim"]},
+        "geometry": cfg,
+        "labels": meta["labels"],
+        "opset": OPSET,
+        "stem": {"file": "stem.onnx", "input": "image", "output": "tokens",
+                 "params": vit.count_params(m.stem), "flops": stem_flops},
+        "blocks": blocks,
+        "exits": exits,
+        "golden": golden,
+        "training": meta["training"],
+    }
+    files = sorted(f for f in _walk(out_dir) if f != "manifest.json")
+    manifest["files"] = {f: sha256(os.path.join(out_dir, f)) for f in files}
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    return manifest
+
+
+def _walk(root):
+    for d, _, names in os.walk(root):
+        for n in names:
+            yield os.path.relpath(os.path.join(d, n), root)
+
+
+@torch.no_grad()
+def _write_golden(m, out_dir, images):
+    x = torch.from_numpy(images)
+    entries = []
+
+    def put(name, t):
+        arr = t.numpy()
+        write_f32(os.path.join(out_dir, "golden", name + ".f32"), arr)
+        entries.append({"name": name, "file": f"golden/{name}.f32", "shape": list(arr.shape)})
+
+    put("input", x)
+    seq = m.tokens_after(x)
+    put("tokens_after_stem", seq[0])
+    for i in range(1, len(seq)):
+        put(f"tokens_after_block_{i:02d}", seq[i])
+    for e, (after, _) in enumerate(m.exit_specs):
+        put(f"logits_exit_{e}", m.exits[e](seq[after]))
+    return {"tensors": entries, "tolerance": 1e-4}
