@@ -21,6 +21,28 @@ def sha256(path):
     return h.hexdigest()
 
 
+class PatchMatmulStem(torch.nn.Module):
+    """The stem with its stride-p convolution written as patchify + matmul: the same function
+    (sums in another order), but much faster in ONNX Runtime than a strided Conv on tiny images."""
+
+    def __init__(self, stem):
+        super().__init__()
+        conv = stem.patch
+        self.p = conv.kernel_size[0]
+        self.grid = stem.grid
+        self.weight = torch.nn.Parameter(conv.weight.detach().reshape(conv.out_channels, -1).t().contiguous())
+        self.bias = torch.nn.Parameter(conv.bias.detach().clone())
+        self.cls = torch.nn.Parameter(stem.cls.detach().clone())
+        self.pos = torch.nn.Parameter(stem.pos.detach().clone())
+
+    def forward(self, x):
+        b, c = x.shape[0], x.shape[1]
+        g, p = self.grid, self.p
+        patches = x.reshape(b, c, g, p, g, p).permute(0, 2, 4, 1, 3, 5).reshape(b, g * g, c * p * p)
+        t = patches @ self.weight + self.bias
+        return torch.cat([self.cls.expand(b, -1, -1), t], dim=1) + self.pos
+
+
 def _export(module, example, path, in_name, out_name):
     module.eval()
     torch.onnx.export(module, (example,), path, opset_version=OPSET, do_constant_folding=True,
@@ -43,7 +65,11 @@ def export_pack(m, out_dir, meta, golden_images):
     x = torch.from_numpy(golden_images[:2])
     tokens = m.stem(x).detach()
 
-    _export(m.stem, x, os.path.join(out_dir, "stem.onnx"), "image", "tokens")
+    fast_stem = PatchMatmulStem(m.stem).eval()
+    with torch.no_grad():
+        drift = float((fast_stem(x) - tokens).abs().max())
+    assert drift < 1e-5, f"patch-matmul stem differs from the conv stem by {drift}"
+    _export(fast_stem, x, os.path.join(out_dir, "stem.onnx"), "image", "tokens")
     blocks = []
     for i, blk in enumerate(m.blocks):
         name = f"block_{i + 1:02d}.onnx"

@@ -48,7 +48,7 @@ public final class TensorCodec {
                     float scale = max / 127f;
                     b.putFloat(scale);
                     for (int i = r * rowSize; i < (r + 1) * rowSize; i++) {
-                        b.put(scale == 0f ? 0 : (byte) Math.max(-127, Math.min(127, Math.round(values[i] / scale))));
+                        b.put(scale == 0f ? 0 : (byte) Math.max(-127, Math.min(127, Math.rint(values[i] / scale))));
                     }
                 }
                 break;

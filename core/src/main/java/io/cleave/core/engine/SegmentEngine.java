@@ -161,6 +161,7 @@ public final class SegmentEngine implements AutoCloseable {
         try (NDManager m = root.newSubManager()) {
             NDArray a = m.create(FloatBuffer.wrap(x.data()), new Shape(toLong(x.shape())));
             for (Segment s : chain) {
+                a.setName(null); // outputs carry their graph's name; inputs are bound by position
                 a = s.block().forward(params, new NDList(a), false).singletonOrThrow();
             }
             return new Tensor(a.toFloatArray(), toInt(a.getShape().getShape()));

@@ -1,0 +1,14 @@
+package io.cleave.cli;
+
+import picocli.CommandLine.Command;
+
+/** Benchmarks; each prints its comparison side by side in one run, with --json for machines. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks, ratios side by side in one run. Without a subcommand: the engine vs PyTorch.",
+        subcommands = {EngineBench.class})
+final class BenchCommand implements Runnable {
+    @Override
+    public void run() {
+        new picocli.CommandLine(new EngineBench()).execute();
+    }
+}

@@ -1,0 +1,62 @@
+package io.cleave.cli;
+
+import io.cleave.core.data.Dataset;
+import io.cleave.core.data.IdxReader;
+import io.cleave.edge.EdgeConfig;
+import io.cleave.edge.EdgeServer;
+import io.cleave.worker.WorkerConfig;
+import io.cleave.worker.WorkerServer;
+import io.cleave.worker.batch.SchedulerConfig;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The main job: a worker and an edge agent on loopback, the committed pack and test images. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Start a cloud worker and an edge agent on loopback (real gRPC) with the committed pack, stream test "
+                + "images through them with a deadline, and show which exit answered each request and how well.")
+final class DemoCommand implements Callable<Integer> {
+    @Mixin
+    PackOptions packOptions;
+
+    @Option(names = "--images", defaultValue = "2000", description = "test images to stream (default: ${DEFAULT-VALUE})")
+    int images;
+
+    @Option(names = "--deadline-ms", defaultValue = "30", description = "deadline per request (default: ${DEFAULT-VALUE})")
+    double deadlineMs;
+
+    @Option(names = "--concurrency", defaultValue = "4", description = "requests in flight (default: ${DEFAULT-VALUE})")
+    int concurrency;
+
+    @Override
+    public Integer call() throws Exception {
+        Dataset ds = IdxReader.read(Paths.defaultData(), "t10k");
+        int n = Math.min(images, ds.size());
+        WorkerConfig wc = new WorkerConfig(packOptions.pack(), "127.0.0.1", 0, packOptions.threads, SchedulerConfig.defaults(),
+                1 << 20, 2000);
+        try (WorkerServer worker = WorkerServer.start(wc)) {
+            String target = "127.0.0.1:" + worker.port();
+            System.out.println("worker on " + target + " serving " + packOptions.pack().getFileName());
+            double[][] plans = {{0, 0}, {2, 0.9}, {2, 2.0}};
+            String[] names = {"edge-only (k_max 4, local exits only)", "race: tokens after block 2 (fp16), local early exit at 0.9",
+                    "race: tokens after block 2 (fp16), no early exit"};
+            for (int i = 0; i < plans.length; i++) {
+                PlanOptions po = new PlanOptions();
+                po.kMax = 4;
+                po.workers = i == 0 ? List.of() : List.of(target);
+                po.split = (int) plans[i][0];
+                po.encoding = io.cleave.proto.v1.Encoding.FP16;
+                po.threshold = i == 0 ? 2.0 : plans[i][1];
+                EdgeConfig ec = new EdgeConfig(packOptions.pack(), po.kMax, packOptions.threads, po.workers(), po.plan(),
+                        concurrency, "127.0.0.1", 0, 1000);
+                try (EdgeServer edge = EdgeServer.start(ec, null, false)) {
+                    System.out.printf("%n== %s: %d images, deadline %.0f ms ==%n", names[i], n, deadlineMs);
+                    TestSetRunner.run(edge.agent(), ds, n, deadlineMs, concurrency).print(System.out);
+                }
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,95 @@
+package io.cleave.cli;
+
+import io.cleave.core.data.Dataset;
+import io.cleave.core.data.IdxReader;
+import io.cleave.edge.EdgeConfig;
+import io.cleave.edge.EdgeServer;
+import io.cleave.edge.Outcome;
+import io.cleave.edge.race.Candidate;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Runs an edge agent: classifies files or the test set, or serves its gRPC API. */
+@Command(name = "edge", mixinStandardHelpOptions = true,
+        description = "Run an edge agent. With image files: classify them. With --images N: stream the committed test set. "
+                + "With --serve: serve the gRPC API for device applications.")
+final class EdgeCommand implements Callable<Integer> {
+    @Mixin
+    PackOptions packOptions;
+
+    @Mixin
+    PlanOptions planOptions;
+
+    @Option(names = "--serve", description = "serve the EdgeAgent gRPC API until interrupted")
+    boolean serve;
+
+    @Option(names = "--host", defaultValue = "${env:CLEAVE_EDGE_HOST:-127.0.0.1}")
+    String host;
+
+    @Option(names = "--port", defaultValue = "${env:CLEAVE_EDGE_PORT:-0}")
+    int port;
+
+    @Option(names = "--images", description = "classify the first N committed test images", defaultValue = "0")
+    int images;
+
+    @Option(names = "--concurrency", defaultValue = "4", description = "requests in flight (default: ${DEFAULT-VALUE})")
+    int concurrency;
+
+    @Parameters(arity = "0..*", paramLabel = "IMAGE", description = "image files (PNG, JPEG, BMP, GIF), scaled to the model's input")
+    List<Path> files;
+
+    @Override
+    public Integer call() throws Exception {
+        EdgeConfig cfg = new EdgeConfig(packOptions.pack(), planOptions.kMax, packOptions.threads, planOptions.workers(),
+                planOptions.plan(), Math.max(1, concurrency), host, port, 2000);
+        try (EdgeServer edge = EdgeServer.start(cfg, null, serve)) {
+            if (serve) {
+                System.out.println("cleave edge listening on " + host + ":" + edge.port() + " (" + cfg.plan() + ")");
+                System.out.flush();
+                edge.awaitTermination();
+                return 0;
+            }
+            long budget = (long) (planOptions.deadlineMs * 1e6);
+            if (files != null && !files.isEmpty()) {
+                for (Path f : files) {
+                    Outcome o = edge.agent().classify(f.getFileName().toString(), readImage(f, edge), budget).get(10, TimeUnit.SECONDS);
+                    Candidate c = o.answer().candidate();
+                    System.out.printf("%s: %s (%.1f%%) exit %d block %d %s in %.2f ms%s%n", f, edge.agent().pack().manifest().labels()
+                            .get(c.predictedClass()), 100 * c.confidence(), c.exit(), c.block(), c.cloud() ? "cloud" : "local",
+                            o.answer().latencyNanos() / 1e6, o.answer().deadlineMet() ? "" : " (late)");
+                }
+                return 0;
+            }
+            Dataset ds = IdxReader.read(Paths.defaultData(), "t10k");
+            int n = images > 0 ? Math.min(images, ds.size()) : 1000;
+            System.out.printf("edge: k_max=%d, %s, deadline %.1f ms, %d test images%n", planOptions.kMax, cfg.plan(), planOptions.deadlineMs, n);
+            TestSetRunner.run(edge.agent(), ds, n, planOptions.deadlineMs, concurrency).print(System.out);
+            return 0;
+        }
+    }
+
+    /** Reads an image file as grayscale pixels at the model's input size. */
+    static byte[] readImage(Path f, EdgeServer edge) throws IOException {
+        BufferedImage img = ImageIO.read(f.toFile());
+        if (img == null) {
+            throw new IOException(f + " is not an image format Java can read (PNG, JPEG, BMP, GIF)");
+        }
+        List<Integer> shape = edge.agent().pack().manifest().input().shape();
+        int h = shape.get(1);
+        int w = shape.get(2);
+        BufferedImage gray = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
+        gray.getGraphics().drawImage(img, 0, 0, w, h, null);
+        byte[] px = new byte[h * w];
+        gray.getRaster().getDataElements(0, 0, w, h, px);
+        return px;
+    }
+}

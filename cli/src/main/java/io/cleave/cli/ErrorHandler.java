@@ -1,0 +1,21 @@
+package io.cleave.cli;
+
+import io.cleave.core.error.CleaveException;
+import picocli.CommandLine;
+
+/** Prints a one-line message naming the problem instead of a stack trace, for errors users can act on. */
+final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
+    @Override
+    public int handleExecutionException(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
+        if (ex instanceof CleaveException) {
+            cmd.getErr().println("cleave " + cmd.getCommandName() + ": " + ex.getMessage());
+            return 2;
+        }
+        if (ex instanceof java.io.IOException || ex instanceof IllegalArgumentException) {
+            cmd.getErr().println("cleave " + cmd.getCommandName() + ": " + ex.getMessage());
+            return 2;
+        }
+        ex.printStackTrace(cmd.getErr());
+        return 1;
+    }
+}

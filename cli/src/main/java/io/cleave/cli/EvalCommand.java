@@ -1,0 +1,82 @@
+package io.cleave.cli;
+
+import com.google.gson.GsonBuilder;
+import io.cleave.core.data.Dataset;
+import io.cleave.core.data.IdxReader;
+import io.cleave.core.engine.EngineOptions;
+import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.pack.Manifest;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.core.eval.ExitEvaluator;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Runs the test set through every exit and compares per-exit accuracy with the manifest. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Per-exit accuracy of the pack on the committed 10k test images; fails if it differs from the "
+                + "manifest's test accuracy by more than 0.1 pp.")
+final class EvalCommand implements Callable<Integer> {
+    @Mixin
+    PackOptions packOptions;
+
+    @Option(names = "--data", description = "folder with t10k IDX files (default: the committed test set)")
+    Path data;
+
+    @Option(names = "--json", description = "print the result as JSON")
+    boolean json;
+
+    @Option(names = "--limit", description = "only the first N images (default: all)")
+    int limit;
+
+    @Override
+    public Integer call() {
+        ModelPack pack = ModelPack.load(packOptions.pack());
+        Dataset ds = IdxReader.read(data != null ? data : Paths.defaultData(), "t10k");
+        int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
+        long t0 = System.nanoTime();
+        double[] acc;
+        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(packOptions.threads))) {
+            acc = new ExitEvaluator(engine).accuracy(ds, n, 100);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        boolean ok = true;
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Manifest.Exit e : pack.manifest().exits()) {
+            double diffPp = Math.abs(acc[e.index()] - e.accuracy().test()) * 100;
+            boolean match = n < ds.size() || diffPp <= 0.1;
+            ok &= match;
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("exit", e.index());
+            row.put("block", e.afterBlock());
+            row.put("type", e.type());
+            row.put("accuracy", acc[e.index()]);
+            row.put("manifestAccuracy", e.accuracy().test());
+            row.put("matchesManifest", match);
+            rows.add(row);
+        }
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("model", pack.id());
+            out.put("version", pack.version());
+            out.put("images", n);
+            out.put("exits", rows);
+            System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
+        } else {
+            System.out.printf("%s %s on %d test images (%.1f s)%n", pack.id(), pack.version(), n, seconds);
+            System.out.printf("%-5s %-6s %-7s %10s %10s%n", "exit", "block", "type", "accuracy", "manifest");
+            for (Map<String, Object> r : rows) {
+                System.out.printf("%-5s %-6s %-7s %9.2f%% %9.2f%%%s%n", r.get("exit"), r.get("block"), r.get("type"),
+                        100 * (double) r.get("accuracy"), 100 * (double) r.get("manifestAccuracy"),
+                        (boolean) r.get("matchesManifest") ? "" : "  MISMATCH");
+            }
+        }
+        return ok ? 0 : 1;
+    }
+}

@@ -1,0 +1,45 @@
+package io.cleave.cli;
+
+import io.cleave.edge.plan.Plan;
+import io.cleave.proto.v1.Encoding;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** The edge's fixed plan, from configuration. */
+final class PlanOptions {
+    @Option(names = "--k-max", defaultValue = "${env:CLEAVE_EDGE_K_MAX:-4}", description = "blocks the device holds (default: ${DEFAULT-VALUE})")
+    int kMax;
+
+    @Option(names = "--worker", split = ",", defaultValue = "${env:CLEAVE_WORKERS}", description = "cloud worker host:port (repeat or comma-separate); none: edge only")
+    List<String> workers;
+
+    @Option(names = "--split", defaultValue = "${env:CLEAVE_EDGE_SPLIT:-2}", description = "0: send the input; k: send tokens after block k (default: ${DEFAULT-VALUE})")
+    int split;
+
+    @Option(names = "--encoding", defaultValue = "${env:CLEAVE_EDGE_ENCODING:-FP16}", description = "FP32, FP16 or INT8 for tokens (default: ${DEFAULT-VALUE})")
+    Encoding encoding;
+
+    @Option(names = "--threshold", defaultValue = "${env:CLEAVE_EDGE_THRESHOLD:-0.9}", description = "answer from a local exit at this calibrated confidence (default: ${DEFAULT-VALUE})")
+    double threshold;
+
+    @Option(names = "--deadline-ms", defaultValue = "${env:CLEAVE_DEADLINE_MS:-30}", description = "deadline per request (default: ${DEFAULT-VALUE})")
+    double deadlineMs;
+
+    List<String> workers() {
+        return workers == null ? List.of() : workers.stream().filter(s -> !s.isBlank()).toList();
+    }
+
+    Plan plan() {
+        if (kMax < 0) {
+            throw new IllegalArgumentException("--k-max must be >= 0, got " + kMax);
+        }
+        if (workers().isEmpty()) {
+            return Plan.edgeOnly(kMax, threshold);
+        }
+        if (split < 0 || split > kMax) {
+            throw new IllegalArgumentException("--split " + split + " must be within 0..k-max (" + kMax + ")");
+        }
+        Encoding enc = split == 0 ? Encoding.U8_IMAGE : encoding;
+        return new Plan(true, split, enc, threshold, kMax);
+    }
+}

@@ -1,0 +1,79 @@
+package io.cleave.cli;
+
+import io.cleave.edge.Outcome;
+import io.cleave.edge.race.Candidate;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Collects answers of a run and prints where they came from, how accurate and how late. */
+final class RunSummary {
+    private final List<Long> latencies = new ArrayList<>();
+    private final Map<String, int[]> byExit = new TreeMap<>(); // "exit 1 (cloud)" -> {count, correct}
+    private int total;
+    private int correctInTime;
+    private int met;
+    private int errors;
+    private long bytes;
+
+    synchronized void add(Outcome o, int label) {
+        Candidate c = o.answer().candidate();
+        total++;
+        latencies.add(o.answer().latencyNanos());
+        boolean right = c.predictedClass() == label;
+        if (o.answer().deadlineMet()) {
+            met++;
+            if (right) {
+                correctInTime++;
+            }
+        }
+        bytes += o.bytesSent();
+        int[] row = byExit.computeIfAbsent("exit " + c.exit() + " (block " + c.block() + ", " + (c.cloud() ? "cloud" : "local") + ")",
+                k -> new int[2]);
+        row[0]++;
+        if (right) {
+            row[1]++;
+        }
+    }
+
+    synchronized void error() {
+        errors++;
+        total++;
+    }
+
+    synchronized double accuracyAtDeadline() {
+        return total == 0 ? 0 : correctInTime / (double) total;
+    }
+
+    synchronized void print(PrintStream out) {
+        long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        out.printf("requests %d, answered %d, errors %d%n", total, l.length, errors);
+        out.printf("accuracy at deadline %.2f%%, deadlines met %.2f%%, offloaded bytes/request %.0f%n",
+                100.0 * correctInTime / Math.max(1, total), 100.0 * met / Math.max(1, total), bytes / (double) Math.max(1, total));
+        if (l.length > 0) {
+            out.printf("latency ms: p50 %.2f  p95 %.2f  p99 %.2f  max %.2f%n", pct(l, 50), pct(l, 95), pct(l, 99), l[l.length - 1] / 1e6);
+        }
+        out.println("answered by:");
+        byExit.forEach((k, v) -> out.printf("  %-28s %6d (%5.1f%%)  accuracy %.2f%%%n", k, v[0], 100.0 * v[0] / Math.max(1, total),
+                100.0 * v[1] / Math.max(1, v[0])));
+    }
+
+    static double pct(long[] sorted, double p) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int i = (int) Math.ceil(p / 100 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6;
+    }
+
+    static double pct(long[] values, double p, boolean sort) {
+        long[] s = values.clone();
+        if (sort) {
+            Arrays.sort(s);
+        }
+        return pct(s, p);
+    }
+}

@@ -1,0 +1,40 @@
+package io.cleave.cli;
+
+import io.cleave.core.data.Dataset;
+import io.cleave.edge.EdgeAgent;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/** Streams test images through an edge agent with bounded concurrency and collects a summary. */
+final class TestSetRunner {
+    private TestSetRunner() {}
+
+    static RunSummary run(EdgeAgent agent, Dataset ds, int n, double deadlineMs, int concurrency) throws InterruptedException {
+        RunSummary summary = new RunSummary();
+        Semaphore inFlight = new Semaphore(concurrency);
+        long budget = (long) (deadlineMs * 1e6);
+        for (int i = 0; i < n; i++) {
+            inFlight.acquire();
+            int label = ds.labels()[i];
+            CompletableFuture<?> f;
+            try {
+                f = agent.classify("img-" + i, ds.image(i), budget).whenComplete((o, err) -> {
+                    if (err != null) {
+                        summary.error();
+                    } else {
+                        summary.add(o, label);
+                    }
+                    inFlight.release();
+                });
+            } catch (RuntimeException e) {
+                summary.error();
+                inFlight.release();
+                continue;
+            }
+            f.isDone();
+        }
+        inFlight.tryAcquire(concurrency, 60, TimeUnit.SECONDS);
+        return summary;
+    }
+}

@@ -1,0 +1,15 @@
+package io.cleave.worker;
+
+import io.cleave.worker.batch.SchedulerConfig;
+import java.nio.file.Path;
+
+/**
+ * Everything a worker process needs, immutable. Built by the launcher with the precedence
+ * defaults &lt; environment (CLEAVE_WORKER_*) &lt; command line.
+ *
+ * @param port 0 picks a free port (printed at start-up)
+ * @param threads ONNX Runtime intra-op threads
+ * @param maxMessageBytes largest inbound gRPC message
+ */
+public record WorkerConfig(Path pack, String host, int port, int threads, SchedulerConfig scheduler, int maxMessageBytes,
+        long shutdownGraceMillis) {}

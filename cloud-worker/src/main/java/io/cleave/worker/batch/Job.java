@@ -1,0 +1,42 @@
+package io.cleave.worker.batch;
+
+import io.cleave.core.time.Deadline;
+import java.util.BitSet;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One request inside the worker: its current tokens (or preprocessed image) and how far it got.
+ *
+ * @param requestId echoed in results
+ * @param values tokens after block {@code split}, or the preprocessed image when split is 0
+ * @param split blocks already run (0: values is the image)
+ * @param deadline when the request stops being useful
+ * @param exits exits wanted (indices into the pack's exits); each is sent once, in block order
+ * @param listener receives each exit's result as soon as it is computed
+ */
+public record Job(String requestId, float[] values, int split, Deadline deadline, BitSet exits, ExitListener listener) {
+
+    /** State the scheduler keeps for a job while it moves through the block queues. */
+    static final class State {
+        final Job job;
+        final CompletableFuture<Void> done;
+        final long seq;
+        float[] values;
+        int stage; // 0: needs the stem; k: needs block k
+        int exitsLeft;
+        long enqueuedAt;
+        long queueNanos;
+        long computeNanos;
+        int maxBatch;
+
+        State(Job job, CompletableFuture<Void> done, long seq, long now) {
+            this.job = job;
+            this.done = done;
+            this.seq = seq;
+            this.values = job.values();
+            this.stage = job.split() == 0 ? 0 : job.split() + 1;
+            this.exitsLeft = job.exits().cardinality();
+            this.enqueuedAt = now;
+        }
+    }
+}

@@ -1,0 +1,224 @@
+package io.cleave.worker.rpc;
+
+import io.cleave.core.engine.Preprocessor;
+import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.ErrorCode;
+import io.cleave.core.error.StatusMapper;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.core.time.Deadline;
+import io.cleave.core.time.NanoClock;
+import io.cleave.proto.v1.BlockProfile;
+import io.cleave.proto.v1.DescribeRequest;
+import io.cleave.proto.v1.Encoding;
+import io.cleave.proto.v1.ExitResult;
+import io.cleave.proto.v1.InferFrame;
+import io.cleave.proto.v1.InferenceWorkerGrpc;
+import io.cleave.proto.v1.Timing;
+import io.cleave.proto.v1.WorkerDescription;
+import io.cleave.worker.batch.ExitOutput;
+import io.cleave.worker.batch.Job;
+import io.cleave.worker.batch.LayerScheduler;
+import io.grpc.Context;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.BitSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * gRPC handler of the worker: translates streams into {@link Job}s and results back, nothing
+ * more. Inbound flow control is manual (one frame requested at a time).
+ */
+public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerImplBase {
+    private final ModelPack pack;
+    private final LayerScheduler scheduler;
+    private final Preprocessor preprocessor;
+    private final NanoClock clock;
+    private final long maxPayloadBytes;
+
+    public InferenceService(ModelPack pack, LayerScheduler scheduler, NanoClock clock, long maxPayloadBytes) {
+        this.pack = pack;
+        this.scheduler = scheduler;
+        this.preprocessor = new Preprocessor(pack);
+        this.clock = clock;
+        this.maxPayloadBytes = maxPayloadBytes;
+    }
+
+    @Override
+    public StreamObserver<InferFrame> infer(StreamObserver<ExitResult> responses) {
+        ServerCallStreamObserver<ExitResult> call = (ServerCallStreamObserver<ExitResult>) responses;
+        call.disableAutoRequest();
+        Call c = new Call(call, clock.nanoTime(), Context.current().getDeadline());
+        call.setOnCancelHandler(c::cancelled);
+        call.request(1);
+        return c;
+    }
+
+    @Override
+    public void describe(DescribeRequest request, StreamObserver<WorkerDescription> responses) {
+        WorkerDescription.Builder d = WorkerDescription.newBuilder()
+                .setModelId(pack.id())
+                .setModelVersion(pack.version())
+                .setBlocks(pack.blockCount())
+                .setMaxBatch(scheduler.config().maxBatch())
+                .setQueued(scheduler.queued());
+        pack.manifest().exits().forEach(e -> d.addExitBlocks(e.afterBlock()));
+        double[][] prof = scheduler.profile().snapshot();
+        for (int b = 1; b <= pack.blockCount(); b++) {
+            for (int n = 1; n < prof[b].length; n++) {
+                if (prof[b][n] > 0) {
+                    d.addProfile(BlockProfile.newBuilder().setBlock(b).setBatch(n).setMeanUs(prof[b][n] / 1e3));
+                }
+            }
+        }
+        responses.onNext(d.build());
+        responses.onCompleted();
+    }
+
+    /** One inference stream. gRPC serializes inbound callbacks; results arrive on the scheduler thread. */
+    private final class Call implements StreamObserver<InferFrame> {
+        private final ServerCallStreamObserver<ExitResult> out;
+        private final long startedAt;
+        private final io.grpc.Deadline grpcDeadline;
+        private StreamAssembler stream;
+        private long receivedAt;
+        private volatile CompletableFuture<Void> work;
+        private boolean closed;
+
+        Call(ServerCallStreamObserver<ExitResult> out, long startedAt, io.grpc.Deadline grpcDeadline) {
+            this.out = out;
+            this.startedAt = startedAt;
+            this.grpcDeadline = grpcDeadline;
+        }
+
+        @Override
+        public void onNext(InferFrame frame) {
+            if (closed) {
+                return;
+            }
+            try {
+                if (frame.hasHeader()) {
+                    if (stream != null) {
+                        throw CleaveException.invalid("a second header on one stream");
+                    }
+                    stream = new StreamAssembler(frame.getHeader(), pack, maxPayloadBytes);
+                } else if (frame.hasChunk()) {
+                    if (stream == null) {
+                        throw CleaveException.invalid("payload chunk before the header");
+                    }
+                    if (work != null) {
+                        throw CleaveException.invalid("payload overruns the declared " + stream.header().getPayloadBytes() + " bytes");
+                    }
+                    if (stream.add(frame.getChunk().getData())) {
+                        receivedAt = clock.nanoTime();
+                        submit();
+                    }
+                } else {
+                    throw CleaveException.invalid("empty frame: neither header nor chunk");
+                }
+                out.request(1);
+            } catch (RuntimeException e) {
+                fail(e);
+            }
+        }
+
+        private void submit() {
+            var h = stream.header();
+            float[] values = stream.decode();
+            if (h.getSplit() == 0) {
+                values = h.getEncoding() == Encoding.U8_IMAGE ? preprocessor.apply(values, 1).data() : values;
+            }
+            long budget = TimeUnit.MICROSECONDS.toNanos(h.getDeadlineBudgetUs());
+            Deadline deadline = Deadline.at(startedAt + budget, clock);
+            if (grpcDeadline != null) {
+                deadline = deadline.min(Deadline.after(grpcDeadline.timeRemaining(TimeUnit.NANOSECONDS), TimeUnit.NANOSECONDS, clock));
+            }
+            BitSet exits = new BitSet();
+            if (h.getExitsCount() == 0) {
+                for (int e = pack.firstExitAtOrAfter(h.getSplit() + 1); e < pack.exitCount(); e++) {
+                    exits.set(e);
+                }
+            } else {
+                h.getExitsList().forEach(exits::set);
+            }
+            String id = h.getRequestId();
+            long receiveNanos = receivedAt - startedAt;
+            work = scheduler.submit(new Job(id, values, h.getSplit(), deadline, exits, (o, last) -> send(id, o, last, receiveNanos)));
+            work.whenComplete((v, err) -> {
+                if (err != null && !(err instanceof java.util.concurrent.CancellationException)) {
+                    fail(err);
+                }
+            });
+        }
+
+        private void send(String id, ExitOutput o, boolean last, long receiveNanos) {
+            ExitResult.Builder r = ExitResult.newBuilder()
+                    .setRequestId(id)
+                    .setExitIndex(o.exit())
+                    .setBlock(o.block())
+                    .setPredictedClass(o.predictedClass())
+                    .setConfidence(o.confidence())
+                    .setLast(last)
+                    .setTiming(Timing.newBuilder()
+                            .setReceiveUs(receiveNanos / 1000)
+                            .setQueueUs(o.queueNanos() / 1000)
+                            .setComputeUs(o.computeNanos() / 1000)
+                            .setMaxBatch(o.maxBatch()));
+            for (float p : o.probabilities()) {
+                r.addProbabilities(p);
+            }
+            synchronized (this) {
+                if (closed || out.isCancelled()) {
+                    return;
+                }
+                // results are tiny (one probability vector); gRPC buffers them if the peer is slow
+                out.onNext(r.build());
+                if (last) {
+                    closed = true;
+                    out.onCompleted();
+                }
+            }
+        }
+
+        private synchronized void fail(Throwable t) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            CompletableFuture<Void> w = work;
+            if (w != null) {
+                w.cancel(false);
+            }
+            if (!out.isCancelled()) {
+                out.onError(StatusMapper.toException(t));
+            }
+        }
+
+        void cancelled() {
+            CompletableFuture<Void> w = work;
+            if (w != null) {
+                w.cancel(false);
+            }
+            synchronized (this) {
+                closed = true;
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            cancelled();
+        }
+
+        @Override
+        public void onCompleted() {
+            if (stream == null) {
+                fail(CleaveException.invalid("stream ended without a header"));
+            } else if (!stream.complete()) {
+                fail(CleaveException.invalid("truncated payload: stream ended after " + stream.received() + " of "
+                        + stream.header().getPayloadBytes() + " bytes"));
+            }
+            // complete: results are on their way; the response stream closes after the last exit
+        }
+    }
+
+}

@@ -1,0 +1,105 @@
+package io.cleave.worker.rpc;
+
+import io.cleave.core.codec.TensorCodec;
+import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.ErrorCode;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.proto.v1.Encoding;
+import io.cleave.proto.v1.InferHeader;
+import java.util.List;
+
+/**
+ * Validates an inference stream's header and gathers its payload chunks. Everything a caller
+ * can get wrong is rejected here with INVALID_ARGUMENT or NOT_FOUND and a message naming the
+ * problem, before anything reaches a model.
+ */
+final class StreamAssembler {
+    private final InferHeader header;
+    private final int rows;
+    private final int rowSize;
+    private final byte[] payload;
+    private int received;
+
+    StreamAssembler(InferHeader h, ModelPack pack, long maxPayloadBytes) {
+        if (!pack.id().equals(h.getModelId())) {
+            throw new CleaveException(ErrorCode.NOT_FOUND, "model '" + h.getModelId() + "' is not served here (serving " + pack.id() + ")");
+        }
+        if (!h.getModelVersion().isEmpty() && !pack.version().equals(h.getModelVersion())) {
+            throw new CleaveException(ErrorCode.NOT_FOUND, "model " + pack.id() + " version '" + h.getModelVersion()
+                    + "' is not served here (serving " + pack.version() + ")");
+        }
+        int blocks = pack.blockCount();
+        int split = h.getSplit();
+        if (split < 0 || split >= blocks) {
+            throw CleaveException.invalid("split " + split + " out of range: must be 0 (input) to " + (blocks - 1) + " (tokens after a block)");
+        }
+        Encoding enc = h.getEncoding();
+        if (enc == Encoding.ENCODING_UNSPECIFIED || enc == Encoding.UNRECOGNIZED) {
+            throw CleaveException.invalid("tensor encoding is missing or unknown (" + h.getEncodingValue() + ")");
+        }
+        List<Integer> expected;
+        if (split == 0) {
+            expected = new java.util.ArrayList<>(pack.manifest().input().shape());
+            if (enc != Encoding.U8_IMAGE && enc != Encoding.FP32 && enc != Encoding.FP16) {
+                throw CleaveException.invalid("split 0 carries the input as U8_IMAGE, FP32 or FP16, not " + enc);
+            }
+        } else {
+            expected = new java.util.ArrayList<>(List.of(pack.manifest().tokens().count(), pack.manifest().tokens().dim()));
+            if (enc == Encoding.U8_IMAGE) {
+                throw CleaveException.invalid("U8_IMAGE is only valid at split 0; tokens after block " + split + " need FP32, FP16 or INT8");
+            }
+        }
+        expected.add(0, 1);
+        if (!h.getShapeList().equals(expected)) {
+            throw CleaveException.invalid("shape " + h.getShapeList() + " does not match " + expected + " expected at split " + split);
+        }
+        rowSize = expected.get(expected.size() - 1);
+        rows = expected.stream().reduce(1, (a, b) -> a * b) / rowSize;
+        long bytes = TensorCodec.payloadBytes(enc, rows, rowSize);
+        if (h.getPayloadBytes() != bytes) {
+            throw CleaveException.invalid("payload_bytes " + h.getPayloadBytes() + " does not match " + bytes + " for "
+                    + enc + " " + expected);
+        }
+        if (bytes > maxPayloadBytes) {
+            throw new CleaveException(ErrorCode.RESOURCE_EXHAUSTED, "payload of " + bytes + " bytes exceeds the limit of " + maxPayloadBytes);
+        }
+        if (h.getDeadlineBudgetUs() <= 0) {
+            throw new CleaveException(ErrorCode.DEADLINE_EXCEEDED, "deadline budget " + h.getDeadlineBudgetUs() + " us: already expired");
+        }
+        for (int e : h.getExitsList()) {
+            if (e < 0 || e >= pack.exitCount() || pack.exit(e).afterBlock() <= split) {
+                throw CleaveException.invalid("exit " + e + " is not after split " + split);
+            }
+        }
+        this.header = h;
+        this.payload = new byte[(int) bytes];
+    }
+
+    InferHeader header() {
+        return header;
+    }
+
+    /** Appends a chunk; returns true when the payload is complete. */
+    boolean add(com.google.protobuf.ByteString chunk) {
+        if (received + chunk.size() > payload.length) {
+            throw CleaveException.invalid("payload overruns the declared " + payload.length + " bytes (got "
+                    + (received + chunk.size()) + ")");
+        }
+        chunk.copyTo(payload, received);
+        received += chunk.size();
+        return received == payload.length;
+    }
+
+    boolean complete() {
+        return received == payload.length;
+    }
+
+    int received() {
+        return received;
+    }
+
+    /** Decoded values (raw pixels for U8_IMAGE); rejects non-finite values. */
+    float[] decode() {
+        return TensorCodec.decode(payload, rows, rowSize, header.getEncoding());
+    }
+}

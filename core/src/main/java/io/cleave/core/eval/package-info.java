@@ -1,0 +1,2 @@
+/** Reference evaluation of every exit through the engine alone. */
+package io.cleave.core.eval;

@@ -1,0 +1,111 @@
+package io.cleave.core.pack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cleave.core.engine.EngineOptions;
+import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.ErrorCode;
+import io.cleave.core.testing.TestPacks;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelPackTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void committedPack_loadsWithConsistentManifest() {
+        ModelPack pack = TestPacks.pack();
+        assertThat(pack.blockCount()).isGreaterThanOrEqualTo(8);
+        assertThat(pack.exitCount()).isGreaterThanOrEqualTo(3);
+        assertThat(pack.exit(pack.exitCount() - 1).afterBlock()).isEqualTo(pack.blockCount());
+        assertThat(pack.classes()).isEqualTo(10);
+        // deeper exits are clearly more accurate than the first
+        assertThat(pack.exit(pack.exitCount() - 1).accuracy().test()).isGreaterThan(pack.exit(0).accuracy().test());
+    }
+
+    @Test
+    void missingFile_isNamedInTheError() throws Exception {
+        Path dir = TestPacks.copyPack(tmp.resolve("p"));
+        Files.delete(dir.resolve("block_03.onnx"));
+        assertThatThrownBy(() -> ModelPack.load(dir))
+                .isInstanceOf(CleaveException.class)
+                .hasMessageContaining("block_03.onnx")
+                .hasMessageContaining("missing")
+                .extracting(e -> ((CleaveException) e).code()).isEqualTo(ErrorCode.FAILED_PRECONDITION);
+    }
+
+    @Test
+    void checksumMismatch_isNamedInTheError() throws Exception {
+        Path dir = TestPacks.copyPack(tmp.resolve("p"));
+        byte[] b = Files.readAllBytes(dir.resolve("exit_0_b02_vit.onnx"));
+        b[b.length / 2] ^= 0x5A;
+        Files.write(dir.resolve("exit_0_b02_vit.onnx"), b);
+        assertThatThrownBy(() -> ModelPack.load(dir))
+                .hasMessageContaining("exit_0_b02_vit.onnx")
+                .hasMessageContaining("checksum mismatch");
+    }
+
+    @Test
+    void unknownManifestVersion_isRejected() throws Exception {
+        Path dir = TestPacks.copyPack(tmp.resolve("p"));
+        rewriteManifest(dir, "\"formatVersion\": 1", "\"formatVersion\": 7");
+        assertThatThrownBy(() -> ModelPack.load(dir))
+                .hasMessageContaining("manifest.json")
+                .hasMessageContaining("unknown manifest version 7");
+    }
+
+    @Test
+    void notAPack_saysSo() {
+        assertThatThrownBy(() -> ModelPack.load(tmp))
+                .hasMessageContaining("manifest.json")
+                .hasMessageContaining("missing");
+    }
+
+    @Test
+    void graphOutputDisagreeingWithManifest_isNamedWithTheFile() throws Exception {
+        Path dir = TestPacks.copyPack(tmp.resolve("p"));
+        rewriteManifest(dir, "\"output\": \"logits\"", "\"output\": \"scores\"");
+        ModelPack pack = ModelPack.load(dir);
+        assertThatThrownBy(() -> SegmentEngine.open(pack, EngineOptions.defaults()))
+                .isInstanceOf(CleaveException.class)
+                .hasMessageContaining("exit_0_b02_vit.onnx")
+                .hasMessageContaining("graph outputs [logits] disagree with the manifest's [scores]");
+    }
+
+    @Test
+    void graphInputDisagreeingWithManifest_isNamedWithTheFile() throws Exception {
+        Path dir = TestPacks.copyPack(tmp.resolve("p"));
+        rewriteManifest(dir, "\"input\": \"tokens_in\"", "\"input\": \"x\"");
+        ModelPack pack = ModelPack.load(dir);
+        assertThatThrownBy(() -> SegmentEngine.open(pack, EngineOptions.defaults()))
+                .hasMessageContaining("block_01.onnx")
+                .hasMessageContaining("graph inputs [tokens_in] disagree with the manifest's [x]");
+    }
+
+    @Test
+    void corruptGraphWithMatchingChecksum_isReportedByFileNotByOnnxRuntimeTrace() throws Exception {
+        Path dir = TestPacks.copyPack(tmp.resolve("p"));
+        Files.writeString(dir.resolve("block_02.onnx"), "not an onnx graph");
+        String sum = ModelPack.sha256(dir.resolve("block_02.onnx"));
+        String m = Files.readString(dir.resolve("manifest.json"));
+        String old = TestPacks.pack().manifest().files().get("block_02.onnx");
+        Files.writeString(dir.resolve("manifest.json"), m.replace(old, sum));
+        ModelPack pack = ModelPack.load(dir);
+        assertThatThrownBy(() -> SegmentEngine.open(pack, EngineOptions.defaults()))
+                .hasMessageStartingWith("model pack file " + dir.resolve("block_02.onnx"))
+                .hasMessageContaining("ONNX Runtime cannot load it");
+    }
+
+    private static void rewriteManifest(Path dir, String from, String to) throws Exception {
+        Path m = dir.resolve("manifest.json");
+        String s = Files.readString(m, StandardCharsets.UTF_8);
+        assertThat(s).contains(from);
+        Files.writeString(m, s.replace(from, to));
+    }
+}

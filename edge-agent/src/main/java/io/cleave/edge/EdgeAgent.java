@@ -1,0 +1,253 @@
+package io.cleave.edge;
+
+import io.cleave.core.codec.TensorCodec;
+import io.cleave.core.engine.Calibration;
+import io.cleave.core.engine.Preprocessor;
+import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.engine.Tensor;
+import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.ErrorCode;
+import io.cleave.core.pack.Manifest;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.core.time.NanoClock;
+import io.cleave.edge.cloud.CloudCall;
+import io.cleave.edge.cloud.WorkerClient;
+import io.cleave.edge.plan.Plan;
+import io.cleave.edge.plan.Planner;
+import io.cleave.edge.race.Answer;
+import io.cleave.edge.race.Arbiter;
+import io.cleave.edge.race.Candidate;
+import io.cleave.proto.v1.Encoding;
+import io.cleave.proto.v1.ExitResult;
+import io.cleave.proto.v1.InferHeader;
+import io.grpc.Status;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The edge side of a request: runs the early blocks and local exits, and when the plan says so
+ * ships the input or the tokens to a cloud worker while it keeps computing (a race). The
+ * {@link Arbiter} answers each request exactly once; then cloud work is cancelled and local
+ * compute stops at the next block boundary.
+ */
+public final class EdgeAgent {
+    private static final Logger log = LoggerFactory.getLogger(EdgeAgent.class);
+
+    private final SegmentEngine engine;
+    private final ModelPack pack;
+    private final Preprocessor preprocessor;
+    private final Planner planner;
+    private final WorkerClient workers; // null: edge only
+    private final ExecutorService compute;
+    private final ScheduledExecutorService timers;
+    private final NanoClock clock;
+    private final int finalExit;
+    private final int firstLocalExitBlock;
+
+    public EdgeAgent(SegmentEngine engine, Planner planner, WorkerClient workers, ExecutorService compute,
+            ScheduledExecutorService timers, NanoClock clock) {
+        this.engine = engine;
+        this.pack = engine.pack();
+        this.preprocessor = new Preprocessor(pack);
+        this.planner = planner;
+        this.workers = workers == null || workers.isEmpty() ? null : workers;
+        this.compute = compute;
+        this.timers = timers;
+        this.clock = clock;
+        this.finalExit = pack.exitCount() - 1;
+        this.firstLocalExitBlock = pack.exit(0).afterBlock();
+    }
+
+    public ModelPack pack() {
+        return pack;
+    }
+
+    public int kMax() {
+        return engine.maxBlock();
+    }
+
+    /**
+     * Classifies one image (raw pixels) by {@code deadlineNanos} from now. The future always
+     * completes with an answer: at worst the earliest local exit, late if the deadline is shorter
+     * than the device needs for it.
+     */
+    public CompletableFuture<Outcome> classify(String requestId, byte[] pixels, long deadlineNanos) {
+        if (deadlineNanos <= 0) {
+            throw new CleaveException(ErrorCode.DEADLINE_EXCEEDED, "deadline of " + deadlineNanos + " ns has already passed");
+        }
+        Tensor image = preprocessor.apply(pixels, 1);
+        Plan plan = planner.plan(deadlineNanos);
+        Run run = new Run(requestId, pixels, image, plan, clock.nanoTime(), deadlineNanos);
+        run.start();
+        return run.result;
+    }
+
+    /** One request in flight. */
+    private final class Run {
+        final String id;
+        final byte[] pixels;
+        final Tensor image;
+        final Plan plan;
+        final long start;
+        final long deadline;
+        final Arbiter arbiter;
+        final CompletableFuture<Outcome> result = new CompletableFuture<>();
+        final boolean offload;
+        volatile CloudCall call;
+        volatile long bytesSent;
+        ScheduledFuture<?> timer;
+
+        Run(String id, byte[] pixels, Tensor image, Plan plan, long start, long budget) {
+            this.id = id;
+            this.pixels = pixels;
+            this.image = image;
+            this.plan = plan;
+            this.start = start;
+            this.deadline = start + budget;
+            this.offload = plan.offload() && workers != null && plan.split() < pack.blockCount();
+            this.arbiter = new Arbiter(id, finalExit, plan.threshold(), start, deadline, offload);
+        }
+
+        void start() {
+            timer = timers.schedule(() -> settle(arbiter.deadline(clock.nanoTime())), deadline - clock.nanoTime(),
+                    TimeUnit.NANOSECONDS);
+            if (offload && plan.split() == 0) {
+                send(TensorCodec.encodeImage(pixels), Encoding.U8_IMAGE, List.of(1, pack.manifest().input().shape().get(1),
+                        pack.manifest().input().shape().get(2)));
+            }
+            try {
+                compute.execute(this::runLocal);
+            } catch (RejectedExecutionException e) {
+                settleError(new CleaveException(ErrorCode.UNAVAILABLE, "edge agent is shutting down"));
+            }
+        }
+
+        void runLocal() {
+            try {
+                Tensor t = engine.stem(image);
+                // at worst the earliest local exit answers, so local compute always reaches it
+                int localTo = Math.min(Math.max(Math.max(plan.localBlocks(), offload ? plan.split() : 0), firstLocalExitBlock),
+                        engine.maxBlock());
+                List<Manifest.Exit> exits = pack.manifest().exits();
+                int e = 0;
+                for (int b = 1; b <= localTo && !arbiter.answered(); b++) {
+                    t = engine.blocks(t, b - 1, b);
+                    if (offload && plan.split() == b) {
+                        sendTokens(t);
+                    }
+                    while (e < exits.size() && exits.get(e).afterBlock() == b && !arbiter.answered()) {
+                        Tensor logits = engine.exit(e, t);
+                        float[] p = Calibration.probabilities(logits.data(), 0, pack.classes(), exits.get(e).temperature());
+                        int cls = Calibration.argmax(p);
+                        settle(arbiter.offer(new Candidate(e, b, p, cls, p[cls], false, clock.nanoTime())));
+                        e++;
+                    }
+                    while (e < exits.size() && exits.get(e).afterBlock() <= b) {
+                        e++;
+                    }
+                }
+            } catch (RuntimeException ex) {
+                log.warn("local compute failed for {}", id, ex);
+            } finally {
+                settle(arbiter.localFinished(clock.nanoTime()));
+                if (!arbiter.answered() && !offload) {
+                    // no local exit within the blocks held and nothing offloaded: nothing will ever come
+                    settleError(new CleaveException(ErrorCode.FAILED_PRECONDITION,
+                            "no exit reachable: the device holds " + engine.maxBlock() + " blocks and nothing was offloaded"));
+                }
+            }
+        }
+
+        void sendTokens(Tensor t) {
+            int d = pack.manifest().tokens().dim();
+            send(TensorCodec.encode(t.data(), d, plan.encoding()), plan.encoding(), List.of(1, pack.manifest().tokens().count(), d));
+        }
+
+        void send(byte[] payload, Encoding enc, List<Integer> shape) {
+            long left = deadline - clock.nanoTime();
+            if (left <= 0 || arbiter.answered()) {
+                settle(arbiter.cloudFinished(clock.nanoTime()));
+                return;
+            }
+            InferHeader h = InferHeader.newBuilder()
+                    .setRequestId(id)
+                    .setModelId(pack.id())
+                    .setModelVersion(pack.version())
+                    .setSplit(plan.split())
+                    .setEncoding(enc)
+                    .addAllShape(shape)
+                    .setDeadlineBudgetUs(TimeUnit.NANOSECONDS.toMicros(left))
+                    .setPayloadBytes(payload.length)
+                    .build();
+            bytesSent = payload.length;
+            try {
+                call = workers.infer(h, payload, left, this::onCloud, this::onCloudEnd);
+                if (arbiter.answered()) {
+                    call.cancel("answered");
+                }
+            } catch (RuntimeException ex) {
+                log.debug("cloud call for {} failed to start", id, ex);
+                settle(arbiter.cloudFinished(clock.nanoTime()));
+            }
+        }
+
+        void onCloud(ExitResult r) {
+            float[] p = new float[r.getProbabilitiesCount()];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = r.getProbabilities(i);
+            }
+            settle(arbiter.offer(new Candidate(r.getExitIndex(), r.getBlock(), p, r.getPredictedClass(), r.getConfidence(),
+                    true, clock.nanoTime())));
+        }
+
+        void onCloudEnd(Status s) {
+            if (!s.isOk() && s.getCode() != Status.Code.CANCELLED) {
+                log.debug("cloud path of {} ended: {}", id, s);
+            }
+            settle(arbiter.cloudFinished(clock.nanoTime()));
+        }
+
+        void settle(Optional<Answer> a) {
+            if (a.isEmpty()) {
+                return;
+            }
+            ScheduledFuture<?> t = timer;
+            if (t != null) {
+                t.cancel(false);
+            }
+            CloudCall c = call;
+            if (c != null) {
+                c.cancel("answered");
+            }
+            result.complete(new Outcome(a.get(), plan, bytesSent));
+        }
+
+        void settleError(CleaveException e) {
+            ScheduledFuture<?> t = timer;
+            if (t != null) {
+                t.cancel(false);
+            }
+            result.completeExceptionally(e);
+        }
+    }
+
+    /** Exits the device can compute itself. */
+    public List<Integer> localExits() {
+        List<Integer> l = new ArrayList<>();
+        for (Manifest.Exit e : pack.manifest().exits()) {
+            if (e.afterBlock() <= engine.maxBlock()) {
+                l.add(e.index());
+            }
+        }
+        return l;
+    }
+}

@@ -1,0 +1,16 @@
+package io.cleave.edge;
+
+import io.cleave.edge.plan.Plan;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Everything an edge agent process needs, immutable.
+ *
+ * @param kMax blocks the device holds (its capacity)
+ * @param workers cloud worker targets (host:port); empty: edge-only
+ * @param plan the fixed plan used until a planner is plugged in
+ * @param concurrency requests computed locally at once
+ */
+public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
+        int port, long shutdownGraceMillis) {}

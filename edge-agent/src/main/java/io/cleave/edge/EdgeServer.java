@@ -1,0 +1,107 @@
+package io.cleave.edge;
+
+import io.cleave.core.engine.EngineOptions;
+import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.core.time.NanoClock;
+import io.cleave.edge.cloud.WorkerClient;
+import io.cleave.edge.plan.FixedPlanner;
+import io.cleave.edge.plan.Planner;
+import io.cleave.edge.rpc.EdgeService;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An edge agent process: engine over the first k_max blocks, worker channels, the agent, and
+ * (when a port is given) its gRPC API with health. Wires its objects once.
+ */
+public final class EdgeServer implements AutoCloseable {
+    public static final String SERVICE = "cleave.v1.EdgeAgent";
+
+    private final EdgeConfig config;
+    private final SegmentEngine engine;
+    private final WorkerClient workers;
+    private final ExecutorService compute;
+    private final ScheduledExecutorService timers;
+    private final EdgeAgent agent;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final Server server; // null without a port
+
+    private EdgeServer(EdgeConfig config, Planner planner, boolean serve) throws IOException {
+        this.config = config;
+        ModelPack pack = ModelPack.load(config.pack());
+        engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()).withMaxBlock(config.kMax()));
+        workers = new WorkerClient(config.workers());
+        compute = Executors.newFixedThreadPool(config.concurrency(), daemon("cleave-edge-compute"));
+        timers = Executors.newSingleThreadScheduledExecutor(daemon("cleave-edge-deadlines"));
+        agent = new EdgeAgent(engine, planner == null ? new FixedPlanner(config.plan()) : planner, workers, compute, timers,
+                NanoClock.SYSTEM);
+        if (serve) {
+            server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
+                    .addService(new EdgeService(agent))
+                    .addService(health.getHealthService())
+                    .build()
+                    .start();
+            health.setStatus(SERVICE, ServingStatus.SERVING);
+            health.setStatus("", ServingStatus.SERVING);
+        } else {
+            server = null;
+        }
+    }
+
+    /** Starts the agent and, if {@code serve}, its gRPC API on the configured port. */
+    public static EdgeServer start(EdgeConfig config, Planner planner, boolean serve) throws IOException {
+        return new EdgeServer(config, planner, serve);
+    }
+
+    public EdgeAgent agent() {
+        return agent;
+    }
+
+    public int port() {
+        return server == null ? -1 : server.getPort();
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        if (server != null) {
+            server.awaitTermination();
+        }
+    }
+
+    @Override
+    public void close() {
+        health.enterTerminalState();
+        if (server != null) {
+            server.shutdown();
+            try {
+                if (!server.awaitTermination(config.shutdownGraceMillis(), TimeUnit.MILLISECONDS)) {
+                    server.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                server.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+        compute.shutdown();
+        timers.shutdown();
+        workers.close();
+        engine.close();
+    }
+
+    static java.util.concurrent.ThreadFactory daemon(String name) {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

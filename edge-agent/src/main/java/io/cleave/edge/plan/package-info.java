@@ -1,0 +1,2 @@
+/** Per-request plans (split, encoding, threshold) and the planner seam. */
+package io.cleave.edge.plan;

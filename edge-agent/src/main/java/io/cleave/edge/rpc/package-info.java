@@ -1,0 +1,2 @@
+/** The edge agent's gRPC API for device applications. */
+package io.cleave.edge.rpc;
