@@ -8,7 +8,11 @@ import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.eval.ExitEvaluator;
+import io.cleave.core.codec.TensorCodec;
+import io.cleave.proto.v1.Encoding;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +39,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "only the first N images (default: all)")
     int limit;
 
+    @Option(names = "--encodings", description = "also measure every exit's accuracy with the tokens after each split sent "
+            + "as FP32, FP16 and INT8, and record it in <pack>/encodings.json (the planner reads it)")
+    boolean encodings;
+
     @Override
     public Integer call() {
         ModelPack pack = ModelPack.load(packOptions.pack());
@@ -44,6 +52,9 @@ final class EvalCommand implements Callable<Integer> {
         double[] acc;
         try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(packOptions.threads))) {
             acc = new ExitEvaluator(engine).accuracy(ds, n, 100);
+        }
+        if (encodings) {
+            recordEncodings(pack, ds, n);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         boolean ok = true;
@@ -78,5 +89,41 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         return ok ? 0 : 1;
+    }
+
+    private void recordEncodings(ModelPack pack, Dataset ds, int n) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(packOptions.threads))) {
+            ExitEvaluator ev = new ExitEvaluator(engine);
+            double[] lossless = ExitEvaluator.accuracy(ev.predictions(ds, n, 250), ds, n);
+            for (int split = 1; split < pack.blockCount(); split++) {
+                for (Encoding enc : new Encoding[] {Encoding.FP32, Encoding.FP16, Encoding.INT8}) {
+                    // fp32 carries the tokens bit for bit: its accuracy is the plain one
+                    double[] acc = enc == Encoding.FP32 ? lossless : ExitEvaluator.accuracy(ev.predictions(ds, n, 250, split, enc), ds, n);
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("split", split);
+                    row.put("encoding", enc.name());
+                    row.put("bytes", TensorCodec.payloadBytes(enc, pack.manifest().tokens().count(), pack.manifest().tokens().dim()));
+                    row.put("exitAccuracy", acc);
+                    rows.add(row);
+                    System.err.printf("split %d %-4s %s%n", split, enc, Arrays.toString(acc));
+                }
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model", pack.id());
+        out.put("version", pack.version());
+        out.put("images", n);
+        out.put("note", "per-exit test accuracy with the tokens after `split` sent through the wire codec; exits at or "
+                + "before the split are computed locally and unaffected. Split 0 (raw U8 image, "
+                + pack.manifest().input().size() + " bytes) is lossless. Written by ./cleave eval --encodings.");
+        out.put("rows", rows);
+        Path file = pack.dir().resolve("encodings.json");
+        try {
+            Files.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(out) + "\n");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        System.err.println("recorded " + file);
     }
 }

@@ -21,6 +21,8 @@ public final class WorkerServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerServer.class);
     /** Health service name of the inference service. */
     public static final String SERVICE = "cleave.v1.InferenceWorker";
+    /** HTTP/2 flow-control window per stream: a whole token tensor fits without a window update. */
+    public static final int FLOW_CONTROL_WINDOW = 4 << 20;
 
     private final WorkerConfig config;
     private final SegmentEngine engine;
@@ -40,6 +42,9 @@ public final class WorkerServer implements AutoCloseable {
                 .addService(new InferenceService(pack, scheduler, NanoClock.SYSTEM, maxPayload))
                 .addService(health.getHealthService())
                 .maxInboundMessageSize(config.maxMessageBytes())
+                .flowControlWindow(FLOW_CONTROL_WINDOW)
+                // handlers only validate, copy bytes and enqueue: run them on the transport thread, no hand-off
+                .directExecutor()
                 .build()
                 .start();
         health.setStatus(SERVICE, ServingStatus.SERVING);

@@ -101,9 +101,11 @@ public final class EdgeAgent {
         final long deadline;
         final Arbiter arbiter;
         final CompletableFuture<Outcome> result = new CompletableFuture<>();
+        final List<Candidate> seen = java.util.Collections.synchronizedList(new ArrayList<>());
         final boolean offload;
         volatile CloudCall call;
         volatile long bytesSent;
+        volatile long computeBeforeSendNanos;
         ScheduledFuture<?> timer;
 
         Run(String id, byte[] pixels, Tensor image, Plan plan, long start, long budget) {
@@ -142,13 +144,14 @@ public final class EdgeAgent {
                 for (int b = 1; b <= localTo && !arbiter.answered(); b++) {
                     t = engine.blocks(t, b - 1, b);
                     if (offload && plan.split() == b) {
+                        computeBeforeSendNanos = clock.nanoTime() - start;
                         sendTokens(t);
                     }
                     while (e < exits.size() && exits.get(e).afterBlock() == b && !arbiter.answered()) {
                         Tensor logits = engine.exit(e, t);
                         float[] p = Calibration.probabilities(logits.data(), 0, pack.classes(), exits.get(e).temperature());
                         int cls = Calibration.argmax(p);
-                        settle(arbiter.offer(new Candidate(e, b, p, cls, p[cls], false, clock.nanoTime())));
+                        settle(offer(new Candidate(e, b, p, cls, p[cls], false, clock.nanoTime())));
                         e++;
                     }
                     while (e < exits.size() && exits.get(e).afterBlock() <= b) {
@@ -205,8 +208,10 @@ public final class EdgeAgent {
             for (int i = 0; i < p.length; i++) {
                 p[i] = r.getProbabilities(i);
             }
-            settle(arbiter.offer(new Candidate(r.getExitIndex(), r.getBlock(), p, r.getPredictedClass(), r.getConfidence(),
-                    true, clock.nanoTime())));
+            var t = r.getTiming();
+            settle(offer(new Candidate(r.getExitIndex(), r.getBlock(), p, r.getPredictedClass(), r.getConfidence(),
+                    true, clock.nanoTime(), new Candidate.ServerTiming(t.getReceiveUs() * 1000, t.getQueueUs() * 1000,
+                            t.getComputeUs() * 1000, t.getMaxBatch()))));
         }
 
         void onCloudEnd(Status s) {
@@ -214,6 +219,15 @@ public final class EdgeAgent {
                 log.debug("cloud path of {} ended: {}", id, s);
             }
             settle(arbiter.cloudFinished(clock.nanoTime()));
+        }
+
+        Optional<Answer> offer(Candidate c) {
+            synchronized (seen) {
+                if (!arbiter.answered()) {
+                    seen.add(c);
+                }
+                return arbiter.offer(c);
+            }
         }
 
         void settle(Optional<Answer> a) {
@@ -228,7 +242,11 @@ public final class EdgeAgent {
             if (c != null) {
                 c.cancel("answered");
             }
-            result.complete(new Outcome(a.get(), plan, bytesSent));
+            List<Candidate> snapshot;
+            synchronized (seen) {
+                snapshot = List.copyOf(seen);
+            }
+            result.complete(new Outcome(a.get(), plan, bytesSent, snapshot, computeBeforeSendNanos));
         }
 
         void settleError(CleaveException e) {

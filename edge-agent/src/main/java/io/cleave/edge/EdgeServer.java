@@ -40,6 +40,11 @@ public final class EdgeServer implements AutoCloseable {
         ModelPack pack = ModelPack.load(config.pack());
         engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()).withMaxBlock(config.kMax()));
         workers = new WorkerClient(config.workers());
+        try {
+            workers.connect(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         compute = Executors.newFixedThreadPool(config.concurrency(), daemon("cleave-edge-compute"));
         timers = Executors.newSingleThreadScheduledExecutor(daemon("cleave-edge-deadlines"));
         agent = new EdgeAgent(engine, planner == null ? new FixedPlanner(config.plan()) : planner, workers, compute, timers,

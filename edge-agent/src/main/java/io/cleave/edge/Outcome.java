@@ -2,10 +2,14 @@ package io.cleave.edge;
 
 import io.cleave.edge.plan.Plan;
 import io.cleave.edge.race.Answer;
+import io.cleave.edge.race.Candidate;
 
 /**
  * A request's answer with the plan it followed.
  *
  * @param bytesSent payload bytes offloaded to the cloud (0 if none)
+ * @param candidates every exit result that had arrived when the answer was sent, in arrival order
+ * @param edgeBeforeSendNanos from accepting the request to handing the tokens to gRPC (0 when nothing was sent or
+ *     the input was sent at once)
  */
-public record Outcome(Answer answer, Plan plan, long bytesSent) {}
+public record Outcome(Answer answer, Plan plan, long bytesSent, java.util.List<Candidate> candidates, long edgeBeforeSendNanos) {}

@@ -75,6 +75,35 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
         responses.onCompleted();
     }
 
+    @Override
+    public StreamObserver<io.cleave.proto.v1.TensorChunk> probe(StreamObserver<io.cleave.proto.v1.ProbeReply> responses) {
+        return new StreamObserver<>() {
+            long bytes;
+            long first;
+            long last;
+
+            @Override
+            public void onNext(io.cleave.proto.v1.TensorChunk c) {
+                last = clock.nanoTime();
+                if (bytes == 0) {
+                    first = last;
+                }
+                bytes += c.getData().size();
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                // the prober went away; nothing to clean up
+            }
+
+            @Override
+            public void onCompleted() {
+                responses.onNext(io.cleave.proto.v1.ProbeReply.newBuilder().setBytes(bytes).setReceiveUs((last - first) / 1000).build());
+                responses.onCompleted();
+            }
+        };
+    }
+
     /** One inference stream. gRPC serializes inbound callbacks; results arrive on the scheduler thread. */
     private final class Call implements StreamObserver<InferFrame> {
         private final ServerCallStreamObserver<ExitResult> out;

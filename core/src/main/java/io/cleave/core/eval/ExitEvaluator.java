@@ -1,5 +1,6 @@
 package io.cleave.core.eval;
 
+import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.data.Dataset;
 import io.cleave.core.engine.Calibration;
 import io.cleave.core.engine.Preprocessor;
@@ -7,6 +8,7 @@ import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.engine.Tensor;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.proto.v1.Encoding;
 
 /** Predictions of every exit for a dataset, straight through the engine (the reference path). */
 public final class ExitEvaluator {
@@ -20,6 +22,14 @@ public final class ExitEvaluator {
 
     /** predictions[exit][image] for the first n images, in batches. */
     public int[][] predictions(Dataset ds, int n, int batch) {
+        return predictions(ds, n, batch, 0, Encoding.FP32);
+    }
+
+    /**
+     * Same, with the tokens after block {@code split} sent through the wire codec in
+     * {@code encoding} (what a worker receives): the reference for split inference.
+     */
+    public int[][] predictions(Dataset ds, int n, int batch, int split, Encoding encoding) {
         Preprocessor pre = new Preprocessor(pack);
         int exits = pack.exitCount();
         int classes = pack.classes();
@@ -30,21 +40,38 @@ public final class ExitEvaluator {
             System.arraycopy(ds.images(), start * ds.pixels(), px, 0, px.length);
             Tensor t = engine.stem(pre.apply(px, b));
             int block = 0;
+            boolean encoded = split == 0;
             for (Manifest.Exit e : pack.manifest().exits()) {
+                if (!encoded && e.afterBlock() > split) {
+                    // what crosses the wire: the tokens after the split, through the codec
+                    t = engine.blocks(t, block, split);
+                    block = split;
+                    int d = pack.manifest().tokens().dim();
+                    t = new Tensor(TensorCodec.decode(TensorCodec.encode(t.data(), d, encoding), t.data().length / d, d, encoding),
+                            t.shape());
+                    encoded = true;
+                }
                 t = engine.blocks(t, block, e.afterBlock());
                 block = e.afterBlock();
-                Tensor logits = engine.exit(e.index(), t);
-                for (int i = 0; i < b; i++) {
-                    pred[e.index()][start + i] = Calibration.argmax(logits.data(), i * classes, classes);
-                }
+                record(pred, e, engine.exit(e.index(), t), start, b, classes);
             }
         }
         return pred;
     }
 
+    private static void record(int[][] pred, Manifest.Exit e, Tensor logits, int start, int b, int classes) {
+        for (int i = 0; i < b; i++) {
+            pred[e.index()][start + i] = Calibration.argmax(logits.data(), i * classes, classes);
+        }
+    }
+
     /** Accuracy of each exit on the first n images. */
     public double[] accuracy(Dataset ds, int n, int batch) {
-        int[][] pred = predictions(ds, n, batch);
+        return accuracy(predictions(ds, n, batch), ds, n);
+    }
+
+    /** Accuracy of each row of predictions against the labels. */
+    public static double[] accuracy(int[][] pred, Dataset ds, int n) {
         double[] acc = new double[pred.length];
         for (int e = 0; e < pred.length; e++) {
             int ok = 0;

@@ -1,6 +1,6 @@
 package io.cleave.edge.cloud;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.cleave.proto.v1.ExitResult;
 import io.cleave.proto.v1.InferFrame;
 import io.cleave.proto.v1.InferHeader;
@@ -16,7 +16,7 @@ import java.util.function.Consumer;
  */
 public final class CloudCall implements ClientResponseObserver<InferFrame, ExitResult> {
     /** Largest payload chunk per frame. */
-    public static final int CHUNK_BYTES = 32 * 1024;
+    public static final int CHUNK_BYTES = 128 * 1024;
 
     private final InferHeader header;
     private final byte[] payload;
@@ -53,7 +53,8 @@ public final class CloudCall implements ClientResponseObserver<InferFrame, ExitR
             } else if (offset < payload.length) {
                 int n = Math.min(CHUNK_BYTES, payload.length - offset);
                 requests.onNext(InferFrame.newBuilder()
-                        .setChunk(TensorChunk.newBuilder().setData(ByteString.copyFrom(payload, offset, n)))
+                        // the payload is never modified after encoding: wrap it instead of copying
+                        .setChunk(TensorChunk.newBuilder().setData(UnsafeByteOperations.unsafeWrap(payload, offset, n)))
                         .build());
                 offset += n;
                 if (offset == payload.length) {

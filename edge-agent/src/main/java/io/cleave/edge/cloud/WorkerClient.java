@@ -17,16 +17,45 @@ public final class WorkerClient implements AutoCloseable {
     private final AtomicInteger next = new AtomicInteger();
 
     public WorkerClient(List<String> targets) {
-        this.channels = targets.stream()
-                .map(t -> (ManagedChannel) NettyChannelBuilder.forTarget(t)
-                        .usePlaintext()
-                        .keepAliveTime(30, TimeUnit.SECONDS)
-                        .build())
-                .toList();
+        this.channels = targets.stream().map(t -> (ManagedChannel) channelBuilder(t).build()).toList();
+    }
+
+    /** HTTP/2 flow-control window: large enough that a whole token tensor is in flight without waiting for a window update. */
+    public static final int FLOW_CONTROL_WINDOW = 4 << 20;
+
+    /** How every edge channel to a worker is configured. */
+    public static NettyChannelBuilder channelBuilder(String target) {
+        return NettyChannelBuilder.forTarget(target)
+                .usePlaintext()
+                .flowControlWindow(FLOW_CONTROL_WINDOW)
+                .keepAliveTime(30, TimeUnit.SECONDS);
     }
 
     public WorkerClient(ManagedChannel channel) {
         this.channels = List.of(channel);
+    }
+
+    /**
+     * Connects every channel now instead of on the first request, waiting up to {@code timeoutMillis}
+     * for them to be ready; returns how many are. A worker that is down is not an error here:
+     * requests will fall back to local exits.
+     */
+    public int connect(long timeoutMillis) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        int ready = 0;
+        for (ManagedChannel c : channels) {
+            io.grpc.ConnectivityState s = c.getState(true);
+            while (s != io.grpc.ConnectivityState.READY && System.nanoTime() < end) {
+                java.util.concurrent.CountDownLatch changed = new java.util.concurrent.CountDownLatch(1);
+                c.notifyWhenStateChanged(s, changed::countDown);
+                changed.await(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+                s = c.getState(true);
+            }
+            if (s == io.grpc.ConnectivityState.READY) {
+                ready++;
+            }
+        }
+        return ready;
     }
 
     public boolean isEmpty() {
@@ -38,7 +67,9 @@ public final class WorkerClient implements AutoCloseable {
             Consumer<Status> onEnd) {
         ManagedChannel ch = channels.get(Math.floorMod(next.getAndIncrement(), channels.size()));
         CloudCall call = new CloudCall(header, payload, onResult, onEnd);
-        InferenceWorkerGrpc.newStub(ch).withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).infer(call);
+        // the default 32 KiB on-ready threshold would park the writer after every chunk; let a whole tensor be buffered
+        InferenceWorkerGrpc.newStub(ch).withOnReadyThreshold(FLOW_CONTROL_WINDOW)
+                .withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).infer(call);
         call.start();
         return call;
     }

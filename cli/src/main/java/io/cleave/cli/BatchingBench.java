@@ -1,0 +1,131 @@
+package io.cleave.cli;
+
+import com.google.gson.GsonBuilder;
+import io.cleave.core.codec.TensorCodec;
+import io.cleave.core.data.Dataset;
+import io.cleave.core.data.IdxReader;
+import io.cleave.core.engine.EngineOptions;
+import io.cleave.core.engine.Preprocessor;
+import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.edge.cloud.WorkerClient;
+import io.cleave.proto.v1.Encoding;
+import io.cleave.proto.v1.InferHeader;
+import io.cleave.worker.WorkerConfig;
+import io.cleave.worker.WorkerServer;
+import io.cleave.worker.batch.SchedulerConfig;
+import io.grpc.Status;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Worker throughput with layer-wise batching vs batch 1, closed loop of concurrent streams at mixed splits. */
+@Command(name = "batching", mixinStandardHelpOptions = true,
+        description = "Worker throughput (requests/s) with layer-wise batching vs batch 1: a real worker on loopback, N "
+                + "concurrent client streams in a closed loop entering at mixed splits (input, tokens after block 2, 4). "
+                + "Prints both and the ratio.")
+final class BatchingBench implements Callable<Integer> {
+    @Mixin
+    PackOptions packOptions = new PackOptions();
+
+    @Option(names = "--streams", defaultValue = "32") int streams;
+    @Option(names = "--max-batch", defaultValue = "32") int maxBatch;
+    @Option(names = "--seconds", defaultValue = "5") double seconds;
+    @Option(names = "--json") boolean json;
+
+    record Run(double rps, double meanBatch, long completed) {}
+
+    @Override
+    public Integer call() throws Exception {
+        ModelPack pack = ModelPack.load(packOptions.pack());
+        Dataset ds = IdxReader.read(Paths.defaultData(), "t10k");
+        int[] splits = {0, 2, 4};
+        byte[][] payloads = new byte[splits.length][];
+        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults())) {
+            var t = engine.stem(new Preprocessor(pack).apply(ds.image(0), 1));
+            payloads[0] = ds.image(0);
+            int d = pack.manifest().tokens().dim();
+            payloads[1] = TensorCodec.encode(engine.blocks(t, 0, 2).data(), d, Encoding.FP16);
+            payloads[2] = TensorCodec.encode(engine.blocks(t, 0, 4).data(), d, Encoding.FP16);
+        }
+        Run batched = run(pack, payloads, splits, maxBatch);
+        Run single = run(pack, payloads, splits, 1);
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("streams", streams);
+            out.put("threads", packOptions.threads);
+            out.put("batchedRps", batched.rps);
+            out.put("batchedMeanMaxBatch", batched.meanBatch);
+            out.put("batch1Rps", single.rps);
+            out.put("ratio", batched.rps / single.rps);
+            System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
+        } else {
+            System.out.printf("worker throughput, %d concurrent streams at splits 0/2/4 (fp16 tokens), %d intra-op thread(s), %.0f s each%n",
+                    streams, packOptions.threads, seconds);
+            System.out.printf("%-30s %10.0f req/s  (mean batch %.1f)%n", "layer-wise batching (max " + maxBatch + ")", batched.rps, batched.meanBatch);
+            System.out.printf("%-30s %10.0f req/s%n", "batch 1", single.rps);
+            System.out.printf("ratio: %.2fx%n", batched.rps / single.rps);
+        }
+        return 0;
+    }
+
+    private Run run(ModelPack pack, byte[][] payloads, int[] splits, int batch) throws Exception {
+        SchedulerConfig sc = SchedulerConfig.defaults().withMaxBatch(batch).withQueueCapacity(4096).withAdmissionControl(false);
+        WorkerConfig wc = new WorkerConfig(packOptions.pack(), "127.0.0.1", 0, packOptions.threads, sc, 1 << 20, 1000);
+        try (WorkerServer worker = WorkerServer.start(wc); WorkerClient client = new WorkerClient(List.of("127.0.0.1:" + worker.port()))) {
+            client.connect(5000);
+            AtomicBoolean measuring = new AtomicBoolean();
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong done = new AtomicLong();
+            AtomicLong batchSum = new AtomicLong();
+            CountDownLatch finished = new CountDownLatch(streams);
+            for (int s = 0; s < streams; s++) {
+                int k = s % splits.length;
+                loop(pack, client, splits[k], payloads[k], measuring, stop, done, batchSum, finished);
+            }
+            Thread.sleep(1000); // warm-up
+            measuring.set(true);
+            long t0 = System.nanoTime();
+            Thread.sleep((long) (seconds * 1000));
+            long n = done.get();
+            long b = batchSum.get();
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            stop.set(true);
+            finished.await(10, TimeUnit.SECONDS);
+            return new Run(n / elapsed, n == 0 ? 0 : (double) b / n, n);
+        }
+    }
+
+    /** One closed-loop client stream: the next request leaves when the previous one's final exit arrived. */
+    private void loop(ModelPack pack, WorkerClient client, int split, byte[] payload, AtomicBoolean measuring, AtomicBoolean stop,
+            AtomicLong done, AtomicLong batchSum, CountDownLatch finished) {
+        if (stop.get()) {
+            finished.countDown();
+            return;
+        }
+        Encoding enc = split == 0 ? Encoding.U8_IMAGE : Encoding.FP16;
+        List<Integer> shape = split == 0 ? List.of(1, 1, 28, 28) : List.of(1, pack.manifest().tokens().count(), pack.manifest().tokens().dim());
+        InferHeader h = InferHeader.newBuilder().setRequestId("b").setModelId(pack.id()).setModelVersion(pack.version()).setSplit(split)
+                .setEncoding(enc).addAllShape(shape).setDeadlineBudgetUs(10_000_000).setPayloadBytes(payload.length).build();
+        int[] lastBatch = new int[1];
+        client.infer(h, payload, TimeUnit.SECONDS.toNanos(10), r -> {
+            if (r.getLast()) {
+                lastBatch[0] = r.getTiming().getMaxBatch();
+            }
+        }, (Status s) -> {
+            if (s.isOk() && measuring.get()) {
+                done.incrementAndGet();
+                batchSum.addAndGet(lastBatch[0]);
+            }
+            loop(pack, client, split, payload, measuring, stop, done, batchSum, finished);
+        });
+    }
+}

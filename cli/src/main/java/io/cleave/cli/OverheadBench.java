@@ -1,0 +1,87 @@
+package io.cleave.cli;
+
+import com.google.gson.GsonBuilder;
+import io.cleave.core.data.Dataset;
+import io.cleave.core.data.IdxReader;
+import io.cleave.edge.EdgeConfig;
+import io.cleave.edge.EdgeServer;
+import io.cleave.edge.Outcome;
+import io.cleave.edge.plan.Plan;
+import io.cleave.edge.race.Candidate;
+import io.cleave.proto.v1.Encoding;
+import io.cleave.worker.WorkerConfig;
+import io.cleave.worker.WorkerServer;
+import io.cleave.worker.batch.SchedulerConfig;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Per-request framework overhead: end-to-end minus compute minus transfer, on loopback. */
+@Command(name = "overhead", mixinStandardHelpOptions = true,
+        description = "Per-request framework overhead of a split request (edge computes to block 2, sends fp16 tokens, the "
+                + "worker computes the rest): end-to-end latency minus edge compute before sending, minus worker compute, "
+                + "minus transfer (worker-side receive time). Sequential requests on loopback; p50 and p99.")
+final class OverheadBench implements Callable<Integer> {
+    @Mixin
+    PackOptions packOptions = new PackOptions();
+
+    @Option(names = "--requests", defaultValue = "3000") int requests;
+    @Option(names = "--json") boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        Dataset ds = IdxReader.read(Paths.defaultData(), "t10k");
+        WorkerConfig wc = new WorkerConfig(packOptions.pack(), "127.0.0.1", 0, packOptions.threads, SchedulerConfig.defaults(), 1 << 20, 1000);
+        long[] e2e = new long[requests];
+        long[] overhead = new long[requests];
+        long[] compute = new long[requests];
+        try (WorkerServer worker = WorkerServer.start(wc)) {
+            Plan plan = new Plan(true, 2, Encoding.FP16, 2.0, 2);
+            EdgeConfig ec = new EdgeConfig(packOptions.pack(), 2, packOptions.threads, List.of("127.0.0.1:" + worker.port()), plan, 1,
+                    "127.0.0.1", 0, 1000);
+            try (EdgeServer edge = EdgeServer.start(ec, null, false)) {
+                int warm = Math.min(500, requests);
+                for (int i = -warm; i < requests; i++) {
+                    Outcome o = edge.agent().classify("o" + i, ds.image(Math.floorMod(i, ds.size())), TimeUnit.SECONDS.toNanos(5))
+                            .get(10, TimeUnit.SECONDS);
+                    Candidate c = o.answer().candidate();
+                    if (!c.cloud() || c.server() == null) {
+                        throw new IllegalStateException("expected the final cloud exit to answer, got " + o.answer());
+                    }
+                    if (i < 0) {
+                        continue;
+                    }
+                    e2e[i] = o.answer().latencyNanos();
+                    compute[i] = o.edgeBeforeSendNanos() + c.server().computeNanos();
+                    overhead[i] = e2e[i] - compute[i] - c.server().receiveNanos();
+                }
+            }
+        }
+        Arrays.sort(e2e);
+        Arrays.sort(overhead);
+        Arrays.sort(compute);
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("requests", requests);
+            out.put("e2eP50Us", RunSummary.pct(e2e, 50) * 1e3);
+            out.put("e2eP99Us", RunSummary.pct(e2e, 99) * 1e3);
+            out.put("computeP50Us", RunSummary.pct(compute, 50) * 1e3);
+            out.put("overheadP50Us", RunSummary.pct(overhead, 50) * 1e3);
+            out.put("overheadP99Us", RunSummary.pct(overhead, 99) * 1e3);
+            System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
+        } else {
+            System.out.printf("per-request framework overhead, %d sequential split requests (block 2, fp16), loopback%n", requests);
+            System.out.printf("%-26s %9s %9s%n", "", "p50 us", "p99 us");
+            System.out.printf("%-26s %9.0f %9.0f%n", "end to end", RunSummary.pct(e2e, 50) * 1e3, RunSummary.pct(e2e, 99) * 1e3);
+            System.out.printf("%-26s %9.0f %9.0f%n", "compute (edge + worker)", RunSummary.pct(compute, 50) * 1e3, RunSummary.pct(compute, 99) * 1e3);
+            System.out.printf("%-26s %9.0f %9.0f%n", "framework overhead", RunSummary.pct(overhead, 50) * 1e3, RunSummary.pct(overhead, 99) * 1e3);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,204 @@
+package io.cleave.cli;
+
+import com.google.gson.GsonBuilder;
+import com.google.protobuf.UnsafeByteOperations;
+import io.cleave.edge.cloud.CloudCall;
+import io.cleave.edge.cloud.WorkerClient;
+import io.cleave.proto.v1.InferenceWorkerGrpc;
+import io.cleave.proto.v1.ProbeReply;
+import io.cleave.proto.v1.TensorChunk;
+import io.cleave.worker.WorkerConfig;
+import io.cleave.worker.WorkerServer;
+import io.cleave.worker.batch.SchedulerConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.BufferedOutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Token streaming goodput through Cleave's gRPC path vs a raw TCP socket, both on loopback. */
+@Command(name = "stream", mixinStandardHelpOptions = true,
+        description = "Goodput of streaming a token tensor (default 197x384 fp32, ViT-S/16-sized) to a real worker over "
+                + "gRPC with Cleave's chunking and flow control, vs a raw TCP socket on loopback; one tensor per request, "
+                + "acknowledged, in both cases. Prints both and the ratio.")
+final class StreamBench implements Callable<Integer> {
+    @Mixin
+    PackOptions packOptions = new PackOptions();
+
+    @Option(names = "--tokens", defaultValue = "197") int tokens;
+    @Option(names = "--dim", defaultValue = "384") int dim;
+    @Option(names = "--requests", defaultValue = "400", description = "tensors per measurement (default: ${DEFAULT-VALUE})") int requests;
+    @Option(names = "--rounds", defaultValue = "5", description = "alternating rounds; the median is reported (default: ${DEFAULT-VALUE})") int rounds;
+    @Option(names = "--json") boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        byte[] payload = new byte[tokens * dim * 4];
+        new Random(1).nextBytes(payload);
+        double[] grpc = new double[rounds];
+        double[] raw = new double[rounds];
+        WorkerConfig wc = new WorkerConfig(packOptions.pack(), "127.0.0.1", 0, 1, SchedulerConfig.defaults(), 1 << 20, 1000);
+        try (WorkerServer worker = WorkerServer.start(wc); RawSink sink = new RawSink()) {
+            ManagedChannel ch = WorkerClient.channelBuilder("127.0.0.1:" + worker.port()).build();
+            try {
+                grpcRound(ch, payload, requests / 4); // warm up both paths
+                rawRound(sink.port, payload, requests / 4);
+                for (int r = 0; r < rounds; r++) {
+                    grpc[r] = grpcRound(ch, payload, requests);
+                    raw[r] = rawRound(sink.port, payload, requests);
+                }
+            } finally {
+                ch.shutdownNow();
+            }
+        }
+        double g = median(grpc);
+        double t = median(raw);
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("tensorBytes", payload.length);
+            out.put("requests", requests);
+            out.put("grpcMBps", g);
+            out.put("rawTcpMBps", t);
+            out.put("ratio", g / t);
+            System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
+        } else {
+            System.out.printf("token streaming goodput, %dx%d fp32 = %d bytes per request, %d requests x %d rounds (median)%n",
+                    tokens, dim, payload.length, requests, rounds);
+            System.out.printf("%-34s %10.1f MB/s%n", "cleave gRPC stream (chunks " + CloudCall.CHUNK_BYTES / 1024 + " KiB)", g);
+            System.out.printf("%-34s %10.1f MB/s%n", "raw TCP socket", t);
+            System.out.printf("ratio gRPC/raw: %.2fx%n", g / t);
+        }
+        return 0;
+    }
+
+    /** MB/s of sequential requests: one Probe stream per tensor, chunks written as flow control allows. */
+    static double grpcRound(ManagedChannel ch, byte[] payload, int n) throws Exception {
+        InferenceWorkerGrpc.InferenceWorkerStub stub = InferenceWorkerGrpc.newStub(ch).withOnReadyThreshold(WorkerClient.FLOW_CONTROL_WINDOW);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            CompletableFuture<ProbeReply> done = new CompletableFuture<>();
+            stub.withDeadlineAfter(10, TimeUnit.SECONDS).probe(new ClientResponseObserver<TensorChunk, ProbeReply>() {
+                int off;
+                boolean closed;
+
+                @Override
+                public void beforeStart(ClientCallStreamObserver<TensorChunk> req) {
+                    req.setOnReadyHandler(() -> {
+                        synchronized (this) {
+                            while (req.isReady() && !closed) {
+                                if (off < payload.length) {
+                                    int len = Math.min(CloudCall.CHUNK_BYTES, payload.length - off);
+                                    req.onNext(TensorChunk.newBuilder().setData(UnsafeByteOperations.unsafeWrap(payload, off, len)).build());
+                                    off += len;
+                                } else {
+                                    closed = true;
+                                    req.onCompleted();
+                                }
+                            }
+                        }
+                    });
+                }
+
+                @Override
+                public void onNext(ProbeReply r) {
+                    done.complete(r);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    done.completeExceptionally(t);
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            });
+            if (done.get(10, TimeUnit.SECONDS).getBytes() != payload.length) {
+                throw new IllegalStateException("probe lost bytes");
+            }
+        }
+        return (double) n * payload.length / ((System.nanoTime() - t0) / 1e9) / 1e6;
+    }
+
+    static double rawRound(int port, byte[] payload, int n) throws Exception {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setTcpNoDelay(true);
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 16));
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                out.writeInt(payload.length);
+                out.write(payload);
+                out.flush();
+                if (in.readLong() != payload.length) {
+                    throw new IllegalStateException("raw sink lost bytes");
+                }
+            }
+            return (double) n * payload.length / ((System.nanoTime() - t0) / 1e9) / 1e6;
+        }
+    }
+
+    /** Reads length-prefixed messages and acknowledges each with its size. */
+    static final class RawSink implements AutoCloseable {
+        final ServerSocket server;
+        final int port;
+
+        RawSink() throws Exception {
+            server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+            port = server.getLocalPort();
+            Thread t = new Thread(this::serve, "raw-sink");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        void serve() {
+            while (!server.isClosed()) {
+                try (Socket s = server.accept()) {
+                    DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream(), 1 << 16));
+                    DataOutputStream out = new DataOutputStream(s.getOutputStream());
+                    byte[] buf = new byte[1 << 16];
+                    while (true) {
+                        int len = in.readInt();
+                        long got = 0;
+                        while (got < len) {
+                            int r = in.read(buf, 0, (int) Math.min(buf.length, len - got));
+                            if (r < 0) {
+                                throw new java.io.EOFException();
+                            }
+                            got += r;
+                        }
+                        out.writeLong(got);
+                        out.flush();
+                    }
+                } catch (Exception e) {
+                    // connection closed: wait for the next one
+                }
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            server.close();
+        }
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+}

@@ -1,0 +1,88 @@
+package io.cleave.it;
+
+import io.cleave.core.testing.TestPacks;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** A real `cleave worker` child process on loopback port 0. */
+final class WorkerProcess implements AutoCloseable {
+    private final Process process;
+    private final int port;
+    private final StringBuffer log = new StringBuffer();
+
+    private WorkerProcess(List<String> extraArgs) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-Dorg.slf4j.simpleLogger.log.ai.djl.onnxruntime.engine.OrtEngine=error",
+                "-cp", System.getProperty("java.class.path"), "io.cleave.cli.Cleave", "worker",
+                "--pack", TestPacks.packDir().toAbsolutePath().toString(), "--host", "127.0.0.1", "--port", "0", "--threads", "1"));
+        cmd.addAll(extraArgs);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("ORT_DISABLE_TELEMETRY", "1");
+        pb.environment().put("OPT_OUT_TRACKING", "true");
+        process = pb.start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<Integer> ready = new CompletableFuture<>();
+        Thread drain = new Thread(() -> {
+            try {
+                for (String line; (line = out.readLine()) != null; ) {
+                    log.append(line).append('\n');
+                    if (line.startsWith("cleave worker listening on ")) {
+                        ready.complete(Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).trim()));
+                    }
+                }
+            } catch (IOException ignored) {
+                // process gone
+            }
+            ready.completeExceptionally(new IllegalStateException("worker exited before listening:\n" + log));
+        }, "worker-stdout");
+        drain.setDaemon(true);
+        drain.start();
+        port = ready.get(90, TimeUnit.SECONDS);
+    }
+
+    static WorkerProcess start(String... extraArgs) throws Exception {
+        return new WorkerProcess(List.of(extraArgs));
+    }
+
+    int port() {
+        return port;
+    }
+
+    String target() {
+        return "127.0.0.1:" + port;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL: no shutdown hooks, no goodbyes. */
+    void kill9() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGSTOP / SIGCONT: the process stays, its sockets stay open, nothing moves. */
+    void freeze(boolean on) throws Exception {
+        new ProcessBuilder("kill", on ? "-STOP" : "-CONT", String.valueOf(process.pid())).start().waitFor(5, TimeUnit.SECONDS);
+    }
+
+    String log() {
+        return log.toString();
+    }
+
+    @Override
+    public void close() throws Exception {
+        freeze(false);
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+}

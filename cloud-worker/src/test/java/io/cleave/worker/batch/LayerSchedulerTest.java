@@ -1,0 +1,232 @@
+package io.cleave.worker.batch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cleave.core.engine.Calibration;
+import io.cleave.core.engine.EngineOptions;
+import io.cleave.core.engine.Preprocessor;
+import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.engine.Tensor;
+import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.ErrorCode;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.core.testing.TestPacks;
+import io.cleave.core.time.Deadline;
+import io.cleave.core.time.ManualClock;
+import io.cleave.core.time.NanoClock;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class LayerSchedulerTest {
+    static ModelPack pack;
+    static SegmentEngine engine;
+    static Preprocessor pre;
+
+    @BeforeAll
+    static void open() {
+        pack = TestPacks.pack();
+        engine = SegmentEngine.open(pack, EngineOptions.defaults());
+        pre = new Preprocessor(pack);
+    }
+
+    @AfterAll
+    static void close() {
+        engine.close();
+    }
+
+    record Result(String id, ExitOutput out, boolean last) {}
+
+    static final class Sink {
+        final List<Result> results = Collections.synchronizedList(new ArrayList<>());
+
+        ExitListener listener(String id) {
+            return (o, last) -> results.add(new Result(id, o, last));
+        }
+
+        List<Result> of(String id) {
+            return results.stream().filter(r -> r.id.equals(id)).toList();
+        }
+    }
+
+    static Tensor image(int i) {
+        return pre.apply(TestPacks.testSet().image(i), 1);
+    }
+
+    static float[] tokensAfter(int i, int block) {
+        return engine.blocks(engine.stem(image(i)), 0, block).data();
+    }
+
+    static BitSet exitsAfter(int split) {
+        BitSet b = new BitSet();
+        for (int e = pack.firstExitAtOrAfter(split + 1); e < pack.exitCount(); e++) {
+            b.set(e);
+        }
+        return b;
+    }
+
+    /** Reference: the engine alone, batch 1. */
+    static float[] probs(int image, int exit) {
+        Tensor t = engine.blocks(engine.stem(image(image)), 0, pack.exit(exit).afterBlock());
+        return Calibration.probabilities(engine.exit(exit, t).data(), 0, pack.classes(), pack.exit(exit).temperature());
+    }
+
+    @Test
+    void requestsEnteringAtDifferentSplits_shareABatchFromTheBlockWhereTheyMeet() throws Exception {
+        ManualClock clock = new ManualClock();
+        Sink sink = new Sink();
+        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), clock)) {
+            // the image job has the earliest deadline: EDF runs it through stem, blocks 1-2 alone, then it
+            // meets the two jobs that entered with tokens after block 2
+            CompletableFuture<Void> a = s.submit(new Job("a", image(0).data(), 0, deadline(clock, 100), exitsAfter(0), sink.listener("a")));
+            CompletableFuture<Void> b = s.submit(new Job("b", tokensAfter(1, 2), 2, deadline(clock, 200), exitsAfter(2), sink.listener("b")));
+            CompletableFuture<Void> c = s.submit(new Job("c", tokensAfter(2, 2), 2, deadline(clock, 300), exitsAfter(2), sink.listener("c")));
+            s.start();
+            CompletableFuture.allOf(a, b, c).get(10, TimeUnit.SECONDS);
+        }
+        assertThat(sink.of("a")).extracting(r -> r.out.exit()).containsExactly(0, 1, 2, 3);
+        assertThat(sink.of("a").get(0).out.maxBatch()).isEqualTo(1); // exit after block 2: alone
+        for (String id : List.of("a", "b", "c")) {
+            List<Result> rs = sink.of(id);
+            Result last = rs.get(rs.size() - 1);
+            assertThat(last.last).isTrue();
+            assertThat(last.out.exit()).isEqualTo(pack.exitCount() - 1);
+            // from block 3 on, all three ran together
+            assertThat(rs.stream().filter(r -> r.out.block() > 2)).allMatch(r -> r.out.maxBatch() == 3);
+        }
+        // batched results agree with the engine alone
+        int[] image = {0, 1, 2};
+        String[] ids = {"a", "b", "c"};
+        for (int j = 0; j < 3; j++) {
+            for (Result r : sink.of(ids[j])) {
+                float[] ref = probs(image[j], r.out.exit());
+                assertThat(r.out.predictedClass()).isEqualTo(Calibration.argmax(ref));
+                for (int k = 0; k < ref.length; k++) {
+                    assertThat(Math.abs(r.out.probabilities()[k] - ref[k])).isLessThan(1e-4f);
+                }
+            }
+        }
+    }
+
+    @Test
+    void finishedSample_leavesTheBatch_andExitsRunOnlyForSamplesThatWantThem() throws Exception {
+        ManualClock clock = new ManualClock();
+        Sink sink = new Sink();
+        BitSet onlyExit1 = new BitSet();
+        onlyExit1.set(1);
+        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), clock)) {
+            CompletableFuture<Void> shortJob = s.submit(new Job("short", tokensAfter(3, 2), 2, deadline(clock, 100), onlyExit1, sink.listener("short")));
+            CompletableFuture<Void> longJob = s.submit(new Job("long", tokensAfter(4, 2), 2, deadline(clock, 100), exitsAfter(2), sink.listener("long")));
+            s.start();
+            CompletableFuture.allOf(shortJob, longJob).get(10, TimeUnit.SECONDS);
+        }
+        assertThat(sink.of("short")).extracting(r -> r.out.exit()).containsExactly(1);
+        assertThat(sink.of("short").get(0).last).isTrue();
+        assertThat(sink.of("long")).extracting(r -> r.out.exit()).containsExactly(1, 2, 3);
+        // after exit 1 the short job left: the long one ran blocks 5-8 alone
+        assertThat(sink.of("long").get(1).out.maxBatch()).isEqualTo(2); // max so far includes blocks 3-4
+        assertThat(sink.of("long").get(0).out.maxBatch()).isEqualTo(2);
+    }
+
+    @Test
+    void earliestDeadlineFirst_acrossBlockQueues() throws Exception {
+        ManualClock clock = new ManualClock();
+        Sink sink = new Sink();
+        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults().withMaxBatch(1), clock)) {
+            CompletableFuture<Void> late = s.submit(new Job("late", tokensAfter(5, 2), 2, deadline(clock, 500), exitsAfter(2), sink.listener("late")));
+            CompletableFuture<Void> urgent = s.submit(new Job("urgent", tokensAfter(6, 4), 4, deadline(clock, 50), exitsAfter(4), sink.listener("urgent")));
+            s.start();
+            CompletableFuture.allOf(late, urgent).get(10, TimeUnit.SECONDS);
+        }
+        // the urgent job finishes every exit before the other gets any
+        List<String> order = sink.results.stream().map(r -> r.id).toList();
+        assertThat(order).containsExactly("urgent", "urgent", "late", "late", "late");
+    }
+
+    @Test
+    void expiredJob_isDroppedBeforeCompute_withDeadlineExceeded() throws Exception {
+        ManualClock clock = new ManualClock();
+        Sink sink = new Sink();
+        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), clock)) {
+            CompletableFuture<Void> f = s.submit(new Job("x", tokensAfter(7, 2), 2, deadline(clock, 1), exitsAfter(2), sink.listener("x")));
+            clock.advance(2, TimeUnit.MILLISECONDS);
+            CompletableFuture<Void> next = s.submit(new Job("y", tokensAfter(8, 2), 2, deadline(clock, 100), exitsAfter(2), sink.listener("y")));
+            s.start();
+            assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(CleaveException.class)
+                    .hasMessageContaining("deadline passed before block 3");
+            next.get(10, TimeUnit.SECONDS); // and the loop keeps serving
+        }
+        assertThat(sink.of("x")).isEmpty();
+        assertThat(sink.of("y")).hasSize(3);
+    }
+
+    @Test
+    void cancelledJob_neverComputes_andTheLoopGoesOn() throws Exception {
+        ManualClock clock = new ManualClock();
+        Sink sink = new Sink();
+        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), clock)) {
+            CompletableFuture<Void> f = s.submit(new Job("x", tokensAfter(9, 2), 2, deadline(clock, 100), exitsAfter(2), sink.listener("x")));
+            f.cancel(false);
+            CompletableFuture<Void> next = s.submit(new Job("y", tokensAfter(10, 2), 2, deadline(clock, 100), exitsAfter(2), sink.listener("y")));
+            s.start();
+            next.get(10, TimeUnit.SECONDS);
+            assertThat(s.queued()).isZero();
+        }
+        assertThat(sink.of("x")).isEmpty();
+    }
+
+    @Test
+    void fullQueue_failsFastWithResourceExhausted() {
+        ManualClock clock = new ManualClock();
+        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults().withQueueCapacity(2), clock)) {
+            for (int i = 0; i < 2; i++) {
+                s.submit(new Job("j" + i, tokensAfter(i, 2), 2, deadline(clock, 100), exitsAfter(2), (o, l) -> { }));
+            }
+            assertThatThrownBy(() -> s.submit(new Job("j2", tokensAfter(2, 2), 2, deadline(clock, 100), exitsAfter(2), (o, l) -> { })))
+                    .isInstanceOf(CleaveException.class)
+                    .hasMessageContaining("worker queue full (2 requests waiting)")
+                    .extracting(e -> ((CleaveException) e).code()).isEqualTo(ErrorCode.RESOURCE_EXHAUSTED);
+        }
+    }
+
+    @Test
+    void admissionControl_rejectsAJobThatCannotReachItsFirstExitInTime() {
+        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), NanoClock.SYSTEM)) {
+            s.calibrate(2);
+            // a 20 us budget is far below one block's measured compute
+            assertThatThrownBy(() -> s.submit(new Job("tight", tokensAfter(0, 2), 2,
+                    Deadline.after(20, TimeUnit.MICROSECONDS, NanoClock.SYSTEM), exitsAfter(2), (o, l) -> { })))
+                    .isInstanceOf(CleaveException.class)
+                    .hasMessageContaining("cannot meet the deadline: first exit predicted in")
+                    .extracting(e -> ((CleaveException) e).code()).isEqualTo(ErrorCode.RESOURCE_EXHAUSTED);
+            CompletableFuture<Void> ok = s.submit(new Job("roomy", tokensAfter(0, 2), 2,
+                    Deadline.after(10, TimeUnit.SECONDS, NanoClock.SYSTEM), exitsAfter(2), (o, l) -> { }));
+            assertThat(ok).isNotNull();
+        }
+    }
+
+    @Test
+    void profile_interpolatesBetweenMeasuredBatchSizes() {
+        ComputeProfile p = new ComputeProfile(8, 4, 16);
+        p.record(p.blockSegment(3), 1, 100);
+        p.record(p.blockSegment(3), 8, 800);
+        assertThat(p.predict(p.blockSegment(3), 4)).isEqualTo(400.0, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(p.predict(p.blockSegment(3), 16)).isEqualTo(1600.0);
+        p.record(p.blockSegment(3), 1, 200);
+        assertThat(p.predict(p.blockSegment(3), 1)).isEqualTo(120.0); // EWMA, alpha 0.2
+    }
+
+    static Deadline deadline(ManualClock clock, long ms) {
+        return Deadline.after(ms, TimeUnit.MILLISECONDS, clock);
+    }
+}

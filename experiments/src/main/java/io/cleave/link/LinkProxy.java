@@ -1,0 +1,173 @@
+package io.cleave.link;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A TCP proxy on loopback standing in for the network between an edge and a worker. It can be
+ * cut (every connection closed at once, as when a radio link drops) and stalled (bytes stop
+ * moving while connections stay open, as in a dead zone). Only forwards to the target it was
+ * given, which callers keep on loopback or inside the project's own namespaces.
+ */
+public final class LinkProxy implements AutoCloseable {
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final Set<Channel> open = ConcurrentHashMap.newKeySet();
+    private final InetSocketAddress target;
+    private final Channel server;
+    private volatile boolean stalled;
+
+    public LinkProxy(String listenHost, int listenPort, InetSocketAddress target) throws InterruptedException {
+        this.target = target;
+        server = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel inbound) {
+                        inbound.pipeline().addLast(new Inbound());
+                    }
+                })
+                .bind(listenHost, listenPort).sync().channel();
+    }
+
+    public int port() {
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /** Closes every open connection now; new ones are still accepted. */
+    public void cut() {
+        for (Channel c : open) {
+            c.close();
+        }
+    }
+
+    /** Stops (or resumes) moving bytes in both directions, keeping connections open. */
+    public void stall(boolean on) {
+        stalled = on;
+        for (Channel c : open) {
+            c.config().setAutoRead(!on);
+            if (!on) {
+                c.read();
+            }
+        }
+    }
+
+    /** Connections open now (each proxied connection counts twice: both sides). */
+    public int openChannels() {
+        return open.size();
+    }
+
+    @Override
+    public void close() {
+        server.close().syncUninterruptibly();
+        cut();
+        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private final class Inbound extends ChannelInboundHandlerAdapter {
+        private Channel outbound;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            Channel in = ctx.channel();
+            open.add(in);
+            new Bootstrap()
+                    .group(in.eventLoop())
+                    .channel(NioSocketChannel.class)
+                    .option(ChannelOption.AUTO_READ, false)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .handler(new Relay(in))
+                    .connect(target)
+                    .addListener((ChannelFutureListener) f -> {
+                        if (f.isSuccess()) {
+                            outbound = f.channel();
+                            open.add(outbound);
+                            if (!stalled) {
+                                in.config().setAutoRead(true);
+                                outbound.config().setAutoRead(true);
+                            }
+                        } else {
+                            in.close();
+                        }
+                    });
+            in.closeFuture().addListener(f -> open.remove(in));
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            relay(ctx.channel(), outbound, (ByteBuf) msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (outbound != null) {
+                outbound.close();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    private final class Relay extends ChannelInboundHandlerAdapter {
+        private final Channel inbound;
+
+        Relay(Channel inbound) {
+            this.inbound = inbound;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ctx.channel().closeFuture().addListener(f -> open.remove(ctx.channel()));
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            relay(ctx.channel(), inbound, (ByteBuf) msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            inbound.close();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    /** Forwards one buffer; a failed write closes the source side too. */
+    private void relay(Channel from, Channel to, ByteBuf data) {
+        if (to == null || !to.isActive()) {
+            data.release();
+            from.close();
+            return;
+        }
+        to.writeAndFlush(data).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                from.close();
+            }
+        });
+    }
+}
