@@ -6,7 +6,7 @@ import io.cleave.core.data.IdxReader;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
 import io.cleave.edge.Outcome;
-import io.cleave.edge.plan.Plan;
+import io.cleave.core.plan.Plan;
 import io.cleave.edge.race.Candidate;
 import io.cleave.proto.v1.Encoding;
 import io.cleave.worker.WorkerConfig;

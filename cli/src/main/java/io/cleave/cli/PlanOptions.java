@@ -1,6 +1,6 @@
 package io.cleave.cli;
 
-import io.cleave.edge.plan.Plan;
+import io.cleave.core.plan.Plan;
 import io.cleave.proto.v1.Encoding;
 import java.util.List;
 import picocli.CommandLine.Option;

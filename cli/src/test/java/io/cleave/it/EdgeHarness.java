@@ -7,7 +7,7 @@ import io.cleave.core.time.NanoClock;
 import io.cleave.edge.EdgeAgent;
 import io.cleave.edge.cloud.WorkerClient;
 import io.cleave.edge.plan.FixedPlanner;
-import io.cleave.edge.plan.Plan;
+import io.cleave.core.plan.Plan;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;

@@ -12,7 +12,7 @@ import io.cleave.core.eval.ExitEvaluator;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.edge.Outcome;
-import io.cleave.edge.plan.Plan;
+import io.cleave.core.plan.Plan;
 import io.cleave.edge.race.Candidate;
 import io.cleave.proto.v1.Encoding;
 import java.nio.file.Files;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cleave.core.data.Dataset;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.edge.Outcome;
-import io.cleave.edge.plan.Plan;
+import io.cleave.core.plan.Plan;
 import io.cleave.link.LinkProxy;
 import io.cleave.proto.v1.Encoding;
 import java.net.InetSocketAddress;

@@ -12,7 +12,7 @@ import io.cleave.core.pack.ModelPack;
 import io.cleave.core.time.NanoClock;
 import io.cleave.edge.cloud.CloudCall;
 import io.cleave.edge.cloud.WorkerClient;
-import io.cleave.edge.plan.Plan;
+import io.cleave.core.plan.Plan;
 import io.cleave.edge.plan.Planner;
 import io.cleave.edge.race.Answer;
 import io.cleave.edge.race.Arbiter;

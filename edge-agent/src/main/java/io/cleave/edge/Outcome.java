@@ -1,6 +1,6 @@
 package io.cleave.edge;
 
-import io.cleave.edge.plan.Plan;
+import io.cleave.core.plan.Plan;
 import io.cleave.edge.race.Answer;
 import io.cleave.edge.race.Candidate;
 

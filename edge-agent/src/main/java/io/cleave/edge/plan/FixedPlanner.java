@@ -1,5 +1,7 @@
 package io.cleave.edge.plan;
 
+import io.cleave.core.plan.Plan;
+
 /** The same plan for every request, from configuration. */
 public final class FixedPlanner implements Planner {
     private final Plan plan;

@@ -1,5 +1,7 @@
 package io.cleave.edge.plan;
 
+import io.cleave.core.plan.Plan;
+
 /** Chooses a {@link Plan} per request: the seam where the coordinator's planner plugs in. */
 @FunctionalInterface
 public interface Planner {

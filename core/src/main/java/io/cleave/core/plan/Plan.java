@@ -1,4 +1,4 @@
-package io.cleave.edge.plan;
+package io.cleave.core.plan;
 
 import io.cleave.proto.v1.Encoding;
 

@@ -1,0 +1,80 @@
+package io.cleave.core.measure;
+
+import io.cleave.core.time.NanoClock;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+
+/**
+ * Samples kept for a sliding time window on an injected clock; quantiles and harmonic mean over
+ * what is in the window. Thread-safe.
+ */
+public final class WindowedSamples {
+    private final NanoClock clock;
+    private final long windowNanos;
+    private final int maxSamples;
+    private final ArrayDeque<long[]> samples = new ArrayDeque<>(); // {atNanos, Double.doubleToRawLongBits(value)}
+
+    public WindowedSamples(NanoClock clock, long windowNanos, int maxSamples) {
+        this.clock = clock;
+        this.windowNanos = windowNanos;
+        this.maxSamples = maxSamples;
+    }
+
+    public synchronized void add(double value) {
+        samples.addLast(new long[] {clock.nanoTime(), Double.doubleToRawLongBits(value)});
+        while (samples.size() > maxSamples) {
+            samples.removeFirst();
+        }
+    }
+
+    private void expire() {
+        long now = clock.nanoTime();
+        while (!samples.isEmpty() && now - samples.peekFirst()[0] > windowNanos) {
+            samples.removeFirst();
+        }
+    }
+
+    public synchronized int count() {
+        expire();
+        return samples.size();
+    }
+
+    /** The q-quantile (0..1, nearest rank) of the samples in the window, or NaN if none. */
+    public synchronized double quantile(double q) {
+        expire();
+        if (samples.isEmpty()) {
+            return Double.NaN;
+        }
+        double[] v = values();
+        Arrays.sort(v);
+        int i = (int) Math.ceil(q * v.length) - 1;
+        return v[Math.max(0, Math.min(v.length - 1, i))];
+    }
+
+    /** Harmonic mean of the samples in the window (dominated by the low ones), or NaN if none. */
+    public synchronized double harmonicMean() {
+        expire();
+        if (samples.isEmpty()) {
+            return Double.NaN;
+        }
+        double inv = 0;
+        for (long[] s : samples) {
+            inv += 1.0 / Math.max(1e-12, Double.longBitsToDouble(s[1]));
+        }
+        return samples.size() / inv;
+    }
+
+    /** Nanoseconds since the newest sample, or Long.MAX_VALUE if there is none. */
+    public synchronized long ageOfNewestNanos() {
+        return samples.isEmpty() ? Long.MAX_VALUE : clock.nanoTime() - samples.peekLast()[0];
+    }
+
+    private double[] values() {
+        double[] v = new double[samples.size()];
+        int i = 0;
+        for (long[] s : samples) {
+            v[i++] = Double.longBitsToDouble(s[1]);
+        }
+        return v;
+    }
+}

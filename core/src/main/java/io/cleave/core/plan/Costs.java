@@ -1,0 +1,39 @@
+package io.cleave.core.plan;
+
+/**
+ * Measured (or assumed) times the planner works with, in nanoseconds, and the link. Policies
+ * plan on these as given; make them pessimistic (tail quantiles, low bandwidth) to meet deadlines
+ * with high probability.
+ *
+ * @param edgeStem edge compute of the stem
+ * @param edgeBlock edgeBlock[k] = edge compute of block k (index 0 unused); length k_max + 1
+ * @param edgeExit edge compute of each exit (only those within k_max are used)
+ * @param cloudStem worker compute of the stem (for split 0)
+ * @param cloudBlock cloudBlock[k] = worker compute of block k per request at the batch it runs in
+ * @param cloudExit worker compute of each exit
+ * @param queue expected queueing delay at the worker
+ * @param bandwidth uplink bytes per second (0: no link)
+ * @param rtt round-trip time
+ */
+public record Costs(double edgeStem, double[] edgeBlock, double[] edgeExit, double cloudStem, double[] cloudBlock,
+        double[] cloudExit, double queue, double bandwidth, double rtt) {
+
+    /** k_max: blocks the edge holds. */
+    public int kMax() {
+        return edgeBlock.length - 1;
+    }
+
+    public Costs withLink(double bandwidth, double rtt) {
+        return new Costs(edgeStem, edgeBlock, edgeExit, cloudStem, cloudBlock, cloudExit, queue, bandwidth, rtt);
+    }
+
+    public Costs withQueue(double queue) {
+        return new Costs(edgeStem, edgeBlock, edgeExit, cloudStem, cloudBlock, cloudExit, queue, bandwidth, rtt);
+    }
+
+    /** The same costs for a device holding only the first {@code k} blocks. */
+    public Costs withKMax(int k) {
+        return new Costs(edgeStem, java.util.Arrays.copyOf(edgeBlock, k + 1), edgeExit, cloudStem, cloudBlock, cloudExit, queue,
+                bandwidth, rtt);
+    }
+}

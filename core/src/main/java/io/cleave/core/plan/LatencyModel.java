@@ -1,0 +1,92 @@
+package io.cleave.core.plan;
+
+import io.cleave.proto.v1.Encoding;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The planner's latency model (docs/architecture.md):
+ * <pre>
+ * T_local(x)     = stem + blocks 1..b(x) + local exits up to x          (edge)
+ * T_cloud(s,e,x) = edge stem..s + bytes(s,e)/bw + rtt/2 + queue
+ *                  + cloud (stem if s = 0) + blocks s+1..b(x) + cloud exits in (s, x] + rtt/2
+ * </pre>
+ */
+public final class LatencyModel {
+    private final PackStats pack;
+
+    public LatencyModel(PackStats pack) {
+        this.pack = pack;
+    }
+
+    public PackStats pack() {
+        return pack;
+    }
+
+    /** Edge time to exit x, or +inf if x lies beyond the blocks the edge holds. */
+    public double local(Costs c, int x) {
+        int b = pack.exitBlock(x);
+        if (b > c.kMax()) {
+            return Double.POSITIVE_INFINITY;
+        }
+        double t = c.edgeStem();
+        for (int k = 1; k <= b; k++) {
+            t += c.edgeBlock()[k];
+        }
+        for (int e = 0; e <= x; e++) {
+            t += c.edgeExit()[e];
+        }
+        return t;
+    }
+
+    /** Edge time to the point where the payload for split s can be sent (exits before it are computed first). */
+    public double edgeBeforeSend(Costs c, int s) {
+        if (s == 0) {
+            return 0;
+        }
+        double t = c.edgeStem();
+        for (int k = 1; k <= s; k++) {
+            t += c.edgeBlock()[k];
+        }
+        for (int e = 0; e < pack.exits() && pack.exitBlock(e) < s; e++) {
+            t += c.edgeExit()[e];
+        }
+        return t;
+    }
+
+    public double transfer(Costs c, int s, Encoding enc) {
+        return c.bandwidth() <= 0 ? Double.POSITIVE_INFINITY : pack.bytes(s, enc) * 1e9 / c.bandwidth();
+    }
+
+    /** Time until cloud exit x (after split s) is back at the edge. */
+    public double cloud(Costs c, int s, Encoding enc, int x) {
+        return edgeBeforeSend(c, s) + transfer(c, s, enc) + c.rtt() + c.queue() + cloudCompute(c, s, x);
+    }
+
+    public double cloudCompute(Costs c, int s, int x) {
+        double t = s == 0 ? c.cloudStem() : 0;
+        for (int k = s + 1; k <= pack.exitBlock(x); k++) {
+            t += c.cloudBlock()[k];
+        }
+        for (int e = 0; e <= x; e++) {
+            if (pack.exitBlock(e) > s) {
+                t += c.cloudExit()[e];
+            }
+        }
+        return t;
+    }
+
+    public Map<String, Long> breakdown(Costs c, int s, Encoding enc, int x, boolean cloud) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        if (!cloud) {
+            m.put("edge", (long) local(c, x));
+            return m;
+        }
+        m.put("edge", (long) edgeBeforeSend(c, s));
+        m.put("transfer", (long) transfer(c, s, enc));
+        m.put("rtt", (long) c.rtt());
+        m.put("queue", (long) c.queue());
+        m.put("cloud", (long) cloudCompute(c, s, x));
+        return m;
+    }
+}

@@ -1,0 +1,112 @@
+package io.cleave.core.plan;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import io.cleave.core.codec.TensorCodec;
+import io.cleave.core.pack.Manifest;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.proto.v1.Encoding;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What the planner knows about a pack: where the exits sit, how accurate each is (calibrated,
+ * from the manifest), what each wire encoding at each split costs in accuracy (measured,
+ * {@code encodings.json}) and in bytes.
+ */
+public final class PackStats {
+    private final int blocks;
+    private final int[] exitBlock;
+    private final double[] accuracy;
+    private final Map<Integer, Map<Encoding, double[]>> encoded = new HashMap<>();
+    private final int tokens;
+    private final int dim;
+    private final int inputBytes;
+
+    public PackStats(int blocks, int[] exitBlock, double[] accuracy, int tokens, int dim, int inputBytes) {
+        this.blocks = blocks;
+        this.exitBlock = exitBlock.clone();
+        this.accuracy = accuracy.clone();
+        this.tokens = tokens;
+        this.dim = dim;
+        this.inputBytes = inputBytes;
+    }
+
+    /** From a pack: validation accuracy per exit, and its encodings.json when present. */
+    public static PackStats of(ModelPack pack) {
+        Manifest m = pack.manifest();
+        int n = pack.exitCount();
+        int[] eb = new int[n];
+        double[] acc = new double[n];
+        for (Manifest.Exit e : m.exits()) {
+            eb[e.index()] = e.afterBlock();
+            acc[e.index()] = e.accuracy().validation();
+        }
+        PackStats s = new PackStats(pack.blockCount(), eb, acc, m.tokens().count(), m.tokens().dim(), m.input().size());
+        Path enc = pack.dir().resolve("encodings.json");
+        if (Files.isRegularFile(enc)) {
+            try {
+                JsonObject o = new Gson().fromJson(Files.readString(enc), JsonObject.class);
+                double[] testPlain = new double[n];
+                for (Manifest.Exit e : m.exits()) {
+                    testPlain[e.index()] = e.accuracy().test();
+                }
+                for (var r : o.getAsJsonArray("rows")) {
+                    JsonObject row = r.getAsJsonObject();
+                    double[] test = new Gson().fromJson(row.get("exitAccuracy"), double[].class);
+                    // measured on the test set: apply the measured change relative to plain test accuracy
+                    double[] adjusted = new double[n];
+                    for (int e = 0; e < n; e++) {
+                        adjusted[e] = acc[e] + (test[e] - testPlain[e]);
+                    }
+                    s.withEncodingAccuracy(row.get("split").getAsInt(), Encoding.valueOf(row.get("encoding").getAsString()), adjusted);
+                }
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalStateException("unreadable " + enc + ": " + e.getMessage(), e);
+            }
+        }
+        return s;
+    }
+
+    public PackStats withEncodingAccuracy(int split, Encoding enc, double[] exitAccuracy) {
+        encoded.computeIfAbsent(split, k -> new EnumMap<>(Encoding.class)).put(enc, exitAccuracy.clone());
+        return this;
+    }
+
+    public int blocks() {
+        return blocks;
+    }
+
+    public int exits() {
+        return exitBlock.length;
+    }
+
+    public int exitBlock(int exit) {
+        return exitBlock[exit];
+    }
+
+    /**
+     * Accuracy of {@code exit} when computed locally, or in the cloud from tokens after {@code split}
+     * in {@code enc}; NaN for a lossy encoding whose cost at that split was never measured (the
+     * planner then does not offer it).
+     */
+    public double accuracy(int exit, int split, Encoding enc, boolean cloud) {
+        if (!cloud || split == 0 || enc == Encoding.FP32 || exitBlock[exit] <= split) {
+            return accuracy[exit];
+        }
+        Map<Encoding, double[]> m = encoded.get(split);
+        if (m == null || !m.containsKey(enc)) {
+            return Double.NaN;
+        }
+        return m.get(enc)[exit];
+    }
+
+    /** Bytes on the wire for a split: the raw input at 0, tokens in {@code enc} otherwise. */
+    public long bytes(int split, Encoding enc) {
+        return split == 0 ? inputBytes : TensorCodec.payloadBytes(enc, tokens, dim);
+    }
+}

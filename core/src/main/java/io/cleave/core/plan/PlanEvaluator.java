@@ -1,0 +1,77 @@
+package io.cleave.core.plan;
+
+import io.cleave.proto.v1.Encoding;
+
+/**
+ * Predicts what a plan will answer with by a deadline under the arbiter's rule (the deepest exit
+ * that has arrived), and how accurate that is.
+ */
+public final class PlanEvaluator {
+    private final LatencyModel model;
+    private final double marginFraction;
+    private final long marginNanos;
+
+    /**
+     * @param marginFraction and marginNanos: the deadline planned against is D - max(marginNanos, marginFraction * D)
+     */
+    public PlanEvaluator(LatencyModel model, double marginFraction, long marginNanos) {
+        this.model = model;
+        this.marginFraction = marginFraction;
+        this.marginNanos = marginNanos;
+    }
+
+    public LatencyModel model() {
+        return model;
+    }
+
+    public long safeDeadline(long deadlineNanos) {
+        return deadlineNanos - Math.max(marginNanos, (long) (marginFraction * deadlineNanos));
+    }
+
+    public Decision evaluate(String policy, Plan plan, long deadlineNanos, Costs c) {
+        PackStats pack = model.pack();
+        long d = safeDeadline(deadlineNanos);
+        int best = -1;
+        boolean cloud = false;
+        double time = Double.POSITIVE_INFINITY;
+        int firstLocalBlock = pack.exitBlock(0);
+        int localTo = Math.min(c.kMax(), Math.max(Math.max(plan.localBlocks(), plan.offload() ? plan.split() : 0), firstLocalBlock));
+        for (int x = 0; x < pack.exits(); x++) {
+            if (pack.exitBlock(x) > localTo) {
+                break;
+            }
+            double t = model.local(c, x);
+            if (t <= d && x > best) {
+                best = x;
+                time = t;
+            }
+        }
+        if (plan.offload()) {
+            for (int x = 0; x < pack.exits(); x++) {
+                if (pack.exitBlock(x) <= plan.split() || Double.isNaN(pack.accuracy(x, plan.split(), plan.encoding(), true))) {
+                    continue;
+                }
+                double t = model.cloud(c, plan.split(), plan.encoding(), x);
+                if (t <= d && x > best) {
+                    best = x;
+                    cloud = true;
+                    time = t;
+                }
+            }
+        }
+        if (best < 0) {
+            // nothing in time: the first local exit answers, late
+            double t = model.local(c, 0);
+            return new Decision(policy, plan, 0, false, 0.0, (long) Math.min(t, Long.MAX_VALUE),
+                    model.breakdown(c, plan.split(), plan.encoding(), 0, false));
+        }
+        double acc = pack.accuracy(best, plan.split(), plan.encoding(), cloud);
+        return new Decision(policy, plan, best, cloud, acc, (long) time, model.breakdown(c, plan.split(), plan.encoding(), best, cloud));
+    }
+
+    /** Bytes a plan sends. */
+    public long bytes(Plan p) {
+        return p.offload() ? model.pack().bytes(p.split(), p.encoding()) : 0;
+    }
+
+}

@@ -1,0 +1,138 @@
+package io.cleave.core.plan;
+
+import io.cleave.proto.v1.Encoding;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Cleave's planner and the baselines it is measured against, as {@link Policy} plug-ins.
+ *
+ * <ul>
+ *   <li>{@link #cleave}: over edge-only, sending the input, and tokens after every block the device
+ *       holds in every encoding, all racing the local exits: maximise the accuracy of the exit
+ *       predicted to arrive first-deepest by the (safety-margined) deadline; ties go to fewer bytes,
+ *       then to the earlier answer.
+ *   <li>{@link #edgeOnly}, {@link #cloudOnly} (send the raw input: the baseline split computing must
+ *       beat), {@link #fixedSplit}.
+ *   <li>{@link #neurosurgeon}: the split with the minimum predicted latency of the final exit; no
+ *       early exits, no race, fp32.
+ *   <li>{@link #edgent}: the (split, exit) pair of best accuracy whose predicted latency meets the
+ *       deadline for a static bandwidth estimate (the mean); fp32, no race.
+ *   <li>{@link #oracle}: Cleave's search fed the true future link; for experiments only.
+ * </ul>
+ */
+public final class Policies {
+    private Policies() {}
+
+    public static Policy cleave(PackStats pack, double threshold) {
+        PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
+        return (deadline, c) -> best("cleave", ev, candidates(pack, c.kMax(), threshold), deadline, c);
+    }
+
+    /** Cleave's search with no safety margin, fed the true link by the caller. */
+    public static Policy oracle(PackStats pack, double threshold) {
+        PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.0, 0);
+        return (deadline, c) -> best("oracle", ev, candidates(pack, c.kMax(), threshold), deadline, c);
+    }
+
+    public static Policy edgeOnly(PackStats pack, double threshold) {
+        PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
+        return (deadline, c) -> ev.evaluate("edge-only", Plan.edgeOnly(c.kMax(), threshold), deadline, c);
+    }
+
+    public static Policy cloudOnly(PackStats pack) {
+        PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
+        return (deadline, c) -> ev.evaluate("cloud-only", new Plan(true, 0, Encoding.U8_IMAGE, 2.0, 0), deadline, c);
+    }
+
+    public static Policy fixedSplit(PackStats pack, int split, Encoding enc, double threshold) {
+        PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
+        return (deadline, c) -> ev.evaluate("fixed-" + split, new Plan(true, split, split == 0 ? Encoding.U8_IMAGE : enc, threshold,
+                Math.max(split, c.kMax())), deadline, c);
+    }
+
+    public static Policy neurosurgeon(PackStats pack) {
+        LatencyModel m = new LatencyModel(pack);
+        PlanEvaluator ev = new PlanEvaluator(m, 0.1, 1_000_000);
+        int last = pack.exits() - 1;
+        return (deadline, c) -> {
+            Plan best = null;
+            double bestT = Double.POSITIVE_INFINITY;
+            if (c.kMax() >= pack.blocks()) {
+                best = Plan.edgeOnly(c.kMax(), 2.0);
+                bestT = m.local(c, last);
+            }
+            for (int s = 0; s <= Math.min(c.kMax(), pack.blocks() - 1); s++) {
+                Encoding enc = s == 0 ? Encoding.U8_IMAGE : Encoding.FP32;
+                double t = m.cloud(c, s, enc, last);
+                if (t < bestT) {
+                    bestT = t;
+                    best = new Plan(true, s, enc, 2.0, s);
+                }
+            }
+            return ev.evaluate("neurosurgeon", best, deadline, c);
+        };
+    }
+
+    /** @param staticBandwidth the bandwidth Edgent plans with (its static estimate), bytes/s */
+    public static Policy edgent(PackStats pack, double staticBandwidth) {
+        LatencyModel m = new LatencyModel(pack);
+        PlanEvaluator ev = new PlanEvaluator(m, 0.0, 0);
+        return (deadline, c) -> {
+            Costs assumed = c.withLink(staticBandwidth, c.rtt());
+            Plan best = Plan.edgeOnly(c.kMax(), 2.0);
+            double bestAcc = -1;
+            for (int x = 0; x < pack.exits(); x++) {
+                if (m.local(assumed, x) <= deadline && pack.accuracy(x, 0, Encoding.FP32, false) > bestAcc) {
+                    bestAcc = pack.accuracy(x, 0, Encoding.FP32, false);
+                    best = Plan.edgeOnly(pack.exitBlock(x), 2.0);
+                }
+                for (int s = 0; s <= Math.min(c.kMax(), pack.exitBlock(x) - 1); s++) {
+                    Encoding enc = s == 0 ? Encoding.U8_IMAGE : Encoding.FP32;
+                    double acc = pack.accuracy(x, s, enc, true);
+                    if (m.cloud(assumed, s, enc, x) <= deadline && acc > bestAcc) { // NaN never compares greater
+                        bestAcc = acc;
+                        best = new Plan(true, s, enc, 2.0, s);
+                    }
+                }
+            }
+            return ev.evaluate("edgent", best, deadline, c);
+        };
+    }
+
+    static List<Plan> candidates(PackStats pack, int kMax, double threshold) {
+        List<Plan> plans = new ArrayList<>();
+        plans.add(Plan.edgeOnly(kMax, threshold));
+        plans.add(new Plan(true, 0, Encoding.U8_IMAGE, threshold, kMax));
+        for (int s = 1; s <= Math.min(kMax, pack.blocks() - 1); s++) {
+            for (Encoding e : new Encoding[] {Encoding.INT8, Encoding.FP16, Encoding.FP32}) {
+                plans.add(new Plan(true, s, e, threshold, kMax));
+            }
+        }
+        return plans;
+    }
+
+    static Decision best(String name, PlanEvaluator ev, List<Plan> plans, long deadline, Costs c) {
+        Decision best = null;
+        long bestBytes = 0;
+        for (Plan p : plans) {
+            Decision d = ev.evaluate(name, p, deadline, c);
+            long bytes = ev.bytes(p);
+            if (best == null || better(d, bytes, best, bestBytes)) {
+                best = d;
+                bestBytes = bytes;
+            }
+        }
+        return best;
+    }
+
+    private static boolean better(Decision d, long bytes, Decision best, long bestBytes) {
+        if (Math.abs(d.expectedAccuracy() - best.expectedAccuracy()) > 1e-9) {
+            return d.expectedAccuracy() > best.expectedAccuracy();
+        }
+        if (bytes != bestBytes) {
+            return bytes < bestBytes;
+        }
+        return d.predictedNanos() < best.predictedNanos();
+    }
+}

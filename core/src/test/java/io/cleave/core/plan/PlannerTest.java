@@ -1,0 +1,156 @@
+package io.cleave.core.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cleave.proto.v1.Encoding;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/** Cleave's planner on fixed profiles: deterministic, and moving the right way as conditions change. */
+class PlannerTest {
+    static final long MS = 1_000_000;
+    // 8 blocks, exits after 2, 4, 6, 8; 50x64 tokens; 784-byte input
+    static final PackStats PACK = new PackStats(8, new int[] {2, 4, 6, 8}, new double[] {0.80, 0.86, 0.89, 0.90}, 50, 64, 784)
+            .withEncodingAccuracy(2, Encoding.INT8, new double[] {0.80, 0.855, 0.886, 0.897})
+            .withEncodingAccuracy(2, Encoding.FP16, new double[] {0.80, 0.86, 0.89, 0.90});
+
+    /** A slow device (1 ms per block) holding 4 blocks, a fast cloud, a 1 MB/s link with 5 ms RTT. */
+    static Costs costs() {
+        double[] edgeBlock = {0, 1 * MS, 1 * MS, 1 * MS, 1 * MS};
+        double[] cloudBlock = new double[9];
+        Arrays.fill(cloudBlock, 1, 9, 0.1 * MS);
+        return new Costs(0.3 * MS, edgeBlock, new double[] {1 * MS, 1 * MS, 1 * MS, 1 * MS}, 0.05 * MS, cloudBlock,
+                new double[] {0.1 * MS, 0.1 * MS, 0.1 * MS, 0.1 * MS}, 0, 1e6, 5 * MS);
+    }
+
+    static final Policy CLEAVE = Policies.cleave(PACK, 2.0);
+
+    @Test
+    void decisions_areDeterministic() {
+        assertThat(CLEAVE.decide(40 * MS, costs())).isEqualTo(CLEAVE.decide(40 * MS, costs()));
+    }
+
+    @Test
+    void goodLink_sendsTheInput_andExpectsTheFinalExitFromTheCloud() {
+        Decision d = CLEAVE.decide(40 * MS, costs());
+        assertThat(d.plan().offload()).isTrue();
+        assertThat(d.plan().split()).isZero(); // 784 bytes beat any token tensor at equal accuracy
+        assertThat(d.expectedExit()).isEqualTo(3);
+        assertThat(d.expectedCloud()).isTrue();
+    }
+
+    @Test
+    void expectedAccuracy_isTheOneOfTheExitItPlannedFor() {
+        for (double bw : new double[] {1e3, 1e4, 1e5, 1e6, 1e8}) {
+            Decision d = CLEAVE.decide(30 * MS, costs().withLink(bw, 5 * MS));
+            assertThat(d.expectedAccuracy())
+                    .isEqualTo(PACK.accuracy(d.expectedExit(), d.plan().split(), d.plan().encoding(), d.expectedCloud()));
+            assertThat(d.predictedNanos()).isLessThanOrEqualTo(30 * MS);
+        }
+    }
+
+    @Test
+    void fallingBandwidth_neverIncreasesBytesSent_andEndsOnTheEdge() {
+        long prevBytes = Long.MAX_VALUE;
+        double prevAcc = 1;
+        for (double bw : new double[] {1e8, 1e6, 1e5, 3e4, 1e4, 1e3}) {
+            Decision d = CLEAVE.decide(30 * MS, costs().withLink(bw, 5 * MS));
+            long bytes = d.plan().offload() ? PACK.bytes(d.plan().split(), d.plan().encoding()) : 0;
+            assertThat(bytes).as("bytes at %.0f B/s", bw).isLessThanOrEqualTo(prevBytes);
+            assertThat(d.expectedAccuracy()).isLessThanOrEqualTo(prevAcc);
+            prevBytes = bytes;
+            prevAcc = d.expectedAccuracy();
+        }
+        Decision slow = CLEAVE.decide(30 * MS, costs().withLink(1e3, 5 * MS));
+        assertThat(slow.expectedCloud()).isFalse();
+        assertThat(slow.expectedExit()).isEqualTo(1); // deepest local exit: 0.3 + 4 blocks + 2 exits = 6.3 ms
+    }
+
+    @Test
+    void longRtt_keepsTheAnswerLocal() {
+        Decision d = CLEAVE.decide(40 * MS, costs().withLink(1e6, 60 * MS));
+        assertThat(d.expectedCloud()).isFalse();
+        assertThat(d.expectedExit()).isEqualTo(1);
+    }
+
+    @Test
+    void tighterDeadline_neverPlansADeeperExit() {
+        int prev = Integer.MAX_VALUE;
+        for (long d = 60; d >= 2; d -= 2) {
+            Decision dec = CLEAVE.decide(d * MS, costs());
+            assertThat(dec.expectedExit()).as("deadline %d ms", d).isLessThanOrEqualTo(prev);
+            prev = dec.expectedExit();
+        }
+    }
+
+    @Test
+    void cloudLoad_movesTheSplitDeeper_toSaveCloudCompute() {
+        // a loaded worker: each block costs 3 ms per request; sending the input repeats blocks 1-4 in the cloud
+        double[] loaded = new double[9];
+        Arrays.fill(loaded, 1, 9, 3 * MS);
+        Costs c = new Costs(0.3 * MS, new double[] {0, 1 * MS, 1 * MS, 1 * MS, 1 * MS}, new double[] {1 * MS, 1 * MS, 1 * MS, 1 * MS},
+                0.05 * MS, loaded, new double[] {0.1 * MS, 0.1 * MS, 0.1 * MS, 0.1 * MS}, 0, 1e7, 2 * MS);
+        Decision idle = CLEAVE.decide(25 * MS, costs().withLink(1e7, 2 * MS));
+        // safe deadline 22.5 ms: the input needs 26.5 ms (all 8 blocks in the cloud), fp16 tokens after block 2 23.2 ms,
+        // fp32 tokens after block 4 20.8 ms (int8/fp16 at split 4 were never measured, so they are not offered)
+        Decision busy = CLEAVE.decide(25 * MS, c);
+        assertThat(idle.plan().split()).isZero();
+        assertThat(busy.expectedCloud()).isTrue();
+        assertThat(busy.plan().split()).isEqualTo(4);
+        assertThat(busy.plan().encoding()).isEqualTo(Encoding.FP32);
+        assertThat(busy.expectedExit()).isEqualTo(3);
+        assertThat(busy.predictedNanos()).isLessThanOrEqualTo(22_500_000);
+    }
+
+    @Test
+    void queueingDelay_isPlannedFor() {
+        Decision d = CLEAVE.decide(30 * MS, costs().withQueue(40 * MS));
+        assertThat(d.expectedCloud()).isFalse();
+        assertThat(d.breakdown()).containsKey("edge");
+    }
+
+    @Test
+    void splitNeverExceedsTheBlocksTheDeviceHolds() {
+        for (int k = 0; k <= 4; k++) {
+            Costs c = costs().withKMax(k);
+            for (double bw : new double[] {1e3, 1e5, 1e7}) {
+                Decision d = CLEAVE.decide(30 * MS, c.withLink(bw, 5 * MS));
+                assertThat(d.plan().split()).isLessThanOrEqualTo(k);
+            }
+        }
+        // a device holding no block must offload the input to get any exit in time
+        Decision none = CLEAVE.decide(30 * MS, costs().withKMax(0));
+        assertThat(none.plan().offload()).isTrue();
+        assertThat(none.plan().split()).isZero();
+    }
+
+    @Test
+    void oracle_isNeverWorseThanCleave_onTheSameLink() {
+        for (double bw : new double[] {1e3, 3e4, 1e5, 1e6}) {
+            for (long d = 5; d <= 60; d += 5) {
+                Costs c = costs().withLink(bw, 5 * MS);
+                assertThat(Policies.oracle(PACK, 2.0).decide(d * MS, c).expectedAccuracy())
+                        .isGreaterThanOrEqualTo(CLEAVE.decide(d * MS, c).expectedAccuracy());
+            }
+        }
+    }
+
+    @Test
+    void baselines_behaveAsTheirPapersDescribe() {
+        Costs c = costs();
+        assertThat(Policies.edgeOnly(PACK, 2.0).decide(40 * MS, c).plan().offload()).isFalse();
+        Decision cloud = Policies.cloudOnly(PACK).decide(40 * MS, c);
+        assertThat(cloud.plan().split()).isZero();
+        assertThat(cloud.plan().encoding()).isEqualTo(Encoding.U8_IMAGE);
+        // neurosurgeon: the minimum-latency split for the final exit (here: the input, 784 bytes)
+        Decision ns = Policies.neurosurgeon(PACK).decide(40 * MS, c);
+        assertThat(ns.plan().split()).isZero();
+        assertThat(ns.plan().threshold()).isGreaterThan(1.0);
+        // edgent trusting a static 10 MB/s while the link gives 10 kB/s: its plan misses, Cleave's does not
+        Costs slow = c.withLink(1e4, 5 * MS);
+        Decision edgent = Policies.edgent(PACK, 1e7).decide(30 * MS, slow);
+        assertThat(edgent.plan().offload()).isTrue();
+        assertThat(edgent.expectedCloud()).isFalse(); // evaluated on the real link, its cloud exit cannot arrive
+        assertThat(CLEAVE.decide(30 * MS, slow).expectedAccuracy()).isGreaterThanOrEqualTo(edgent.expectedAccuracy());
+    }
+}
