@@ -50,7 +50,7 @@ final class EdgeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         EdgeConfig cfg = new EdgeConfig(packOptions.pack(), planOptions.kMax, packOptions.threads, planOptions.workers(),
-                planOptions.plan(), Math.max(1, concurrency), host, port, 2000);
+                planOptions.plan(), Math.max(1, concurrency), host, port, 2000, planOptions.policy);
         try (EdgeServer edge = EdgeServer.start(cfg, null, serve)) {
             if (serve) {
                 System.out.println("cleave edge listening on " + host + ":" + edge.port() + " (" + cfg.plan() + ")");
@@ -73,6 +73,10 @@ final class EdgeCommand implements Callable<Integer> {
             int n = images > 0 ? Math.min(images, ds.size()) : 1000;
             System.out.printf("edge: k_max=%d, %s, deadline %.1f ms, %d test images%n", planOptions.kMax, cfg.plan(), planOptions.deadlineMs, n);
             TestSetRunner.run(edge.agent(), ds, n, planOptions.deadlineMs, concurrency).print(System.out);
+            if (edge.planner() != null && edge.planner().last() != null) {
+                System.out.println("last plan: " + edge.planner().last());
+                System.out.println("planned on: " + edge.planner().lastCosts());
+            }
             return 0;
         }
     }

@@ -12,6 +12,7 @@ import io.cleave.core.pack.ModelPack;
 import io.cleave.core.time.NanoClock;
 import io.cleave.edge.cloud.CloudCall;
 import io.cleave.edge.cloud.WorkerClient;
+import io.cleave.edge.measure.EdgeMeasurements;
 import io.cleave.core.plan.Plan;
 import io.cleave.edge.plan.Planner;
 import io.cleave.edge.race.Answer;
@@ -52,6 +53,7 @@ public final class EdgeAgent {
     private final NanoClock clock;
     private final int finalExit;
     private final int firstLocalExitBlock;
+    private volatile EdgeMeasurements measurements;
 
     public EdgeAgent(SegmentEngine engine, Planner planner, WorkerClient workers, ExecutorService compute,
             ScheduledExecutorService timers, NanoClock clock) {
@@ -65,6 +67,11 @@ public final class EdgeAgent {
         this.clock = clock;
         this.finalExit = pack.exitCount() - 1;
         this.firstLocalExitBlock = pack.exit(0).afterBlock();
+    }
+
+    /** Feeds every local segment time and every first cloud result to {@code m} from now on. */
+    public void measureInto(EdgeMeasurements m) {
+        this.measurements = m;
     }
 
     public ModelPack pack() {
@@ -106,6 +113,8 @@ public final class EdgeAgent {
         volatile CloudCall call;
         volatile long bytesSent;
         volatile long computeBeforeSendNanos;
+        volatile long sendStart;
+        volatile boolean firstCloudSeen;
         ScheduledFuture<?> timer;
 
         Run(String id, byte[] pixels, Tensor image, Plan plan, long start, long budget) {
@@ -135,7 +144,9 @@ public final class EdgeAgent {
 
         void runLocal() {
             try {
+                long t0 = clock.nanoTime();
                 Tensor t = engine.stem(image);
+                t0 = timed(0, t0);
                 // at worst the earliest local exit answers, so local compute always reaches it
                 int localTo = Math.min(Math.max(Math.max(plan.localBlocks(), offload ? plan.split() : 0), firstLocalExitBlock),
                         engine.maxBlock());
@@ -143,12 +154,14 @@ public final class EdgeAgent {
                 int e = 0;
                 for (int b = 1; b <= localTo && !arbiter.answered(); b++) {
                     t = engine.blocks(t, b - 1, b);
+                    t0 = timed(b, t0);
                     if (offload && plan.split() == b) {
                         computeBeforeSendNanos = clock.nanoTime() - start;
                         sendTokens(t);
                     }
                     while (e < exits.size() && exits.get(e).afterBlock() == b && !arbiter.answered()) {
                         Tensor logits = engine.exit(e, t);
+                        t0 = timed(pack.blockCount() + 1 + e, t0);
                         float[] p = Calibration.probabilities(logits.data(), 0, pack.classes(), exits.get(e).temperature());
                         int cls = Calibration.argmax(p);
                         settle(offer(new Candidate(e, b, p, cls, p[cls], false, clock.nanoTime())));
@@ -168,6 +181,16 @@ public final class EdgeAgent {
                             "no exit reachable: the device holds " + engine.maxBlock() + " blocks and nothing was offloaded"));
                 }
             }
+        }
+
+        /** Records a local segment's time; returns now. */
+        long timed(int segment, long since) {
+            long now = clock.nanoTime();
+            EdgeMeasurements m = measurements;
+            if (m != null) {
+                m.recordEdge(segment, now - since);
+            }
+            return now;
         }
 
         void sendTokens(Tensor t) {
@@ -192,6 +215,7 @@ public final class EdgeAgent {
                     .setPayloadBytes(payload.length)
                     .build();
             bytesSent = payload.length;
+            sendStart = clock.nanoTime();
             try {
                 call = workers.infer(h, payload, left, this::onCloud, this::onCloudEnd);
                 if (arbiter.answered()) {
@@ -209,9 +233,15 @@ public final class EdgeAgent {
                 p[i] = r.getProbabilities(i);
             }
             var t = r.getTiming();
-            settle(offer(new Candidate(r.getExitIndex(), r.getBlock(), p, r.getPredictedClass(), r.getConfidence(),
+            Candidate c = new Candidate(r.getExitIndex(), r.getBlock(), p, r.getPredictedClass(), r.getConfidence(),
                     true, clock.nanoTime(), new Candidate.ServerTiming(t.getReceiveUs() * 1000, t.getQueueUs() * 1000,
-                            t.getComputeUs() * 1000, t.getMaxBatch()))));
+                            t.getComputeUs() * 1000, t.getMaxBatch()));
+            EdgeMeasurements m = measurements;
+            if (m != null && !firstCloudSeen) {
+                firstCloudSeen = true;
+                m.recordCloud(bytesSent, sendStart, c, m.profiledCloudCompute(plan.split(), c.exit()));
+            }
+            settle(offer(c));
         }
 
         void onCloudEnd(Status s) {

@@ -11,6 +11,14 @@ import java.util.List;
  * @param workers cloud worker targets (host:port); empty: edge-only
  * @param plan the fixed plan used until a planner is plugged in
  * @param concurrency requests computed locally at once
+ * @param policy "fixed" follows {@code plan}; otherwise a planner policy run embedded on live measurements:
+ *     cleave, edge-only, cloud-only, neurosurgeon, edgent
  */
 public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
-        int port, long shutdownGraceMillis) {}
+        int port, long shutdownGraceMillis, String policy) {
+
+    public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host, int port,
+            long shutdownGraceMillis) {
+        this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, "fixed");
+    }
+}

@@ -5,6 +5,13 @@ import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.time.NanoClock;
 import io.cleave.edge.cloud.WorkerClient;
+import io.cleave.core.plan.PackStats;
+import io.cleave.core.plan.Plan;
+import io.cleave.core.plan.Policies;
+import io.cleave.core.plan.Policy;
+import io.cleave.edge.measure.EdgeMeasurements;
+import io.cleave.edge.measure.LinkProber;
+import io.cleave.edge.plan.AdaptivePlanner;
 import io.cleave.edge.plan.FixedPlanner;
 import io.cleave.edge.plan.Planner;
 import io.cleave.edge.rpc.EdgeService;
@@ -34,6 +41,10 @@ public final class EdgeServer implements AutoCloseable {
     private final EdgeAgent agent;
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server; // null without a port
+    private EdgeMeasurements measurements;
+    private AdaptivePlanner adaptive;
+    private LinkProber prober;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EdgeServer.class);
 
     private EdgeServer(EdgeConfig config, Planner planner, boolean serve) throws IOException {
         this.config = config;
@@ -47,8 +58,19 @@ public final class EdgeServer implements AutoCloseable {
         }
         compute = Executors.newFixedThreadPool(config.concurrency(), daemon("cleave-edge-compute"));
         timers = Executors.newSingleThreadScheduledExecutor(daemon("cleave-edge-deadlines"));
-        agent = new EdgeAgent(engine, planner == null ? new FixedPlanner(config.plan()) : planner, workers, compute, timers,
+        Planner chosen = planner;
+        if (chosen == null && !"fixed".equals(config.policy()) && !workers.isEmpty()) {
+            measurements = new EdgeMeasurements(pack, engine.maxBlock(), NanoClock.SYSTEM, 0.9);
+            adaptive = new AdaptivePlanner(policy(config.policy(), pack, config.plan()), measurements, config.plan(),
+                    d -> log.debug("plan {}", d));
+            chosen = adaptive;
+            prober = new LinkProber(workers.channels().get(0), measurements, timers, 250);
+        }
+        agent = new EdgeAgent(engine, chosen == null ? new FixedPlanner(config.plan()) : chosen, workers, compute, timers,
                 NanoClock.SYSTEM);
+        if (measurements != null) {
+            agent.measureInto(measurements);
+        }
         if (serve) {
             server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
                     .addService(new EdgeService(agent))
@@ -65,6 +87,24 @@ public final class EdgeServer implements AutoCloseable {
     /** Starts the agent and, if {@code serve}, its gRPC API on the configured port. */
     public static EdgeServer start(EdgeConfig config, Planner planner, boolean serve) throws IOException {
         return new EdgeServer(config, planner, serve);
+    }
+
+    static Policy policy(String name, ModelPack pack, Plan fallback) {
+        PackStats stats = PackStats.of(pack);
+        switch (name) {
+            case "cleave": return Policies.cleave(stats, fallback.threshold());
+            case "edge-only": return Policies.edgeOnly(stats, fallback.threshold());
+            case "cloud-only": return Policies.cloudOnly(stats);
+            case "neurosurgeon": return Policies.neurosurgeon(stats);
+            case "edgent": return Policies.edgent(stats, 1e6);
+            default: throw new IllegalArgumentException("unknown policy '" + name
+                    + "'; expected fixed, cleave, edge-only, cloud-only, neurosurgeon or edgent");
+        }
+    }
+
+    /** The embedded planner, or null when the plan is fixed. */
+    public AdaptivePlanner planner() {
+        return adaptive;
     }
 
     public EdgeAgent agent() {
@@ -94,6 +134,9 @@ public final class EdgeServer implements AutoCloseable {
                 server.shutdownNow();
                 Thread.currentThread().interrupt();
             }
+        }
+        if (prober != null) {
+            prober.close();
         }
         compute.shutdown();
         timers.shutdown();

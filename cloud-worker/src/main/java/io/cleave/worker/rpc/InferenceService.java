@@ -64,10 +64,10 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
                 .setQueued(scheduler.queued());
         pack.manifest().exits().forEach(e -> d.addExitBlocks(e.afterBlock()));
         double[][] prof = scheduler.profile().snapshot();
-        for (int b = 1; b <= pack.blockCount(); b++) {
-            for (int n = 1; n < prof[b].length; n++) {
-                if (prof[b][n] > 0) {
-                    d.addProfile(BlockProfile.newBuilder().setBlock(b).setBatch(n).setMeanUs(prof[b][n] / 1e3));
+        for (int seg = 0; seg < prof.length; seg++) {
+            for (int n = 1; n < prof[seg].length; n++) {
+                if (prof[seg][n] > 0) {
+                    d.addProfile(BlockProfile.newBuilder().setBlock(seg).setBatch(n).setMeanUs(prof[seg][n] / 1e3));
                 }
             }
         }

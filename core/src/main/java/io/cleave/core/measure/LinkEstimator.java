@@ -20,7 +20,7 @@ public final class LinkEstimator {
 
     public LinkEstimator(NanoClock clock, long windowNanos, double lowQuantile) {
         this.bandwidth = new WindowedSamples(clock, windowNanos, 4096);
-        this.rtt = new WindowedSamples(clock, windowNanos, 4096);
+        this.rtt = new WindowedSamples(clock, 5 * windowNanos, 4096);
         this.lowQuantile = lowQuantile;
     }
 
@@ -54,9 +54,9 @@ public final class LinkEstimator {
         return Math.min(h, q);
     }
 
-    /** Pessimistic RTT in nanoseconds (high quantile); last known when idle, NaN if never measured. */
+    /** RTT in nanoseconds: the median over five windows (tails are covered by the planner's margin); last known when idle, NaN if never measured. */
     public double rtt() {
-        double q = rtt.quantile(1 - lowQuantile);
+        double q = rtt.quantile(0.5);
         return Double.isNaN(q) ? lastRtt : q;
     }
 

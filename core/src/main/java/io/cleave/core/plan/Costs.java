@@ -18,6 +18,15 @@ package io.cleave.core.plan;
 public record Costs(double edgeStem, double[] edgeBlock, double[] edgeExit, double cloudStem, double[] cloudBlock,
         double[] cloudExit, double queue, double bandwidth, double rtt) {
 
+    @Override
+    public String toString() {
+        double eb = java.util.Arrays.stream(edgeBlock).sum();
+        double cb = java.util.Arrays.stream(cloudBlock).sum();
+        return String.format("Costs[k_max=%d edge stem %.0f us, blocks %.0f us; cloud stem %.0f us, blocks %.0f us; queue %.0f us; "
+                + "uplink %.2f MB/s; rtt %.0f us]", kMax(), edgeStem / 1e3, eb / 1e3, cloudStem / 1e3, cb / 1e3, queue / 1e3,
+                bandwidth / 1e6, rtt / 1e3);
+    }
+
     /** k_max: blocks the edge holds. */
     public int kMax() {
         return edgeBlock.length - 1;

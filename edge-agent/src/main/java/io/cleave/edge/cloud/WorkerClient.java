@@ -58,6 +58,10 @@ public final class WorkerClient implements AutoCloseable {
         return ready;
     }
 
+    public List<ManagedChannel> channels() {
+        return channels;
+    }
+
     public boolean isEmpty() {
         return channels.isEmpty();
     }

@@ -1,0 +1,131 @@
+package io.cleave.edge.measure;
+
+import io.cleave.core.measure.LinkEstimator;
+import io.cleave.core.measure.WindowedSamples;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.core.plan.Costs;
+import io.cleave.core.time.NanoClock;
+import io.cleave.edge.race.Candidate;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What the edge measures, kept current from live runs: its own compute per segment (a windowed
+ * tail quantile), the worker's compute and queueing (from the timing in each cloud result and the
+ * worker's reported profile), and the uplink (passively, from every offload).
+ *
+ * <p>Segments: 0 = stem, k = block k, {@code blocks + 1 + e} = exit e.
+ */
+public final class EdgeMeasurements {
+    private static final long WINDOW = TimeUnit.SECONDS.toNanos(2);
+    static final long MIN_TRANSFER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final ModelPack pack;
+    private final int kMax;
+    private final WindowedSamples[] edge;
+    private final double[] cloudSegment; // worker compute per segment at batch 1 (from Describe), nanos
+    private final WindowedSamples queue;
+    private final WindowedSamples cloudScale; // measured / profiled cloud compute, to follow load
+    private final LinkEstimator link;
+    private final double quantile;
+
+    public EdgeMeasurements(ModelPack pack, int kMax, NanoClock clock, double quantile) {
+        this.pack = pack;
+        this.kMax = kMax;
+        this.quantile = quantile;
+        int segments = pack.blockCount() + 1 + pack.exitCount();
+        edge = new WindowedSamples[segments];
+        for (int i = 0; i < segments; i++) {
+            edge[i] = new WindowedSamples(clock, TimeUnit.SECONDS.toNanos(30), 512);
+        }
+        cloudSegment = new double[segments];
+        queue = new WindowedSamples(clock, WINDOW, 1024);
+        cloudScale = new WindowedSamples(clock, WINDOW, 1024);
+        link = new LinkEstimator(clock, TimeUnit.SECONDS.toNanos(1), 0.1);
+    }
+
+    public int exitSegment(int exit) {
+        return pack.blockCount() + 1 + exit;
+    }
+
+    public void recordEdge(int segment, long nanos) {
+        edge[segment].add(nanos);
+    }
+
+    /** The worker's per-segment compute at batch 1, e.g. from its Describe profile, in nanoseconds. */
+    public void setCloudProfile(int segment, double nanos) {
+        cloudSegment[segment] = nanos;
+    }
+
+    public LinkEstimator link() {
+        return link;
+    }
+
+    /**
+     * The first cloud result of a request: passively samples the uplink (bytes over the time the
+     * payload took to be received, i.e. arrival minus the worker's queue and compute minus RTT) and the
+     * worker's queueing.
+     */
+    public void recordCloud(long bytes, long sendStartNanos, Candidate first, double profiledComputeNanos) {
+        Candidate.ServerTiming t = first.server();
+        if (t == null) {
+            return;
+        }
+        queue.add(t.queueNanos());
+        if (profiledComputeNanos > 0) {
+            cloudScale.add(t.computeNanos() / profiledComputeNanos);
+        }
+        double rtt = link.rtt();
+        long elapsed = first.arrivedNanos() - sendStartNanos - t.queueNanos() - t.computeNanos();
+        long transfer = (long) (elapsed - (Double.isNaN(rtt) ? 0 : rtt));
+        // a payload that crossed in well under a millisecond measured latency noise, not bandwidth
+        if (transfer >= MIN_TRANSFER_NANOS) {
+            link.recordTransfer(bytes, transfer);
+        }
+    }
+
+    /** Worker compute from the profile for a request entering at {@code split} up to {@code exit}, nanoseconds. */
+    public double profiledCloudCompute(int split, int exit) {
+        double t = split == 0 ? cloudSegment[0] : 0;
+        for (int k = split + 1; k <= pack.exit(exit).afterBlock(); k++) {
+            t += cloudSegment[k];
+        }
+        for (int e = 0; e <= exit; e++) {
+            if (pack.exit(e).afterBlock() > split) {
+                t += cloudSegment[exitSegment(e)];
+            }
+        }
+        return t;
+    }
+
+    /** Pessimistic costs for the planner, or null while something needed was never measured. */
+    public Costs costs() {
+        double stem = q(0);
+        if (Double.isNaN(stem)) {
+            return null;
+        }
+        double[] eb = new double[kMax + 1];
+        for (int k = 1; k <= kMax; k++) {
+            eb[k] = q(k);
+        }
+        double[] ee = new double[pack.exitCount()];
+        double[] ce = new double[pack.exitCount()];
+        double scale = cloudScale.count() == 0 ? 1.0 : Math.max(1.0, cloudScale.quantile(0.9));
+        for (int e = 0; e < ee.length; e++) {
+            ee[e] = pack.exit(e).afterBlock() <= kMax ? q(exitSegment(e)) : 0;
+            ce[e] = cloudSegment[exitSegment(e)] * scale;
+        }
+        double[] cb = new double[pack.blockCount() + 1];
+        for (int k = 1; k <= pack.blockCount(); k++) {
+            cb[k] = cloudSegment[k] * scale;
+        }
+        double bw = link.bandwidth();
+        double rtt = link.rtt();
+        double qd = queue.count() == 0 ? 0 : queue.quantile(0.9);
+        return new Costs(stem, eb, ee, cloudSegment[0] * scale, cb, ce, qd, Double.isNaN(bw) ? 0 : bw, Double.isNaN(rtt) ? 0 : rtt);
+    }
+
+    private double q(int segment) {
+        double v = edge[segment].quantile(quantile);
+        return Double.isNaN(v) ? 0 : v;
+    }
+}

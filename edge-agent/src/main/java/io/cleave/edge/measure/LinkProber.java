@@ -1,0 +1,96 @@
+package io.cleave.edge.measure;
+
+import com.google.protobuf.ByteString;
+import io.cleave.proto.v1.BlockProfile;
+import io.cleave.proto.v1.DescribeRequest;
+import io.cleave.proto.v1.InferenceWorkerGrpc;
+import io.cleave.proto.v1.ProbeReply;
+import io.cleave.proto.v1.TensorChunk;
+import io.cleave.proto.v1.WorkerDescription;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Light active measurement of a worker link: a tiny Describe call every period gives the RTT
+ * (and refreshes the worker's compute profile); when no offload has sampled the uplink for a
+ * window, a small Probe stream samples it.
+ */
+public final class LinkProber implements AutoCloseable {
+    static final int PROBE_BYTES = 8 * 1024;
+
+    private final ManagedChannel channel;
+    private final EdgeMeasurements m;
+    private final ScheduledFuture<?> task;
+
+    public LinkProber(ManagedChannel channel, EdgeMeasurements m, ScheduledExecutorService timers, long periodMillis) {
+        this.channel = channel;
+        this.m = m;
+        this.task = timers.scheduleWithFixedDelay(this::probe, 0, periodMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Never blocks: runs on the edge's timer thread, which also fires deadlines. */
+    void probe() {
+        long t0 = System.nanoTime();
+        InferenceWorkerGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
+                .describe(DescribeRequest.getDefaultInstance(), new StreamObserver<WorkerDescription>() {
+                    @Override
+                    public void onNext(WorkerDescription d) {
+                        long rtt = System.nanoTime() - t0;
+                        if (warm) {
+                            m.link().recordRtt(rtt);
+                        }
+                        warm = true; // the first call pays for connection set-up and class loading
+                        for (BlockProfile p : d.getProfileList()) {
+                            if (p.getBatch() == 1) {
+                                m.setCloudProfile(p.getBlock(), p.getMeanUs() * 1e3);
+                            }
+                        }
+                        if (m.link().idle(TimeUnit.SECONDS.toNanos(1))) {
+                            probeBandwidth();
+                        }
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        // worker unreachable: nothing measured this round; plans use what is known
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+    }
+
+    private volatile boolean warm;
+
+    private void probeBandwidth() {
+        long t0 = System.nanoTime();
+        StreamObserver<TensorChunk> req = InferenceWorkerGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
+                .probe(new StreamObserver<ProbeReply>() {
+                    @Override
+                    public void onNext(ProbeReply r) {
+                        double rtt = m.link().rtt();
+                        long transfer = (long) (System.nanoTime() - t0 - (Double.isNaN(rtt) ? 0 : rtt));
+                        m.link().recordTransfer(r.getBytes(), Math.max(transfer, r.getReceiveUs() * 1000));
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+        req.onNext(TensorChunk.newBuilder().setData(ByteString.copyFrom(new byte[PROBE_BYTES])).build());
+        req.onCompleted();
+    }
+
+    @Override
+    public void close() {
+        task.cancel(false);
+    }
+}

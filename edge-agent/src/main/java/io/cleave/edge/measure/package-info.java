@@ -1,0 +1,2 @@
+/** The edge's live measurements that feed its planner. */
+package io.cleave.edge.measure;
