@@ -43,6 +43,7 @@ final class StreamBench implements Callable<Integer> {
     @Option(names = "--dim", defaultValue = "384") int dim;
     @Option(names = "--requests", defaultValue = "400", description = "tensors per measurement (default: ${DEFAULT-VALUE})") int requests;
     @Option(names = "--rounds", defaultValue = "5", description = "alternating rounds; the median is reported (default: ${DEFAULT-VALUE})") int rounds;
+    @Option(names = "--inflight", defaultValue = "8", description = "tensors in flight at once, in both paths (default: ${DEFAULT-VALUE})") int inflight;
     @Option(names = "--json") boolean json;
 
     @Override
@@ -55,11 +56,11 @@ final class StreamBench implements Callable<Integer> {
         try (WorkerServer worker = WorkerServer.start(wc); RawSink sink = new RawSink()) {
             ManagedChannel ch = WorkerClient.channelBuilder("127.0.0.1:" + worker.port()).build();
             try {
-                grpcRound(ch, payload, requests / 4); // warm up both paths
-                rawRound(sink.port, payload, requests / 4);
+                grpcRound(ch, payload, requests / 4, inflight); // warm up both paths
+                rawRound(sink.port, payload, requests / 4, inflight);
                 for (int r = 0; r < rounds; r++) {
-                    grpc[r] = grpcRound(ch, payload, requests);
-                    raw[r] = rawRound(sink.port, payload, requests);
+                    grpc[r] = grpcRound(ch, payload, requests, inflight);
+                    raw[r] = rawRound(sink.port, payload, requests, inflight);
                 }
             } finally {
                 ch.shutdownNow();
@@ -71,13 +72,14 @@ final class StreamBench implements Callable<Integer> {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("tensorBytes", payload.length);
             out.put("requests", requests);
+            out.put("inflight", inflight);
             out.put("grpcMBps", g);
             out.put("rawTcpMBps", t);
             out.put("ratio", g / t);
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
         } else {
-            System.out.printf("token streaming goodput, %dx%d fp32 = %d bytes per request, %d requests x %d rounds (median)%n",
-                    tokens, dim, payload.length, requests, rounds);
+            System.out.printf("token streaming goodput, %dx%d fp32 = %d bytes per request, %d in flight, %d requests x %d rounds (median)%n",
+                    tokens, dim, payload.length, inflight, requests, rounds);
             System.out.printf("%-34s %10.1f MB/s%n", "cleave gRPC stream (chunks " + CloudCall.CHUNK_BYTES / 1024 + " KiB)", g);
             System.out.printf("%-34s %10.1f MB/s%n", "raw TCP socket", t);
             System.out.printf("ratio gRPC/raw: %.2fx%n", g / t);
@@ -85,12 +87,23 @@ final class StreamBench implements Callable<Integer> {
         return 0;
     }
 
-    /** MB/s of sequential requests: one Probe stream per tensor, chunks written as flow control allows. */
-    static double grpcRound(ManagedChannel ch, byte[] payload, int n) throws Exception {
+    /** MB/s: one Probe stream per tensor, chunks written as flow control allows, up to {@code inflight} streams at once. */
+    static double grpcRound(ManagedChannel ch, byte[] payload, int n, int inflight) throws Exception {
         InferenceWorkerGrpc.InferenceWorkerStub stub = InferenceWorkerGrpc.newStub(ch).withOnReadyThreshold(WorkerClient.FLOW_CONTROL_WINDOW);
+        java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(inflight);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
+            window.acquire();
             CompletableFuture<ProbeReply> done = new CompletableFuture<>();
+            done.whenComplete((r, err) -> {
+                if (err != null) {
+                    failure.set(err);
+                } else if (r.getBytes() != payload.length) {
+                    failure.set(new IllegalStateException("probe lost bytes"));
+                }
+                window.release();
+            });
             stub.withDeadlineAfter(10, TimeUnit.SECONDS).probe(new ClientResponseObserver<TensorChunk, ProbeReply>() {
                 int off;
                 boolean closed;
@@ -127,27 +140,42 @@ final class StreamBench implements Callable<Integer> {
                 public void onCompleted() {
                 }
             });
-            if (done.get(10, TimeUnit.SECONDS).getBytes() != payload.length) {
-                throw new IllegalStateException("probe lost bytes");
-            }
+        }
+        window.acquire(inflight);
+        window.release(inflight);
+        if (failure.get() != null) {
+            throw new IllegalStateException("gRPC stream failed", failure.get());
         }
         return (double) n * payload.length / ((System.nanoTime() - t0) / 1e9) / 1e6;
     }
 
-    static double rawRound(int port, byte[] payload, int n) throws Exception {
+    /** MB/s over one socket: length-prefixed tensors, each acknowledged, up to {@code inflight} unacknowledged. */
+    static double rawRound(int port, byte[] payload, int n, int inflight) throws Exception {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setTcpNoDelay(true);
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 16));
             DataInputStream in = new DataInputStream(s.getInputStream());
+            java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(inflight);
+            CompletableFuture<Void> acks = CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; i < n; i++) {
+                        if (in.readLong() != payload.length) {
+                            throw new IllegalStateException("raw sink lost bytes");
+                        }
+                        window.release();
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
             long t0 = System.nanoTime();
             for (int i = 0; i < n; i++) {
+                window.acquire();
                 out.writeInt(payload.length);
                 out.write(payload);
                 out.flush();
-                if (in.readLong() != payload.length) {
-                    throw new IllegalStateException("raw sink lost bytes");
-                }
             }
+            acks.get(60, TimeUnit.SECONDS);
             return (double) n * payload.length / ((System.nanoTime() - t0) / 1e9) / 1e6;
         }
     }

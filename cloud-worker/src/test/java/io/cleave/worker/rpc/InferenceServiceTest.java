@@ -1,0 +1,153 @@
+package io.cleave.worker.rpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.cleave.core.codec.TensorCodec;
+import io.cleave.core.engine.EngineOptions;
+import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.core.testing.TestPacks;
+import io.cleave.core.time.NanoClock;
+import io.cleave.proto.v1.Encoding;
+import io.cleave.proto.v1.ExitResult;
+import io.cleave.proto.v1.InferFrame;
+import io.cleave.proto.v1.InferHeader;
+import io.cleave.proto.v1.InferenceWorkerGrpc;
+import io.cleave.proto.v1.TensorChunk;
+import io.cleave.worker.batch.LayerScheduler;
+import io.cleave.worker.batch.SchedulerConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The worker's gRPC handler over in-process transport: cancellation, admission, queue limits. */
+class InferenceServiceTest {
+    static ModelPack pack;
+    static SegmentEngine engine;
+    LayerScheduler scheduler;
+    Server server;
+    ManagedChannel channel;
+
+    @BeforeAll
+    static void load() {
+        pack = TestPacks.pack();
+        engine = SegmentEngine.open(pack, EngineOptions.defaults());
+    }
+
+    void start(SchedulerConfig config, boolean runLoop) throws Exception {
+        scheduler = new LayerScheduler(engine, config, NanoClock.SYSTEM);
+        if (runLoop) {
+            scheduler.start();
+        }
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).directExecutor()
+                .addService(new InferenceService(pack, scheduler, NanoClock.SYSTEM, 1 << 24)).build().start();
+        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    }
+
+    @AfterEach
+    void stop() {
+        channel.shutdownNow();
+        server.shutdownNow();
+        scheduler.close();
+    }
+
+    final class Call implements ClientResponseObserver<InferFrame, ExitResult> {
+        final List<ExitResult> results = new CopyOnWriteArrayList<>();
+        final CompletableFuture<Status> end = new CompletableFuture<>();
+        ClientCallStreamObserver<InferFrame> req;
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<InferFrame> r) {
+            req = r;
+        }
+
+        @Override
+        public void onNext(ExitResult r) {
+            results.add(r);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            end.complete(Status.fromThrowable(t));
+        }
+
+        @Override
+        public void onCompleted() {
+            end.complete(Status.OK);
+        }
+    }
+
+    Call send(long budgetUs) {
+        float[] tokens = new float[pack.manifest().tokens().size()];
+        byte[] b = TensorCodec.encode(tokens, pack.manifest().tokens().dim(), Encoding.FP16);
+        Call c = new Call();
+        InferenceWorkerGrpc.newStub(channel).infer(c);
+        c.req.onNext(InferFrame.newBuilder().setHeader(InferHeader.newBuilder().setRequestId("x").setModelId(pack.id())
+                .setSplit(2).setEncoding(Encoding.FP16).addAllShape(List.of(1, pack.manifest().tokens().count(), pack.manifest().tokens().dim()))
+                .setDeadlineBudgetUs(budgetUs).setPayloadBytes(b.length)).build());
+        c.req.onNext(InferFrame.newBuilder().setChunk(TensorChunk.newBuilder().setData(ByteString.copyFrom(b))).build());
+        c.req.onCompleted();
+        return c;
+    }
+
+    @Test
+    void cancelByTheEdge_removesTheJobBeforeItIsComputed() throws Exception {
+        start(SchedulerConfig.defaults(), false);
+        Call c = send(5_000_000);
+        assertThat(scheduler.queued()).isEqualTo(1);
+        c.req.cancel("answered locally", null);
+        assertThat(c.end.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+        scheduler.start();
+        Call next = send(5_000_000); // the loop runs, skips the cancelled job, serves the next
+        assertThat(next.end.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+        assertThat(c.results).isEmpty();
+        assertThat(next.results).hasSize(3);
+        assertThat(scheduler.queued()).isZero();
+    }
+
+    @Test
+    void requestThatExpiresInTheQueue_endsWithDeadlineExceeded_withoutCompute() throws Exception {
+        start(SchedulerConfig.defaults().withAdmissionControl(false), false);
+        Call c = send(2_000); // 2 ms
+        Thread.sleep(20);
+        scheduler.start();
+        Status s = c.end.get(5, TimeUnit.SECONDS);
+        assertThat(s.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        assertThat(s.getDescription()).contains("deadline passed before block 3");
+        assertThat(c.results).isEmpty();
+    }
+
+    @Test
+    void fullQueue_isRefusedAtOnceWithResourceExhausted() throws Exception {
+        start(SchedulerConfig.defaults().withQueueCapacity(1), false);
+        send(5_000_000);
+        Call refused = send(5_000_000);
+        Status s = refused.end.get(5, TimeUnit.SECONDS);
+        assertThat(s.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(s.getDescription()).contains("worker queue full (1 requests waiting)");
+    }
+
+    @Test
+    void admissionControl_refusesWhatCannotBeDoneInTime() throws Exception {
+        start(SchedulerConfig.defaults(), false);
+        scheduler.calibrate(2);
+        scheduler.start();
+        Status s = send(30).end.get(5, TimeUnit.SECONDS); // 30 us
+        assertThat(s.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(s.getDescription()).contains("cannot meet the deadline");
+        assertThat(send(5_000_000).end.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+    }
+}
