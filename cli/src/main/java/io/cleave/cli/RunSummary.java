@@ -4,7 +4,6 @@ import io.cleave.edge.Outcome;
 import io.cleave.edge.race.Candidate;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -67,13 +66,5 @@ final class RunSummary {
         }
         int i = (int) Math.ceil(p / 100 * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6;
-    }
-
-    static double pct(long[] values, double p, boolean sort) {
-        long[] s = values.clone();
-        if (sort) {
-            Arrays.sort(s);
-        }
-        return pct(s, p);
     }
 }

@@ -2,7 +2,6 @@ package io.cleave.cli;
 
 import io.cleave.core.data.Dataset;
 import io.cleave.edge.EdgeAgent;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -17,9 +16,8 @@ final class TestSetRunner {
         for (int i = 0; i < n; i++) {
             inFlight.acquire();
             int label = ds.labels()[i];
-            CompletableFuture<?> f;
             try {
-                f = agent.classify("img-" + i, ds.image(i), budget).whenComplete((o, err) -> {
+                agent.classify("img-" + i, ds.image(i), budget).whenComplete((o, err) -> {
                     if (err != null) {
                         summary.error();
                     } else {
@@ -30,9 +28,7 @@ final class TestSetRunner {
             } catch (RuntimeException e) {
                 summary.error();
                 inFlight.release();
-                continue;
             }
-            f.isDone();
         }
         inFlight.tryAcquire(concurrency, 60, TimeUnit.SECONDS);
         return summary;

@@ -148,9 +148,20 @@ class MalformedFramesTest {
 
     @Test
     void payloadOverrun() throws Exception {
+        // the worker starts as soon as the declared bytes are in, so results may precede the error
         byte[] b = tokens(Encoding.FP16, 1f);
-        expect(List.of(frame(header(2, Encoding.FP16, b.length)), chunk(b), chunk(new byte[8])), Status.Code.INVALID_ARGUMENT,
-                "payload overruns the declared " + b.length + " bytes");
+        Reply r = call(List.of(frame(header(2, Encoding.FP16, b.length)), chunk(b), chunk(new byte[8])));
+        assertThat(r.status().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(r.status().getDescription()).contains("payload overruns the declared " + b.length + " bytes");
+        assertThat(r.results()).noneMatch(ExitResult::getLast);
+        assertStillServing();
+    }
+
+    @Test
+    void payloadOverrunWithinOneChunk_isRefusedBeforeCompute() throws Exception {
+        byte[] b = tokens(Encoding.FP16, 1f);
+        expect(List.of(frame(header(2, Encoding.FP16, b.length)), chunk(java.util.Arrays.copyOf(b, b.length + 8))),
+                Status.Code.INVALID_ARGUMENT, "payload overruns the declared " + b.length + " bytes (got " + (b.length + 8) + ")");
     }
 
     @Test

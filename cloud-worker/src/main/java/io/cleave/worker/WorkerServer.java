@@ -39,7 +39,7 @@ public final class WorkerServer implements AutoCloseable {
         scheduler.start();
         long maxPayload = config.maxMessageBytes() * 64L;
         server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
-                .addService(new InferenceService(pack, scheduler, NanoClock.SYSTEM, maxPayload))
+                .addService(new InferenceService(pack, scheduler, NanoClock.SYSTEM, maxPayload).definition())
                 .addService(health.getHealthService())
                 .maxInboundMessageSize(config.maxMessageBytes())
                 .flowControlWindow(FLOW_CONTROL_WINDOW)

@@ -44,6 +44,11 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
         this.maxPayloadBytes = maxPayloadBytes;
     }
 
+    /** The service definition to register: Infer frames are parsed with a single copy. */
+    public io.grpc.ServerServiceDefinition definition() {
+        return AliasingFrameMarshaller.bind(this);
+    }
+
     @Override
     public StreamObserver<InferFrame> infer(StreamObserver<ExitResult> responses) {
         ServerCallStreamObserver<ExitResult> call = (ServerCallStreamObserver<ExitResult>) responses;

@@ -17,7 +17,9 @@ final class StreamAssembler {
     private final InferHeader header;
     private final int rows;
     private final int rowSize;
-    private final byte[] payload;
+    private final int size;
+    private byte[] payload; // allocated only when the payload arrives in more than one chunk
+    private com.google.protobuf.ByteString whole; // the payload, when it arrived in one chunk
     private int received;
 
     StreamAssembler(InferHeader h, ModelPack pack, long maxPayloadBytes) {
@@ -72,7 +74,7 @@ final class StreamAssembler {
             }
         }
         this.header = h;
-        this.payload = new byte[(int) bytes];
+        this.size = (int) bytes;
     }
 
     InferHeader header() {
@@ -81,17 +83,23 @@ final class StreamAssembler {
 
     /** Appends a chunk; returns true when the payload is complete. */
     boolean add(com.google.protobuf.ByteString chunk) {
-        if (received + chunk.size() > payload.length) {
-            throw CleaveException.invalid("payload overruns the declared " + payload.length + " bytes (got "
-                    + (received + chunk.size()) + ")");
+        if (received + chunk.size() > size) {
+            throw CleaveException.invalid("payload overruns the declared " + size + " bytes (got " + (received + chunk.size()) + ")");
         }
-        chunk.copyTo(payload, received);
+        if (received == 0 && chunk.size() == size) {
+            whole = chunk; // one chunk: decode straight from it, no assembly copy
+        } else {
+            if (payload == null) {
+                payload = new byte[size];
+            }
+            chunk.copyTo(payload, received);
+        }
         received += chunk.size();
-        return received == payload.length;
+        return received == size;
     }
 
     boolean complete() {
-        return received == payload.length;
+        return received == size;
     }
 
     int received() {
@@ -100,6 +108,7 @@ final class StreamAssembler {
 
     /** Decoded values (raw pixels for U8_IMAGE); rejects non-finite values. */
     float[] decode() {
-        return TensorCodec.decode(payload, rows, rowSize, header.getEncoding());
+        java.nio.ByteBuffer b = whole != null ? whole.asReadOnlyByteBuffer() : java.nio.ByteBuffer.wrap(payload);
+        return TensorCodec.decode(b, rows, rowSize, header.getEncoding());
     }
 }

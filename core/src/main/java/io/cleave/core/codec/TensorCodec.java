@@ -70,14 +70,20 @@ public final class TensorCodec {
      * @throws CleaveException INVALID_ARGUMENT if the payload length is wrong or a value is not finite
      */
     public static float[] decode(byte[] payload, int rows, int rowSize, Encoding encoding) {
+        return decode(ByteBuffer.wrap(payload), rows, rowSize, encoding);
+    }
+
+    /** Same, reading the payload from {@code payload}'s position to its limit. */
+    public static float[] decode(ByteBuffer payload, int rows, int rowSize, Encoding encoding) {
         long expected = payloadBytes(encoding, rows, rowSize);
-        if (payload.length != expected) {
+        int length = payload.remaining();
+        if (length != expected) {
             throw CleaveException.invalid(encoding + " payload of " + rows + "x" + rowSize + " values must be " + expected
-                    + " bytes, got " + payload.length + (payload.length < expected ? " (truncated)" : ""));
+                    + " bytes, got " + length + (length < expected ? " (truncated)" : ""));
         }
         int n = rows * rowSize;
         float[] out = new float[n];
-        ByteBuffer b = ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = payload.slice().order(ByteOrder.LITTLE_ENDIAN);
         switch (encoding) {
             case FP32:
                 b.asFloatBuffer().get(out);

@@ -15,8 +15,8 @@ import java.util.function.Consumer;
  * (never blocking a gRPC thread), and hands each result and the end of the stream to callbacks.
  */
 public final class CloudCall implements ClientResponseObserver<InferFrame, ExitResult> {
-    /** Largest payload chunk per frame. */
-    public static final int CHUNK_BYTES = 128 * 1024;
+    /** Largest payload chunk per frame: a ViT-S token tensor (197x384 fp32, 296 KiB) travels in one frame, under the worker's 1 MiB message limit. */
+    public static final int CHUNK_BYTES = 512 * 1024;
 
     private final InferHeader header;
     private final byte[] payload;
