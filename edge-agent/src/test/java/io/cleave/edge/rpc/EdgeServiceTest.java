@@ -1,0 +1,86 @@
+package io.cleave.edge.rpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.cleave.core.plan.Plan;
+import io.cleave.core.testing.TestPacks;
+import io.cleave.edge.EdgeConfig;
+import io.cleave.edge.EdgeServer;
+import io.cleave.proto.v1.ClassifyRequest;
+import io.cleave.proto.v1.ClassifyResponse;
+import io.cleave.proto.v1.EdgeAgentGrpc;
+import io.cleave.proto.v1.Source;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The device-facing API of an edge-only agent, over real gRPC on loopback. */
+class EdgeServiceTest {
+    static EdgeServer edge;
+    static ManagedChannel channel;
+    static EdgeAgentGrpc.EdgeAgentBlockingStub stub;
+
+    @BeforeAll
+    static void start() throws Exception {
+        EdgeConfig cfg = new EdgeConfig(TestPacks.packDir(), 4, 1, List.of(), Plan.edgeOnly(4, 2.0), 2, "127.0.0.1", 0, 1000);
+        edge = EdgeServer.start(cfg, null, true);
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", edge.port()).usePlaintext().build();
+        stub = EdgeAgentGrpc.newBlockingStub(channel);
+    }
+
+    @AfterAll
+    static void stop() {
+        channel.shutdownNow();
+        edge.close();
+    }
+
+    @Test
+    void classify_answersFromTheDeepestLocalExit_andSaysWhere() {
+        ClassifyResponse r = stub.classify(ClassifyRequest.newBuilder().setRequestId("img-0")
+                .setImage(ByteString.copyFrom(TestPacks.testSet().image(0))).setDeadlineMs(200).build());
+        assertThat(r.getRequestId()).isEqualTo("img-0");
+        assertThat(r.getSource()).isEqualTo(Source.LOCAL);
+        assertThat(r.getExitIndex()).isEqualTo(1); // k_max 4: exits after blocks 2 and 4 are local
+        assertThat(r.getBlock()).isEqualTo(4);
+        assertThat(r.getReason()).isEqualTo("all-done");
+        assertThat(r.getDeadlineMet()).isTrue();
+        assertThat(r.getProbabilitiesCount()).isEqualTo(10);
+        assertThat(r.getLabel()).isEqualTo(TestPacks.pack().manifest().labels().get(r.getPredictedClass()));
+    }
+
+    @Test
+    void wrongImageSize_isInvalidArgumentNamingTheSize() {
+        assertThatThrownBy(() -> stub.classify(ClassifyRequest.newBuilder().setImage(ByteString.copyFrom(new byte[100]))
+                .setDeadlineMs(100).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).contains("image must have 784 pixels, got 100");
+                });
+    }
+
+    @Test
+    void missingDeadline_isInvalidArgument() {
+        assertThatThrownBy(() -> stub.classify(ClassifyRequest.newBuilder()
+                .setImage(ByteString.copyFrom(TestPacks.testSet().image(1))).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).contains("deadline_ms must be > 0");
+                });
+    }
+
+    @Test
+    void health_reportsServing() {
+        assertThat(HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.newBuilder().setService(EdgeServer.SERVICE).build())
+                .getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+    }
+}
