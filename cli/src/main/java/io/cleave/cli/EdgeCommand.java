@@ -38,6 +38,10 @@ final class EdgeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "${env:CLEAVE_EDGE_PORT:-0}")
     int port;
 
+    @Option(names = "--coordinator", defaultValue = "${env:CLEAVE_COORDINATOR}",
+            description = "coordinator host:port: follow its load-aware worker assignment (the first --worker is used until then)")
+    String coordinator;
+
     @Option(names = "--images", description = "classify the first N committed test images", defaultValue = "0")
     int images;
 
@@ -50,7 +54,7 @@ final class EdgeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         EdgeConfig cfg = new EdgeConfig(packOptions.pack(), planOptions.kMax, packOptions.threads, planOptions.workers(),
-                planOptions.plan(), Math.max(1, concurrency), host, port, 2000, planOptions.policy);
+                planOptions.plan(), Math.max(1, concurrency), host, port, 2000, planOptions.policy, coordinator);
         try (EdgeServer edge = EdgeServer.start(cfg, null, serve)) {
             if (serve) {
                 System.out.println("cleave edge listening on " + host + ":" + edge.port() + " (" + cfg.plan() + ")");

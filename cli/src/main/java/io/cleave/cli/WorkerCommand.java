@@ -33,10 +33,18 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--max-message-bytes", defaultValue = "1048576", description = "largest inbound gRPC message (default: ${DEFAULT-VALUE})")
     int maxMessageBytes;
 
+    @Option(names = "--coordinator", defaultValue = "${env:CLEAVE_COORDINATOR}", description = "coordinator host:port to heartbeat to")
+    String coordinator;
+
+    @Option(names = "--advertise", defaultValue = "${env:CLEAVE_WORKER_ADVERTISE}",
+            description = "host:port edges should use to reach this worker (default: --host and the bound port)")
+    String advertise;
+
     @Override
     public Integer call() throws Exception {
         SchedulerConfig sc = SchedulerConfig.defaults().withMaxBatch(maxBatch).withQueueCapacity(queue).withAdmissionControl(!noAdmission);
-        WorkerConfig cfg = new WorkerConfig(packOptions.pack(), host, port, packOptions.threads, sc, maxMessageBytes, 5000);
+        WorkerConfig cfg = new WorkerConfig(packOptions.pack(), host, port, packOptions.threads, sc, maxMessageBytes, 5000, coordinator,
+                advertise);
         WorkerServer server = WorkerServer.start(cfg);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-worker-shutdown"));
         // the line tests and scripts wait for: the real port when 0 was asked for

@@ -31,6 +31,7 @@ final class EdgeHarness implements AutoCloseable {
         }
         compute = Executors.newFixedThreadPool(concurrency);
         agent = new EdgeAgent(engine, new FixedPlanner(plan), workers, compute, timers, NanoClock.SYSTEM);
+        agent.warmUp(50);
     }
 
     @Override

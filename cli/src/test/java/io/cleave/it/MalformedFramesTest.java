@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 
 /** Malformed streams get precise status codes and messages; the worker keeps serving. */
 class MalformedFramesTest {
-    static WorkerProcess worker;
+    static CleaveProcess worker;
     static ManagedChannel channel;
     static ModelPack pack;
     static int tokens;
@@ -40,7 +40,7 @@ class MalformedFramesTest {
         pack = TestPacks.pack();
         tokens = pack.manifest().tokens().count();
         dim = pack.manifest().tokens().dim();
-        worker = WorkerProcess.start();
+        worker = CleaveProcess.start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", worker.port()).usePlaintext().build();
     }
 

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 class SplitParityTest {
     static final int SPLIT = 2;
-    static WorkerProcess worker;
+    static CleaveProcess worker;
     static ModelPack pack;
     static Dataset ds;
 
@@ -36,7 +36,7 @@ class SplitParityTest {
     static void start() throws Exception {
         pack = TestPacks.pack();
         ds = TestPacks.testSet();
-        worker = WorkerProcess.start();
+        worker = CleaveProcess.start();
     }
 
     @AfterAll

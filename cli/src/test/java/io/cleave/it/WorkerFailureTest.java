@@ -78,7 +78,7 @@ class WorkerFailureTest {
 
     @Test
     void killNineOfTheWorkerMidRun_everyRequestAnsweredByDeadlineFromALocalExit() throws Exception {
-        WorkerProcess worker = WorkerProcess.start();
+        CleaveProcess worker = CleaveProcess.start();
         try {
             List<Sent> sent = run(worker.target(), 150, 150, () -> {
                 try {
@@ -95,7 +95,7 @@ class WorkerFailureTest {
 
     @Test
     void cutLinkMidStream_everyRequestAnsweredByDeadlineFromALocalExit() throws Exception {
-        try (WorkerProcess worker = WorkerProcess.start();
+        try (CleaveProcess worker = CleaveProcess.start();
                 LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", worker.port()))) {
             AtomicBoolean cutting = new AtomicBoolean(true);
             // keep the link down: cut now and every time the edge reconnects
@@ -114,7 +114,7 @@ class WorkerFailureTest {
 
     @Test
     void stalledLink_everyRequestAnsweredByDeadlineFromALocalExit() throws Exception {
-        try (WorkerProcess worker = WorkerProcess.start();
+        try (CleaveProcess worker = CleaveProcess.start();
                 LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", worker.port()))) {
             List<Sent> sent = run("127.0.0.1:" + link.port(), 150, 60, () -> link.stall(true));
             assertAllAnsweredInTime(sent, 210);
@@ -124,8 +124,8 @@ class WorkerFailureTest {
     }
 
     @Test
-    void frozenWorkerProcess_everyRequestAnsweredByDeadlineFromALocalExit() throws Exception {
-        try (WorkerProcess worker = WorkerProcess.start()) {
+    void frozenCleaveProcess_everyRequestAnsweredByDeadlineFromALocalExit() throws Exception {
+        try (CleaveProcess worker = CleaveProcess.start()) {
             List<Sent> sent = run(worker.target(), 150, 60, () -> {
                 try {
                     worker.freeze(true);

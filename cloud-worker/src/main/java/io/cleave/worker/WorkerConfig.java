@@ -10,6 +10,14 @@ import java.nio.file.Path;
  * @param port 0 picks a free port (printed at start-up)
  * @param threads ONNX Runtime intra-op threads
  * @param maxMessageBytes largest inbound gRPC message
+ * @param coordinator coordinator host:port to heartbeat to, or null
+ * @param advertise host:port edges use to reach this worker (default: host and the bound port)
  */
 public record WorkerConfig(Path pack, String host, int port, int threads, SchedulerConfig scheduler, int maxMessageBytes,
-        long shutdownGraceMillis) {}
+        long shutdownGraceMillis, String coordinator, String advertise) {
+
+    public WorkerConfig(Path pack, String host, int port, int threads, SchedulerConfig scheduler, int maxMessageBytes,
+            long shutdownGraceMillis) {
+        this(pack, host, port, threads, scheduler, maxMessageBytes, shutdownGraceMillis, null, null);
+    }
+}

@@ -29,6 +29,7 @@ public final class WorkerServer implements AutoCloseable {
     private final LayerScheduler scheduler;
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server;
+    private final CoordinatorHeartbeat heartbeat;
 
     private WorkerServer(WorkerConfig config) throws IOException {
         this.config = config;
@@ -49,6 +50,8 @@ public final class WorkerServer implements AutoCloseable {
                 .start();
         health.setStatus(SERVICE, ServingStatus.SERVING);
         health.setStatus("", ServingStatus.SERVING);
+        heartbeat = config.coordinator() == null ? null : new CoordinatorHeartbeat(config.coordinator(),
+                config.advertise() != null ? config.advertise() : config.host() + ":" + server.getPort(), pack, scheduler, 500);
         log.info("worker serving {} on {}:{}", pack, config.host(), port());
     }
 
@@ -71,6 +74,9 @@ public final class WorkerServer implements AutoCloseable {
     /** NOT_SERVING, drain for the grace period, then stop hard. */
     @Override
     public void close() {
+        if (heartbeat != null) {
+            heartbeat.close();
+        }
         health.enterTerminalState();
         server.shutdown();
         try {

@@ -1,7 +1,7 @@
 /**
- * The coordinator deployable (control plane). Not built yet: the planner it will run is in
- * {@code io.cleave.core.plan} and already runs embedded in the edge ({@code --policy cleave}).
- * Registration, heartbeats, load-aware worker assignment and plan distribution are the
- * coordinator issue's work.
+ * The coordinator deployable (control plane): workers heartbeat their load and compute profile;
+ * edges ask which worker to use (load-aware); silent workers are drained. It never sees a
+ * tensor: tokens go edge to worker directly, and every edge keeps planning embedded, so the data
+ * path survives the coordinator's loss.
  */
 package io.cleave.coordinator;

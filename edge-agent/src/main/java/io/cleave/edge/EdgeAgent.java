@@ -47,7 +47,7 @@ public final class EdgeAgent {
     private final ModelPack pack;
     private final Preprocessor preprocessor;
     private final Planner planner;
-    private final WorkerClient workers; // null: edge only
+    private final WorkerClient workers; // null or empty: edge only (for now)
     private final ExecutorService compute;
     private final ScheduledExecutorService timers;
     private final NanoClock clock;
@@ -61,7 +61,7 @@ public final class EdgeAgent {
         this.pack = engine.pack();
         this.preprocessor = new Preprocessor(pack);
         this.planner = planner;
-        this.workers = workers == null || workers.isEmpty() ? null : workers;
+        this.workers = workers; // may be empty now and filled later by a coordinator assignment
         this.compute = compute;
         this.timers = timers;
         this.clock = clock;
@@ -124,7 +124,7 @@ public final class EdgeAgent {
             this.plan = plan;
             this.start = start;
             this.deadline = start + budget;
-            this.offload = plan.offload() && workers != null && plan.split() < pack.blockCount();
+            this.offload = plan.offload() && workers != null && !workers.isEmpty() && plan.split() < pack.blockCount();
             this.arbiter = new Arbiter(id, finalExit, plan.threshold(), start, deadline, offload);
         }
 
@@ -286,6 +286,40 @@ public final class EdgeAgent {
             }
             result.completeExceptionally(e);
         }
+    }
+
+    /**
+     * Runs the local pipeline (stem, every block held, every local exit) {@code rounds} times on a
+     * blank image before traffic: JIT and ONNX Runtime warm up, and the edge's compute
+     * measurements get their start-up calibration.
+     */
+    public void warmUp(int rounds) {
+        byte[] blank = new byte[preprocessor.size()];
+        for (int r = 0; r < rounds; r++) {
+            Tensor image = preprocessor.apply(blank, 1);
+            EdgeMeasurements m = measurements;
+            long t0 = clock.nanoTime();
+            Tensor t = engine.stem(image);
+            t0 = record(m, 0, t0);
+            int e = 0;
+            for (int b = 1; b <= engine.maxBlock(); b++) {
+                t = engine.blocks(t, b - 1, b);
+                t0 = record(m, b, t0);
+                while (e < pack.exitCount() && pack.exit(e).afterBlock() == b) {
+                    engine.exit(e, t);
+                    t0 = record(m, pack.blockCount() + 1 + e, t0);
+                    e++;
+                }
+            }
+        }
+    }
+
+    private long record(EdgeMeasurements m, int segment, long since) {
+        long now = clock.nanoTime();
+        if (m != null) {
+            m.recordEdge(segment, now - since);
+        }
+        return now;
     }
 
     /** Exits the device can compute itself. */

@@ -13,12 +13,13 @@ import java.util.List;
  * @param concurrency requests computed locally at once
  * @param policy "fixed" follows {@code plan}; otherwise a planner policy run embedded on live measurements:
  *     cleave, edge-only, cloud-only, neurosurgeon, edgent
+ * @param coordinator coordinator host:port to follow for worker assignments, or null
  */
 public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
-        int port, long shutdownGraceMillis, String policy) {
+        int port, long shutdownGraceMillis, String policy, String coordinator) {
 
     public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host, int port,
             long shutdownGraceMillis) {
-        this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, "fixed");
+        this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, "fixed", null);
     }
 }

@@ -4,6 +4,7 @@ import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.time.NanoClock;
+import io.cleave.edge.cloud.AssignmentFollower;
 import io.cleave.edge.cloud.WorkerClient;
 import io.cleave.core.plan.PackStats;
 import io.cleave.core.plan.Plan;
@@ -32,6 +33,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EdgeServer implements AutoCloseable {
     public static final String SERVICE = "cleave.v1.EdgeAgent";
+    /** Local passes before taking traffic (JIT, ONNX Runtime, measurement calibration). */
+    static final int WARM_UP_ROUNDS = 50;
 
     private final EdgeConfig config;
     private final SegmentEngine engine;
@@ -44,6 +47,7 @@ public final class EdgeServer implements AutoCloseable {
     private EdgeMeasurements measurements;
     private AdaptivePlanner adaptive;
     private LinkProber prober;
+    private final AssignmentFollower follower;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EdgeServer.class);
 
     private EdgeServer(EdgeConfig config, Planner planner, boolean serve) throws IOException {
@@ -59,18 +63,21 @@ public final class EdgeServer implements AutoCloseable {
         compute = Executors.newFixedThreadPool(config.concurrency(), daemon("cleave-edge-compute"));
         timers = Executors.newSingleThreadScheduledExecutor(daemon("cleave-edge-deadlines"));
         Planner chosen = planner;
-        if (chosen == null && !"fixed".equals(config.policy()) && !workers.isEmpty()) {
+        if (chosen == null && !"fixed".equals(config.policy()) && (!workers.isEmpty() || config.coordinator() != null)) {
             measurements = new EdgeMeasurements(pack, engine.maxBlock(), NanoClock.SYSTEM, 0.9);
             adaptive = new AdaptivePlanner(policy(config.policy(), pack, config.plan()), measurements, config.plan(),
                     d -> log.debug("plan {}", d));
             chosen = adaptive;
-            prober = new LinkProber(workers.channels().get(0), measurements, timers, 250);
+            prober = new LinkProber(workers::primary, measurements, timers, 250);
         }
         agent = new EdgeAgent(engine, chosen == null ? new FixedPlanner(config.plan()) : chosen, workers, compute, timers,
                 NanoClock.SYSTEM);
+        follower = config.coordinator() == null ? null
+                : new AssignmentFollower(config.coordinator(), workers, java.util.UUID.randomUUID().toString(), pack.id(), timers, 500);
         if (measurements != null) {
             agent.measureInto(measurements);
         }
+        agent.warmUp(WARM_UP_ROUNDS);
         if (serve) {
             server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
                     .addService(new EdgeService(agent))
@@ -100,6 +107,11 @@ public final class EdgeServer implements AutoCloseable {
             default: throw new IllegalArgumentException("unknown policy '" + name
                     + "'; expected fixed, cleave, edge-only, cloud-only, neurosurgeon or edgent");
         }
+    }
+
+    /** The coordinator's latest assignment, or null (no coordinator, or no answer yet). */
+    public io.cleave.proto.v1.Assignment assignment() {
+        return follower == null ? null : follower.last();
     }
 
     /** The embedded planner, or null when the plan is fixed. */
@@ -137,6 +149,9 @@ public final class EdgeServer implements AutoCloseable {
         }
         if (prober != null) {
             prober.close();
+        }
+        if (follower != null) {
+            follower.close();
         }
         compute.shutdown();
         timers.shutdown();

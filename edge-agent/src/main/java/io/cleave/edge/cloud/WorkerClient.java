@@ -13,11 +13,32 @@ import java.util.function.Consumer;
 
 /** Channels to one or more cloud workers; picks one per call (round robin). */
 public final class WorkerClient implements AutoCloseable {
-    private final List<ManagedChannel> channels;
+    private volatile List<ManagedChannel> channels;
+    private volatile List<String> targets;
     private final AtomicInteger next = new AtomicInteger();
 
     public WorkerClient(List<String> targets) {
+        this.targets = List.copyOf(targets);
         this.channels = targets.stream().map(t -> (ManagedChannel) channelBuilder(t).build()).toList();
+    }
+
+    /** The targets in use now. */
+    public List<String> targets() {
+        return targets;
+    }
+
+    /**
+     * Switches to {@code target} (e.g. the coordinator's assignment). Streams in flight on the old
+     * channel finish or fail on their own; the old channel is closed once they are done.
+     */
+    public synchronized void retarget(String target) {
+        if (targets.equals(List.of(target))) {
+            return;
+        }
+        List<ManagedChannel> old = channels;
+        channels = List.of(channelBuilder(target).build());
+        targets = List.of(target);
+        old.forEach(ManagedChannel::shutdown);
     }
 
     /** HTTP/2 flow-control window: large enough that a whole token tensor is in flight without waiting for a window update. */
@@ -33,6 +54,7 @@ public final class WorkerClient implements AutoCloseable {
 
     public WorkerClient(ManagedChannel channel) {
         this.channels = List.of(channel);
+        this.targets = List.of(channel.authority());
     }
 
     /**
@@ -66,10 +88,17 @@ public final class WorkerClient implements AutoCloseable {
         return channels.isEmpty();
     }
 
+    /** The channel to probe now (the first target), or null when there is none yet. */
+    public ManagedChannel primary() {
+        List<ManagedChannel> now = channels;
+        return now.isEmpty() ? null : now.get(0);
+    }
+
     /** Opens a stream and starts sending; results and the end arrive on gRPC threads. */
     public CloudCall infer(InferHeader header, byte[] payload, long deadlineNanos, Consumer<ExitResult> onResult,
             Consumer<Status> onEnd) {
-        ManagedChannel ch = channels.get(Math.floorMod(next.getAndIncrement(), channels.size()));
+        List<ManagedChannel> now = channels;
+        ManagedChannel ch = now.get(Math.floorMod(next.getAndIncrement(), now.size()));
         CloudCall call = new CloudCall(header, payload, onResult, onEnd);
         // the default 32 KiB on-ready threshold would park the writer after every chunk; let a whole tensor be buffered
         InferenceWorkerGrpc.newStub(ch).withOnReadyThreshold(FLOW_CONTROL_WINDOW)

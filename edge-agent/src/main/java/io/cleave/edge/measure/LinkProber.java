@@ -21,11 +21,12 @@ import java.util.concurrent.TimeUnit;
 public final class LinkProber implements AutoCloseable {
     static final int PROBE_BYTES = 8 * 1024;
 
-    private final ManagedChannel channel;
+    private final java.util.function.Supplier<ManagedChannel> channel;
     private final EdgeMeasurements m;
     private final ScheduledFuture<?> task;
 
-    public LinkProber(ManagedChannel channel, EdgeMeasurements m, ScheduledExecutorService timers, long periodMillis) {
+    public LinkProber(java.util.function.Supplier<ManagedChannel> channel, EdgeMeasurements m, ScheduledExecutorService timers,
+            long periodMillis) {
         this.channel = channel;
         this.m = m;
         this.task = timers.scheduleWithFixedDelay(this::probe, 0, periodMillis, TimeUnit.MILLISECONDS);
@@ -33,8 +34,12 @@ public final class LinkProber implements AutoCloseable {
 
     /** Never blocks: runs on the edge's timer thread, which also fires deadlines. */
     void probe() {
+        ManagedChannel ch = channel.get();
+        if (ch == null) {
+            return;
+        }
         long t0 = System.nanoTime();
-        InferenceWorkerGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
+        InferenceWorkerGrpc.newStub(ch).withDeadlineAfter(1, TimeUnit.SECONDS)
                 .describe(DescribeRequest.getDefaultInstance(), new StreamObserver<WorkerDescription>() {
                     @Override
                     public void onNext(WorkerDescription d) {
@@ -49,7 +54,7 @@ public final class LinkProber implements AutoCloseable {
                             }
                         }
                         if (m.link().idle(TimeUnit.SECONDS.toNanos(1))) {
-                            probeBandwidth();
+                            probeBandwidth(ch);
                         }
                     }
 
@@ -66,9 +71,9 @@ public final class LinkProber implements AutoCloseable {
 
     private volatile boolean warm;
 
-    private void probeBandwidth() {
+    private void probeBandwidth(ManagedChannel ch) {
         long t0 = System.nanoTime();
-        StreamObserver<TensorChunk> req = InferenceWorkerGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
+        StreamObserver<TensorChunk> req = InferenceWorkerGrpc.newStub(ch).withDeadlineAfter(1, TimeUnit.SECONDS)
                 .probe(new StreamObserver<ProbeReply>() {
                     @Override
                     public void onNext(ProbeReply r) {

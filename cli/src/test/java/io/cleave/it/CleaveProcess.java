@@ -11,18 +11,20 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** A real `cleave worker` child process on loopback port 0. */
-final class WorkerProcess implements AutoCloseable {
+/** A real `cleave <command>` child process (worker, coordinator) on loopback port 0. */
+final class CleaveProcess implements AutoCloseable {
     private final Process process;
     private final int port;
     private final StringBuffer log = new StringBuffer();
 
-    private WorkerProcess(List<String> extraArgs) throws Exception {
+    private CleaveProcess(String command, List<String> extraArgs) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-Dorg.slf4j.simpleLogger.log.ai.djl.onnxruntime.engine.OrtEngine=error",
-                "-cp", System.getProperty("java.class.path"), "io.cleave.cli.Cleave", "worker",
-                "--pack", TestPacks.packDir().toAbsolutePath().toString(), "--host", "127.0.0.1", "--port", "0", "--threads", "1"));
+                "-cp", System.getProperty("java.class.path"), "io.cleave.cli.Cleave", command, "--host", "127.0.0.1", "--port", "0"));
+        if (command.equals("worker")) {
+            cmd.addAll(List.of("--pack", TestPacks.packDir().toAbsolutePath().toString(), "--threads", "1"));
+        }
         cmd.addAll(extraArgs);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("ORT_DISABLE_TELEMETRY", "1");
@@ -34,22 +36,27 @@ final class WorkerProcess implements AutoCloseable {
             try {
                 for (String line; (line = out.readLine()) != null; ) {
                     log.append(line).append('\n');
-                    if (line.startsWith("cleave worker listening on ")) {
+                    if (line.startsWith("cleave " + command + " listening on ")) {
                         ready.complete(Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).trim()));
                     }
                 }
             } catch (IOException ignored) {
                 // process gone
             }
-            ready.completeExceptionally(new IllegalStateException("worker exited before listening:\n" + log));
-        }, "worker-stdout");
+            ready.completeExceptionally(new IllegalStateException(command + " exited before listening:\n" + log));
+        }, command + "-stdout");
         drain.setDaemon(true);
         drain.start();
         port = ready.get(90, TimeUnit.SECONDS);
     }
 
-    static WorkerProcess start(String... extraArgs) throws Exception {
-        return new WorkerProcess(List.of(extraArgs));
+    /** A worker serving the committed pack. */
+    static CleaveProcess start(String... extraArgs) throws Exception {
+        return new CleaveProcess("worker", List.of(extraArgs));
+    }
+
+    static CleaveProcess coordinator(String... extraArgs) throws Exception {
+        return new CleaveProcess("coordinator", List.of(extraArgs));
     }
 
     int port() {

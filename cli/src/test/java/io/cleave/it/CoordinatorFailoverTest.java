@@ -1,0 +1,90 @@
+package io.cleave.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cleave.core.data.Dataset;
+import io.cleave.core.plan.Plan;
+import io.cleave.core.testing.TestPacks;
+import io.cleave.edge.EdgeConfig;
+import io.cleave.edge.EdgeServer;
+import io.cleave.edge.Outcome;
+import io.cleave.proto.v1.Encoding;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real processes: a coordinator and two workers heartbeating to it; an edge that follows the
+ * coordinator's assignment. A killed worker is drained and the edge moves to the other; a killed
+ * coordinator loses no request.
+ */
+class CoordinatorFailoverTest {
+    static final long DEADLINE_MS = 40;
+
+    static List<Outcome> stream(EdgeServer edge, int n, int offset) throws Exception {
+        Dataset ds = TestPacks.testSet();
+        List<Outcome> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(edge.agent().classify("c" + (offset + i), ds.image((offset + i) % ds.size()), TimeUnit.MILLISECONDS.toNanos(DEADLINE_MS))
+                    .get(5, TimeUnit.SECONDS));
+            Thread.sleep(2);
+        }
+        return out;
+    }
+
+    static long fromCloud(List<Outcome> outs) {
+        return outs.stream().filter(o -> o.answer().candidate().cloud()).count();
+    }
+
+    static void assertAllInTime(List<Outcome> outs) {
+        assertThat(outs).allSatisfy(o -> assertThat(o.answer().latencyNanos())
+                .isLessThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(DEADLINE_MS + 5)));
+    }
+
+    static void awaitAssignment(EdgeServer edge, String target) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < end) {
+            var a = edge.assignment();
+            if (a != null && (target == null ? !a.getWorkerTarget().isEmpty() : a.getWorkerTarget().equals(target))) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("edge never assigned to " + (target == null ? "a worker" : target) + "; last: " + edge.assignment());
+    }
+
+    @Test
+    void deadWorkerIsDrainedAndTheEdgeMoves_thenTheCoordinatorDiesAndNoRequestIsLost() throws Exception {
+        try (CleaveProcess coordinator = CleaveProcess.coordinator("--heartbeat-ms", "300");
+                CleaveProcess w1 = CleaveProcess.start("--coordinator", coordinator.target());
+                CleaveProcess w2 = CleaveProcess.start("--coordinator", coordinator.target())) {
+            Plan plan = new Plan(true, 2, Encoding.FP16, 2.0, 4);
+            EdgeConfig cfg = new EdgeConfig(TestPacks.packDir(), 4, 1, List.of(), plan, 2, "127.0.0.1", 0, 1000, "fixed",
+                    coordinator.target());
+            try (EdgeServer edge = EdgeServer.start(cfg, null, false)) {
+                awaitAssignment(edge, null);
+                List<Outcome> first = stream(edge, 100, 0);
+                assertAllInTime(first);
+                assertThat(fromCloud(first)).isGreaterThan(90);
+
+                String assigned = edge.assignment().getWorkerTarget();
+                CleaveProcess victim = assigned.equals(w1.target()) ? w1 : w2;
+                CleaveProcess survivor = victim == w1 ? w2 : w1;
+                victim.kill9();
+                List<Outcome> during = stream(edge, 100, 100); // answered locally until the edge moves
+                assertAllInTime(during);
+                awaitAssignment(edge, survivor.target());
+                List<Outcome> moved = stream(edge, 100, 200);
+                assertAllInTime(moved);
+                assertThat(fromCloud(moved)).as("answers from the surviving worker").isGreaterThan(90);
+
+                coordinator.kill9();
+                List<Outcome> orphaned = stream(edge, 150, 300);
+                assertThat(orphaned).hasSize(150);
+                assertAllInTime(orphaned);
+                assertThat(fromCloud(orphaned)).as("the edge keeps its last assignment").isGreaterThan(140);
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.cleave.worker;
+
+import io.cleave.core.pack.ModelPack;
+import io.cleave.proto.v1.BlockProfile;
+import io.cleave.proto.v1.CoordinatorGrpc;
+import io.cleave.proto.v1.HeartbeatReply;
+import io.cleave.proto.v1.WorkerHeartbeat;
+import io.cleave.worker.batch.LayerScheduler;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** Tells the coordinator, every period, that this worker is alive, how loaded, and how fast. */
+final class CoordinatorHeartbeat implements AutoCloseable {
+    private final ManagedChannel channel;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "cleave-worker-heartbeat");
+        t.setDaemon(true);
+        return t;
+    });
+    private final String id = UUID.randomUUID().toString();
+
+    CoordinatorHeartbeat(String coordinator, String advertise, ModelPack pack, LayerScheduler scheduler, long periodMillis) {
+        channel = NettyChannelBuilder.forTarget(coordinator).usePlaintext().build();
+        timer.scheduleWithFixedDelay(() -> beat(advertise, pack, scheduler), 0, periodMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void beat(String advertise, ModelPack pack, LayerScheduler scheduler) {
+        WorkerHeartbeat.Builder hb = WorkerHeartbeat.newBuilder().setWorkerId(id).setTarget(advertise).setModelId(pack.id())
+                .setModelVersion(pack.version()).setQueued(scheduler.queued());
+        double[][] prof = scheduler.profile().snapshot();
+        for (int seg = 0; seg < prof.length; seg++) {
+            if (prof[seg].length > 1 && prof[seg][1] > 0) {
+                hb.addProfile(BlockProfile.newBuilder().setBlock(seg).setBatch(1).setMeanUs(prof[seg][1] / 1e3));
+            }
+        }
+        CoordinatorGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS).heartbeat(hb.build(), new StreamObserver<HeartbeatReply>() {
+            @Override
+            public void onNext(HeartbeatReply r) {
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                // coordinator away: keep serving; edges that know us keep sending
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        channel.shutdownNow();
+    }
+}

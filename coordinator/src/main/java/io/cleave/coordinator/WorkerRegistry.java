@@ -1,0 +1,80 @@
+package io.cleave.coordinator;
+
+import io.cleave.core.time.NanoClock;
+import io.cleave.proto.v1.Assignment;
+import io.cleave.proto.v1.WorkerHeartbeat;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Live workers, from their heartbeats, on an injected clock. A worker silent for
+ * {@code 3 x period} is drained (no longer assigned). Assignment is load-aware: the live worker
+ * serving the model with the fewest queued requests, counting the edges already sent to it since
+ * its last heartbeat so that a burst of edges spreads out.
+ */
+public final class WorkerRegistry {
+    private final NanoClock clock;
+    private final long periodNanos;
+    private final Map<String, Entry> workers = new LinkedHashMap<>();
+
+    private static final class Entry {
+        WorkerHeartbeat last;
+        long seenAt;
+        int assignedSince;
+    }
+
+    public WorkerRegistry(NanoClock clock, long periodNanos) {
+        this.clock = clock;
+        this.periodNanos = periodNanos;
+    }
+
+    public long periodNanos() {
+        return periodNanos;
+    }
+
+    public synchronized void heartbeat(WorkerHeartbeat hb) {
+        Entry e = workers.computeIfAbsent(hb.getWorkerId(), k -> new Entry());
+        e.last = hb;
+        e.seenAt = clock.nanoTime();
+        e.assignedSince = 0;
+    }
+
+    /** Workers that heartbeated within three periods and serve {@code modelId}. */
+    public synchronized List<WorkerHeartbeat> live(String modelId) {
+        drain();
+        List<WorkerHeartbeat> l = new ArrayList<>();
+        for (Entry e : workers.values()) {
+            if (modelId.isEmpty() || e.last.getModelId().equals(modelId)) {
+                l.add(e.last);
+            }
+        }
+        return l;
+    }
+
+    public synchronized Assignment assign(String modelId) {
+        drain();
+        Entry best = workers.values().stream()
+                .filter(e -> modelId.isEmpty() || e.last.getModelId().equals(modelId))
+                .min(Comparator.comparingInt((Entry e) -> e.last.getQueued() + e.assignedSince))
+                .orElse(null);
+        int live = (int) workers.values().stream().filter(e -> modelId.isEmpty() || e.last.getModelId().equals(modelId)).count();
+        if (best == null) {
+            return Assignment.newBuilder().setLiveWorkers(0).build();
+        }
+        best.assignedSince++;
+        return Assignment.newBuilder()
+                .setWorkerTarget(best.last.getTarget())
+                .setWorkerQueued(best.last.getQueued())
+                .addAllProfile(best.last.getProfileList())
+                .setLiveWorkers(live)
+                .build();
+    }
+
+    private void drain() {
+        long now = clock.nanoTime();
+        workers.values().removeIf(e -> now - e.seenAt > 3 * periodNanos);
+    }
+}

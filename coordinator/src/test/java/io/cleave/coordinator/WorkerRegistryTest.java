@@ -1,0 +1,61 @@
+package io.cleave.coordinator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cleave.core.time.ManualClock;
+import io.cleave.proto.v1.WorkerHeartbeat;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class WorkerRegistryTest {
+    static WorkerHeartbeat hb(String id, int queued) {
+        return WorkerHeartbeat.newBuilder().setWorkerId(id).setTarget(id + ":1").setModelId("m").setQueued(queued).build();
+    }
+
+    @Test
+    void assignment_goesToTheLeastLoadedLiveWorker() {
+        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500));
+        r.heartbeat(hb("a", 9));
+        r.heartbeat(hb("b", 2));
+        assertThat(r.assign("m").getWorkerTarget()).isEqualTo("b:1");
+        assertThat(r.assign("m").getLiveWorkers()).isEqualTo(2);
+    }
+
+    @Test
+    void aBurstOfEdges_isSpreadAcrossWorkersBetweenHeartbeats() {
+        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500));
+        r.heartbeat(hb("a", 0));
+        r.heartbeat(hb("b", 0));
+        int toA = 0;
+        for (int i = 0; i < 10; i++) {
+            if (r.assign("m").getWorkerTarget().equals("a:1")) {
+                toA++;
+            }
+        }
+        assertThat(toA).isEqualTo(5);
+    }
+
+    @Test
+    void silentWorker_isDrainedAfterThreePeriods_andItsEdgesMove() {
+        ManualClock clock = new ManualClock();
+        WorkerRegistry r = new WorkerRegistry(clock, TimeUnit.MILLISECONDS.toNanos(500));
+        r.heartbeat(hb("a", 0));
+        r.heartbeat(hb("b", 5));
+        assertThat(r.assign("m").getWorkerTarget()).isEqualTo("a:1");
+        for (int i = 0; i < 3; i++) { // only b keeps beating
+            clock.advance(500, TimeUnit.MILLISECONDS);
+            r.heartbeat(hb("b", 5));
+        }
+        clock.advance(10, TimeUnit.MILLISECONDS);
+        assertThat(r.assign("m").getWorkerTarget()).isEqualTo("b:1");
+        assertThat(r.live("m")).extracting(WorkerHeartbeat::getWorkerId).containsExactly("b");
+    }
+
+    @Test
+    void noWorkerForTheModel_meansAnEmptyAssignment() {
+        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500));
+        r.heartbeat(hb("a", 0));
+        assertThat(r.assign("other").getWorkerTarget()).isEmpty();
+        assertThat(r.assign("other").getLiveWorkers()).isZero();
+    }
+}
