@@ -272,6 +272,11 @@ public final class EdgeAgent {
             if (c != null) {
                 c.cancel("answered");
             }
+            EdgeMeasurements m = measurements;
+            if (m != null && offload && bytesSent > 0 && !firstCloudSeen && "deadline".equals(a.get().reason())) {
+                int first = pack.firstExitAtOrAfter(plan.split() + 1);
+                m.recordNoResult(bytesSent, clock.nanoTime() - sendStart, m.profiledCloudCompute(plan.split(), first));
+            }
             List<Candidate> snapshot;
             synchronized (seen) {
                 snapshot = List.copyOf(seen);

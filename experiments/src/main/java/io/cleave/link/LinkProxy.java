@@ -31,6 +31,7 @@ public final class LinkProxy implements AutoCloseable {
     private final InetSocketAddress target;
     private final Channel server;
     private volatile boolean stalled;
+    private volatile double upBytesPerSecond; // edge -> worker; 0: unshaped
 
     public LinkProxy(String listenHost, int listenPort, InetSocketAddress target) throws InterruptedException {
         this.target = target;
@@ -70,6 +71,14 @@ public final class LinkProxy implements AutoCloseable {
         }
     }
 
+    /**
+     * Limits the edge-to-worker direction to {@code bytesPerSecond} from now on (0 removes the
+     * limit): each buffer is delivered when the link would have finished sending it, in order.
+     */
+    public void shapeUplink(double bytesPerSecond) {
+        upBytesPerSecond = bytesPerSecond;
+    }
+
     /** Connections open now (each proxied connection counts twice: both sides). */
     public int openChannels() {
         return open.size();
@@ -84,6 +93,7 @@ public final class LinkProxy implements AutoCloseable {
 
     private final class Inbound extends ChannelInboundHandlerAdapter {
         private Channel outbound;
+        private long linkFreeAtNanos; // when the shaped uplink has sent everything handed to it so far
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
@@ -113,7 +123,17 @@ public final class LinkProxy implements AutoCloseable {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            relay(ctx.channel(), outbound, (ByteBuf) msg);
+            double rate = upBytesPerSecond;
+            ByteBuf data = (ByteBuf) msg;
+            if (rate <= 0) {
+                relay(ctx.channel(), outbound, data);
+                return;
+            }
+            long now = System.nanoTime();
+            linkFreeAtNanos = Math.max(now, linkFreeAtNanos) + (long) (data.readableBytes() * 1e9 / rate);
+            Channel in = ctx.channel();
+            // same event loop and increasing deadlines: deliveries keep their order
+            in.eventLoop().schedule(() -> relay(in, outbound, data), linkFreeAtNanos - now, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
 
         @Override

@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EdgeMeasurements {
     private static final long WINDOW = TimeUnit.SECONDS.toNanos(2);
-    static final long MIN_TRANSFER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** Shortest transfer time credited to a sample: below it, timer resolution and scheduling dominate. */
+    public static final long MIN_TRANSFER_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
     private final ModelPack pack;
     private final int kMax;
@@ -61,9 +62,10 @@ public final class EdgeMeasurements {
     }
 
     /**
-     * The first cloud result of a request: passively samples the uplink (bytes over the time the
-     * payload took to be received, i.e. arrival minus the worker's queue and compute minus RTT) and the
-     * worker's queueing.
+     * The first cloud result of a request: passively samples the uplink and the worker's queueing.
+     * Bandwidth comes from the worker's clock (header arrival to last payload byte), which spans the
+     * payload's transfer and nothing else: edge-side timing would mix in latency and scheduling.
+     * Transfers faster than {@link #MIN_TRANSFER_NANOS} count as that long (a pessimistic floor).
      */
     public void recordCloud(long bytes, long sendStartNanos, Candidate first, double profiledComputeNanos) {
         Candidate.ServerTiming t = first.server();
@@ -74,11 +76,19 @@ public final class EdgeMeasurements {
         if (profiledComputeNanos > 0) {
             cloudScale.add(t.computeNanos() / profiledComputeNanos);
         }
+        link.recordTransfer(bytes, Math.max(t.receiveNanos(), MIN_TRANSFER_NANOS));
+    }
+
+    /**
+     * An offload that produced no result by the deadline: the payload (plus the worker's work for the
+     * first exit) did not make it in {@code waitedNanos}, so the uplink is at most this fast. Recorded
+     * as a bandwidth sample: pessimistic, which is the safe side, and the only evidence a collapsing
+     * link gives.
+     */
+    public void recordNoResult(long bytes, long waitedNanos, double profiledComputeNanos) {
         double rtt = link.rtt();
-        long elapsed = first.arrivedNanos() - sendStartNanos - t.queueNanos() - t.computeNanos();
-        long transfer = (long) (elapsed - (Double.isNaN(rtt) ? 0 : rtt));
-        // a payload that crossed in well under a millisecond measured latency noise, not bandwidth
-        if (transfer >= MIN_TRANSFER_NANOS) {
+        long transfer = (long) (waitedNanos - profiledComputeNanos - (Double.isNaN(rtt) ? 0 : rtt));
+        if (transfer >= TimeUnit.MILLISECONDS.toNanos(1)) {
             link.recordTransfer(bytes, transfer);
         }
     }

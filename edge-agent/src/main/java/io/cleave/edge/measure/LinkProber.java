@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LinkProber implements AutoCloseable {
     static final int PROBE_BYTES = 8 * 1024;
+    static final int PROBE_CHUNK = 2 * 1024;
 
     private final java.util.function.Supplier<ManagedChannel> channel;
     private final EdgeMeasurements m;
@@ -72,14 +73,13 @@ public final class LinkProber implements AutoCloseable {
     private volatile boolean warm;
 
     private void probeBandwidth(ManagedChannel ch) {
-        long t0 = System.nanoTime();
         StreamObserver<TensorChunk> req = InferenceWorkerGrpc.newStub(ch).withDeadlineAfter(1, TimeUnit.SECONDS)
                 .probe(new StreamObserver<ProbeReply>() {
                     @Override
                     public void onNext(ProbeReply r) {
-                        double rtt = m.link().rtt();
-                        long transfer = (long) (System.nanoTime() - t0 - (Double.isNaN(rtt) ? 0 : rtt));
-                        m.link().recordTransfer(r.getBytes(), Math.max(transfer, r.getReceiveUs() * 1000));
+                        // the worker timed first chunk to last: the bytes after the first crossed in that time
+                        long bytes = r.getBytes() - PROBE_CHUNK;
+                        m.link().recordTransfer(bytes, Math.max(r.getReceiveUs() * 1000, EdgeMeasurements.MIN_TRANSFER_NANOS));
                     }
 
                     @Override
@@ -90,7 +90,10 @@ public final class LinkProber implements AutoCloseable {
                     public void onCompleted() {
                     }
                 });
-        req.onNext(TensorChunk.newBuilder().setData(ByteString.copyFrom(new byte[PROBE_BYTES])).build());
+        ByteString chunk = ByteString.copyFrom(new byte[PROBE_CHUNK]);
+        for (int i = 0; i < PROBE_BYTES / PROBE_CHUNK; i++) {
+            req.onNext(TensorChunk.newBuilder().setData(chunk).build());
+        }
         req.onCompleted();
     }
 
