@@ -54,6 +54,7 @@ class BandwidthStepTest {
                 }
             }
             String timeline = timeline(samples);
+            System.out.println("bandwidth step (20 MB/s, 8 kB/s from 3 s, 20 MB/s from 7 s), " + samples.size() + " requests\n" + timeline);
             assertThat(fraction(samples, 1.5, 3, Sample::offloaded)).as("offloading on the fast link\n" + timeline).isGreaterThan(0.8);
             assertThat(fraction(samples, 1.5, 3, Sample::cloud)).as("cloud answers on the fast link\n" + timeline).isGreaterThan(0.8);
             // within about one estimator window of the step down, the plan stops offloading

@@ -64,6 +64,7 @@ class CoordinatorFailoverTest {
                     coordinator.target());
             try (EdgeServer edge = EdgeServer.start(cfg, null, false)) {
                 awaitAssignment(edge, null);
+                stream(edge, 100, 1000); // warm-up: fresh worker JVMs; not asserted
                 List<Outcome> first = stream(edge, 100, 0);
                 assertAllInTime(first);
                 assertThat(fromCloud(first)).isGreaterThan(90);

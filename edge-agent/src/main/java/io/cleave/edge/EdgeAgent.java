@@ -132,8 +132,9 @@ public final class EdgeAgent {
             timer = timers.schedule(() -> settle(arbiter.deadline(clock.nanoTime())), deadline - clock.nanoTime(),
                     TimeUnit.NANOSECONDS);
             if (offload && plan.split() == 0) {
-                send(TensorCodec.encodeImage(pixels), Encoding.U8_IMAGE, List.of(1, pack.manifest().input().shape().get(1),
-                        pack.manifest().input().shape().get(2)));
+                List<Integer> shape = new ArrayList<>(List.of(1));
+                shape.addAll(pack.manifest().input().shape()); // batch of one, then the input's own shape
+                send(TensorCodec.encodeImage(pixels), Encoding.U8_IMAGE, shape);
             }
             try {
                 compute.execute(this::runLocal);

@@ -43,11 +43,12 @@ class ModelPackTest {
     @Test
     void checksumMismatch_isNamedInTheError() throws Exception {
         Path dir = TestPacks.copyPack(tmp.resolve("p"));
-        byte[] b = Files.readAllBytes(dir.resolve("exit_0_b02_vit.onnx"));
+        String exitFile = TestPacks.pack().exit(0).file();
+        byte[] b = Files.readAllBytes(dir.resolve(exitFile));
         b[b.length / 2] ^= 0x5A;
-        Files.write(dir.resolve("exit_0_b02_vit.onnx"), b);
+        Files.write(dir.resolve(exitFile), b);
         assertThatThrownBy(() -> ModelPack.load(dir))
-                .hasMessageContaining("exit_0_b02_vit.onnx")
+                .hasMessageContaining(exitFile)
                 .hasMessageContaining("checksum mismatch");
     }
 
@@ -74,7 +75,7 @@ class ModelPackTest {
         ModelPack pack = ModelPack.load(dir);
         assertThatThrownBy(() -> SegmentEngine.open(pack, EngineOptions.defaults()))
                 .isInstanceOf(CleaveException.class)
-                .hasMessageContaining("exit_0_b02_vit.onnx")
+                .hasMessageContaining(TestPacks.pack().exit(0).file())
                 .hasMessageContaining("graph outputs [logits] disagree with the manifest's [scores]");
     }
 

@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * window, a small Probe stream samples it.
  */
 public final class LinkProber implements AutoCloseable {
-    static final int PROBE_BYTES = 8 * 1024;
-    static final int PROBE_CHUNK = 2 * 1024;
+    static final int PROBE_BYTES = 2 * 1024;
+    static final int PROBE_CHUNK = 512;
 
     private final java.util.function.Supplier<ManagedChannel> channel;
     private final EdgeMeasurements m;
