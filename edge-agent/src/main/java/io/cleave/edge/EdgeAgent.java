@@ -13,6 +13,7 @@ import io.cleave.core.time.NanoClock;
 import io.cleave.edge.cloud.CloudCall;
 import io.cleave.edge.cloud.WorkerClient;
 import io.cleave.edge.measure.EdgeMeasurements;
+import io.cleave.core.plan.Decision;
 import io.cleave.core.plan.Plan;
 import io.cleave.edge.plan.Planner;
 import io.cleave.edge.race.Answer;
@@ -92,8 +93,8 @@ public final class EdgeAgent {
             throw new CleaveException(ErrorCode.DEADLINE_EXCEEDED, "deadline of " + deadlineNanos + " ns has already passed");
         }
         Tensor image = preprocessor.apply(pixels, 1);
-        Plan plan = planner.plan(deadlineNanos);
-        Run run = new Run(requestId, pixels, image, plan, clock.nanoTime(), deadlineNanos);
+        Decision decision = planner.decide(deadlineNanos);
+        Run run = new Run(requestId, pixels, image, decision, clock.nanoTime(), deadlineNanos);
         run.start();
         return run.result;
     }
@@ -104,6 +105,7 @@ public final class EdgeAgent {
         final byte[] pixels;
         final Tensor image;
         final Plan plan;
+        final Decision decision;
         final long start;
         final long deadline;
         final Arbiter arbiter;
@@ -117,11 +119,12 @@ public final class EdgeAgent {
         volatile boolean firstCloudSeen;
         ScheduledFuture<?> timer;
 
-        Run(String id, byte[] pixels, Tensor image, Plan plan, long start, long budget) {
+        Run(String id, byte[] pixels, Tensor image, Decision decision, long start, long budget) {
             this.id = id;
             this.pixels = pixels;
             this.image = image;
-            this.plan = plan;
+            this.decision = decision;
+            this.plan = decision.plan();
             this.start = start;
             this.deadline = start + budget;
             this.offload = plan.offload() && workers != null && !workers.isEmpty() && plan.split() < pack.blockCount();
@@ -282,7 +285,7 @@ public final class EdgeAgent {
             synchronized (seen) {
                 snapshot = List.copyOf(seen);
             }
-            result.complete(new Outcome(a.get(), plan, bytesSent, snapshot, computeBeforeSendNanos));
+            result.complete(new Outcome(a.get(), plan, bytesSent, snapshot, computeBeforeSendNanos, decision));
         }
 
         void settleError(CleaveException e) {

@@ -73,7 +73,8 @@ public final class EdgeServer implements AutoCloseable {
         agent = new EdgeAgent(engine, chosen == null ? new FixedPlanner(config.plan()) : chosen, workers, compute, timers,
                 NanoClock.SYSTEM);
         follower = config.coordinator() == null ? null
-                : new AssignmentFollower(config.coordinator(), workers, java.util.UUID.randomUUID().toString(), pack.id(), timers, 500);
+                : new AssignmentFollower(config.coordinator(), workers, java.util.UUID.randomUUID().toString(), pack.id(), timers, 500,
+                        measurements == null ? null : measurements.link());
         if (measurements != null) {
             agent.measureInto(measurements);
         }

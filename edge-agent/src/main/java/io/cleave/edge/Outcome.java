@@ -11,5 +11,14 @@ import io.cleave.edge.race.Candidate;
  * @param candidates every exit result that had arrived when the answer was sent, in arrival order
  * @param edgeBeforeSendNanos from accepting the request to handing the tokens to gRPC (0 when nothing was sent or
  *     the input was sent at once)
+ * @param decision what the planner predicted (exit, latency breakdown, accuracy), to compare with {@code answer}
  */
-public record Outcome(Answer answer, Plan plan, long bytesSent, java.util.List<Candidate> candidates, long edgeBeforeSendNanos) {}
+public record Outcome(Answer answer, Plan plan, long bytesSent, java.util.List<Candidate> candidates, long edgeBeforeSendNanos,
+        io.cleave.core.plan.Decision decision) {
+
+    /** Whether the answer came from the exit the planner expected (false when it predicted nothing). */
+    public boolean asPredicted() {
+        return decision != null && decision.expectedExit() == answer.candidate().exit()
+                && decision.expectedCloud() == answer.candidate().cloud();
+    }
+}

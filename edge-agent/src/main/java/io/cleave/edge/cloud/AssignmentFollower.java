@@ -22,9 +22,11 @@ public final class AssignmentFollower implements AutoCloseable {
     private final String modelId;
     private final ScheduledFuture<?> task;
     private volatile Assignment last;
+    private final io.cleave.core.measure.LinkEstimator link; // null: nothing measured to report
 
     public AssignmentFollower(String coordinator, WorkerClient workers, String edgeId, String modelId, ScheduledExecutorService timers,
-            long periodMillis) {
+            long periodMillis, io.cleave.core.measure.LinkEstimator link) {
+        this.link = link;
         this.channel = NettyChannelBuilder.forTarget(coordinator).usePlaintext().build();
         this.workers = workers;
         this.edgeId = edgeId;
@@ -34,9 +36,14 @@ public final class AssignmentFollower implements AutoCloseable {
 
     /** Never blocks: runs on the edge's timer thread, which also fires deadlines. */
     void ask() {
-        AssignRequest req = AssignRequest.newBuilder().setEdgeId(edgeId).setModelId(modelId)
-                .setCurrentTarget(workers.targets().isEmpty() ? "" : workers.targets().get(0)).build();
-        CoordinatorGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS).assign(req, new StreamObserver<Assignment>() {
+        AssignRequest.Builder req = AssignRequest.newBuilder().setEdgeId(edgeId).setModelId(modelId)
+                .setCurrentTarget(workers.targets().isEmpty() ? "" : workers.targets().get(0));
+        if (link != null) { // the edge's own estimates, for the coordinator's view of the fleet
+            double bw = link.bandwidth();
+            double rtt = link.rtt();
+            req.setUplinkBytesPerSecond(Double.isNaN(bw) ? 0 : bw).setRttUs(Double.isNaN(rtt) ? 0 : rtt / 1e3);
+        }
+        CoordinatorGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS).assign(req.build(), new StreamObserver<Assignment>() {
             @Override
             public void onNext(Assignment a) {
                 last = a;

@@ -29,15 +29,20 @@ public final class AdaptivePlanner implements Planner {
 
     @Override
     public Plan plan(long deadlineNanos) {
+        return decide(deadlineNanos).plan();
+    }
+
+    @Override
+    public Decision decide(long deadlineNanos) {
         Costs c = measurements.costs();
         if (c == null || c.bandwidth() <= 0) {
-            return fallback;
+            return new Decision("fallback", fallback, -1, false, Double.NaN, -1, java.util.Map.of());
         }
         Decision d = policy.decide(deadlineNanos, c);
         last = d;
         lastCosts = c;
         log.accept(d);
-        return d.plan();
+        return d;
     }
 
     /** The costs the most recent decision was made on. */
