@@ -5,24 +5,12 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cleave_vit import model as vit  # noqa: E402
-
-
-def median_us(fn, x, warmup, iters):
-    for _ in range(warmup):
-        fn(x)
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter_ns()
-        fn(x)
-        times.append(time.perf_counter_ns() - t0)
-    times.sort()
-    return times[len(times) // 2] / 1e3
+from cleave_vit.timing import median_us  # noqa: E402
 
 
 def main():

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from cleave_vit import data, model as vit  # noqa: E402
+from cleave_vit.timing import median_us  # noqa: E402
 
 
 @torch.no_grad()
@@ -65,16 +66,8 @@ def accuracy(head, tokens, labels):
 
 
 @torch.no_grad()
-def latency_us(head, example, iters=200):
-    for _ in range(20):
-        head(example)
-    t = []
-    for _ in range(iters):
-        t0 = time.perf_counter_ns()
-        head(example)
-        t.append(time.perf_counter_ns() - t0)
-    t.sort()
-    return t[len(t) // 2] / 1e3
+def latency_us(head, example):
+    return median_us(head, example)
 
 
 def main():

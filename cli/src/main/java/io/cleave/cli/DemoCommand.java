@@ -39,21 +39,27 @@ final class DemoCommand implements Callable<Integer> {
         try (WorkerServer worker = WorkerServer.start(wc)) {
             String target = "127.0.0.1:" + worker.port();
             System.out.println("worker on " + target + " serving " + packOptions.pack().getFileName());
-            double[][] plans = {{0, 0}, {2, 0.9}, {2, 2.0}};
-            String[] names = {"edge-only (k_max 4, local exits only)", "race: tokens after block 2 (fp16), local early exit at 0.9",
-                    "race: tokens after block 2 (fp16), no early exit"};
-            for (int i = 0; i < plans.length; i++) {
+            String[] names = {"edge-only (k_max 4: local exits after blocks 2 and 4)",
+                    "fixed race: tokens after block 2 (fp16), local early exit at confidence 0.9",
+                    "fixed race: tokens after block 2 (fp16), no early exit",
+                    "Cleave's planner, embedded, on live measurements (no early exit)"};
+            for (int i = 0; i < names.length; i++) {
                 PlanOptions po = new PlanOptions();
                 po.kMax = 4;
                 po.workers = i == 0 ? List.of() : List.of(target);
-                po.split = (int) plans[i][0];
+                po.split = 2;
                 po.encoding = io.cleave.proto.v1.Encoding.FP16;
-                po.threshold = i == 0 ? 2.0 : plans[i][1];
+                po.threshold = i == 1 ? 0.9 : 2.0;
+                String policy = i == 3 ? "cleave" : "fixed";
                 EdgeConfig ec = new EdgeConfig(packOptions.pack(), po.kMax, packOptions.threads, po.workers(), po.plan(),
-                        concurrency, "127.0.0.1", 0, 1000);
+                        concurrency, "127.0.0.1", 0, 1000, policy, null);
                 try (EdgeServer edge = EdgeServer.start(ec, null, false)) {
                     System.out.printf("%n== %s: %d images, deadline %.0f ms ==%n", names[i], n, deadlineMs);
                     TestSetRunner.run(edge.agent(), ds, n, deadlineMs, concurrency).print(System.out);
+                    if (edge.planner() != null && edge.planner().last() != null) {
+                        System.out.println("last decision: " + edge.planner().last());
+                        System.out.println("planned on:    " + edge.planner().lastCosts());
+                    }
                 }
             }
         }

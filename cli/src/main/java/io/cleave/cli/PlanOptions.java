@@ -22,7 +22,7 @@ final class PlanOptions {
     @Option(names = "--threshold", defaultValue = "${env:CLEAVE_EDGE_THRESHOLD:-0.9}", description = "answer from a local exit at this calibrated confidence (default: ${DEFAULT-VALUE})")
     double threshold;
 
-    @Option(names = "--policy", defaultValue = "${env:CLEAVE_EDGE_POLICY:-fixed}",
+    @Option(names = "--policy", defaultValue = "${env:CLEAVE_EDGE_POLICY:-cleave}",
             description = "fixed (--split/--encoding as given), or a planner run on live measurements: cleave, edge-only, "
                     + "cloud-only, neurosurgeon, edgent (default: ${DEFAULT-VALUE})")
     String policy;

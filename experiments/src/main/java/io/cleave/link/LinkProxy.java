@@ -31,7 +31,7 @@ public final class LinkProxy implements AutoCloseable {
     private final InetSocketAddress target;
     private final Channel server;
     private volatile boolean stalled;
-    private volatile double upBytesPerSecond; // edge -> worker; 0: unshaped
+    private volatile Shaper uplink; // edge -> worker; null: unshaped
 
     public LinkProxy(String listenHost, int listenPort, InetSocketAddress target) throws InterruptedException {
         this.target = target;
@@ -76,7 +76,12 @@ public final class LinkProxy implements AutoCloseable {
      * limit): each buffer is delivered when the link would have finished sending it, in order.
      */
     public void shapeUplink(double bytesPerSecond) {
-        upBytesPerSecond = bytesPerSecond;
+        uplink = bytesPerSecond <= 0 ? null : Shaper.rate(bytesPerSecond);
+    }
+
+    /** Shapes the edge-to-worker direction with {@code shaper} (e.g. a trace replay); null removes shaping. */
+    public void shapeUplink(Shaper shaper) {
+        uplink = shaper;
     }
 
     /** Connections open now (each proxied connection counts twice: both sides). */
@@ -93,7 +98,6 @@ public final class LinkProxy implements AutoCloseable {
 
     private final class Inbound extends ChannelInboundHandlerAdapter {
         private Channel outbound;
-        private long linkFreeAtNanos; // when the shaped uplink has sent everything handed to it so far
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
@@ -123,17 +127,17 @@ public final class LinkProxy implements AutoCloseable {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            double rate = upBytesPerSecond;
+            Shaper shaper = uplink;
             ByteBuf data = (ByteBuf) msg;
-            if (rate <= 0) {
+            if (shaper == null) {
                 relay(ctx.channel(), outbound, data);
                 return;
             }
             long now = System.nanoTime();
-            linkFreeAtNanos = Math.max(now, linkFreeAtNanos) + (long) (data.readableBytes() * 1e9 / rate);
+            long at = shaper.deliver(now, data.readableBytes());
             Channel in = ctx.channel();
-            // same event loop and increasing deadlines: deliveries keep their order
-            in.eventLoop().schedule(() -> relay(in, outbound, data), linkFreeAtNanos - now, java.util.concurrent.TimeUnit.NANOSECONDS);
+            // one event loop and non-decreasing delivery times: deliveries keep their order
+            in.eventLoop().schedule(() -> relay(in, outbound, data), Math.max(0, at - now), java.util.concurrent.TimeUnit.NANOSECONDS);
         }
 
         @Override
