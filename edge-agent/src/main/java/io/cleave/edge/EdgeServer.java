@@ -63,12 +63,15 @@ public final class EdgeServer implements AutoCloseable {
         compute = Executors.newFixedThreadPool(config.concurrency(), daemon("cleave-edge-compute"));
         timers = Executors.newSingleThreadScheduledExecutor(daemon("cleave-edge-deadlines"));
         Planner chosen = planner;
-        if (chosen == null && !"fixed".equals(config.policy()) && (!workers.isEmpty() || config.coordinator() != null)) {
+        if (!workers.isEmpty() || config.coordinator() != null) {
+            // measure whenever there is a cloud to measure: plans use it, experiments compare with it
             measurements = new EdgeMeasurements(pack, engine.maxBlock(), NanoClock.SYSTEM, 0.9);
-            adaptive = new AdaptivePlanner(policy(config.policy(), pack, config.plan()), measurements, config.plan(),
-                    d -> log.debug("plan {}", d));
-            chosen = adaptive;
             prober = new LinkProber(workers::primary, measurements, timers, 250);
+            if (chosen == null && !"fixed".equals(config.policy())) {
+                adaptive = new AdaptivePlanner(policy(config.policy(), pack, config.plan()), measurements, config.plan(),
+                        d -> log.debug("plan {}", d));
+                chosen = adaptive;
+            }
         }
         agent = new EdgeAgent(engine, chosen == null ? new FixedPlanner(config.plan()) : chosen, workers, compute, timers,
                 NanoClock.SYSTEM);
@@ -97,7 +100,8 @@ public final class EdgeServer implements AutoCloseable {
         return new EdgeServer(config, planner, serve);
     }
 
-    static Policy policy(String name, ModelPack pack, Plan fallback) {
+    /** The named planner policy for a pack. */
+    public static Policy policy(String name, ModelPack pack, Plan fallback) {
         PackStats stats = PackStats.of(pack);
         switch (name) {
             case "cleave": return Policies.cleave(stats, fallback.threshold());
@@ -113,6 +117,11 @@ public final class EdgeServer implements AutoCloseable {
     /** The coordinator's latest assignment, or null (no coordinator, or no answer yet). */
     public io.cleave.proto.v1.Assignment assignment() {
         return follower == null ? null : follower.last();
+    }
+
+    /** The edge's live measurements, or null without any worker or coordinator. */
+    public EdgeMeasurements measurements() {
+        return measurements;
     }
 
     /** The embedded planner, or null when the plan is fixed. */

@@ -1,0 +1,81 @@
+package io.cleave.cli;
+
+import io.cleave.experiment.ExperimentConfig;
+import io.cleave.experiment.ExperimentRunner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Trace x policy x deadline through a real worker and edge agent; CSV, JSON and Markdown reports. */
+@Command(name = "experiment", mixinStandardHelpOptions = true,
+        description = "For each trace x policy x deadline: stream test images at a fixed rate through a real edge agent and "
+                + "worker on loopback, the edge's uplink replaying the trace; write requests.csv, summary.json and summary.md.")
+final class ExperimentCommand implements Callable<Integer> {
+    @Mixin
+    PackOptions packOptions = new PackOptions();
+
+    @Option(names = "--traces", description = "folder of traces (every trace file below it); default: a 3G, an LTE and a 5G trace from ../shared/traces")
+    Path tracesDir;
+
+    @Option(names = "--trace", description = "a trace file (repeatable)")
+    List<Path> traceFiles;
+
+    @Option(names = "--policies", split = ",", defaultValue = "cleave,edge-only,cloud-only,fixed-2,neurosurgeon,edgent,oracle")
+    List<String> policies;
+
+    @Option(names = "--deadlines-ms", split = ",", defaultValue = "20,50,100")
+    List<Double> deadlines;
+
+    @Option(names = "--images", defaultValue = "300", description = "requests per run (default: ${DEFAULT-VALUE})")
+    int images;
+
+    @Option(names = "--rate", defaultValue = "50", description = "requests per second (default: ${DEFAULT-VALUE})")
+    double rate;
+
+    @Option(names = "--k-max", defaultValue = "4", description = "blocks the emulated device holds (default: ${DEFAULT-VALUE})")
+    int kMax;
+
+    @Option(names = "--out", defaultValue = "results/experiment", description = "output folder (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        for (String p : policies) {
+            if (!ExperimentRunner.POLICIES.contains(p) && !p.matches("fixed-\\d+")) {
+                throw new IllegalArgumentException("unknown policy '" + p + "'; expected one of " + ExperimentRunner.POLICIES);
+            }
+        }
+        List<Path> traces = new ArrayList<>();
+        if (traceFiles != null) {
+            traces.addAll(traceFiles);
+        }
+        if (tracesDir != null) {
+            try (Stream<Path> s = Files.walk(tracesDir)) {
+                s.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().matches("(?i).*(readme|license|\\.txt|\\.md).*"))
+                        .filter(f -> !f.toString().contains("LICENSES")).sorted().forEach(traces::add);
+            }
+        }
+        if (traces.isEmpty()) {
+            Path shared = Paths.home().resolve("../shared/traces");
+            traces.addAll(List.of(shared.resolve("3g/mahimahi/TMobile-UMTS-driving.up"), shared.resolve("4g-lte/mahimahi/Verizon-LTE-short.up"),
+                    shared.resolve("5g/lumos5g/5g_trace_22_driving")));
+        }
+        for (Path t : traces) {
+            if (!Files.isRegularFile(t)) {
+                throw new IllegalArgumentException("trace " + t + " does not exist");
+            }
+        }
+        ExperimentConfig cfg = new ExperimentConfig(packOptions.pack(), Paths.defaultData(), traces, policies, deadlines, images, rate, kMax,
+                packOptions.threads, out);
+        new ExperimentRunner(cfg, System.err).run();
+        System.out.print(Files.readString(out.resolve("summary.md")));
+        System.out.println("\nwrote " + out.resolve("requests.csv") + ", summary.json, summary.md");
+        return 0;
+    }
+}

@@ -1,0 +1,151 @@
+package io.cleave.experiment;
+
+import com.google.gson.GsonBuilder;
+import io.cleave.core.data.Dataset;
+import io.cleave.core.data.IdxReader;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.core.plan.PackStats;
+import io.cleave.core.plan.Plan;
+import io.cleave.core.plan.Policies;
+import io.cleave.edge.EdgeConfig;
+import io.cleave.edge.EdgeServer;
+import io.cleave.edge.Outcome;
+import io.cleave.link.LinkProxy;
+import io.cleave.link.Shaper;
+import io.cleave.link.Trace;
+import io.cleave.proto.v1.Encoding;
+import io.cleave.worker.WorkerConfig;
+import io.cleave.worker.WorkerServer;
+import io.cleave.worker.batch.SchedulerConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Runs an experiment: one real worker on loopback; per run, a fresh link proxy replaying the
+ * trace from its start (so every policy sees the same network) and a fresh edge agent with the
+ * policy, streaming test images open-loop at a fixed rate. Writes requests.csv, summary.json and
+ * summary.md to the output folder.
+ */
+public final class ExperimentRunner {
+    /** Policies a run can use: the edge's planner policies, a fixed split, and the oracle. */
+    public static final List<String> POLICIES = List.of("cleave", "edge-only", "cloud-only", "fixed-2", "neurosurgeon", "edgent", "oracle");
+
+    private final ExperimentConfig cfg;
+    private final PrintStream progress;
+
+    public ExperimentRunner(ExperimentConfig cfg, PrintStream progress) {
+        this.cfg = cfg;
+        this.progress = progress;
+    }
+
+    public List<RunSummary> run() throws Exception {
+        Files.createDirectories(cfg.out());
+        ModelPack pack = ModelPack.load(cfg.pack());
+        Dataset ds = IdxReader.read(cfg.data(), "t10k");
+        List<RequestRecord> all = Collections.synchronizedList(new ArrayList<>());
+        List<RunSummary> summaries = new ArrayList<>();
+        int runs = cfg.traces().size() * cfg.policies().size() * cfg.deadlinesMs().size();
+        int done = 0;
+        WorkerConfig wc = new WorkerConfig(cfg.pack(), "127.0.0.1", 0, cfg.threads(), SchedulerConfig.defaults(), 1 << 20, 1000);
+        try (WorkerServer worker = WorkerServer.start(wc)) {
+            for (var tracePath : cfg.traces()) {
+                Trace trace = Trace.load(tracePath);
+                for (String policy : cfg.policies()) {
+                    for (double deadline : cfg.deadlinesMs()) {
+                        List<RequestRecord> rows = runOne(pack, ds, worker.port(), trace, policy, deadline, done, runs);
+                        all.addAll(rows);
+                        summaries.add(RunSummary.of(trace.name(), policy, deadline, rows));
+                        done++;
+                    }
+                }
+            }
+        }
+        progress.println();
+        write(all, summaries);
+        return summaries;
+    }
+
+    private List<RequestRecord> runOne(ModelPack pack, Dataset ds, int workerPort, Trace trace, String policy, double deadlineMs, int index,
+            int runs) throws Exception {
+        List<RequestRecord> rows = Collections.synchronizedList(new ArrayList<>());
+        try (LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", workerPort))) {
+            Plan fallback = new Plan(true, 0, Encoding.U8_IMAGE, 2.0, cfg.kMax());
+            boolean fixed = policy.startsWith("fixed-");
+            Plan plan = fixed ? new Plan(true, Integer.parseInt(policy.substring(6)), Encoding.FP16, 2.0, cfg.kMax()) : fallback;
+            AtomicReference<EdgeServer> self = new AtomicReference<>();
+            long start = System.nanoTime();
+            link.shapeUplink(Shaper.trace(trace, start));
+            OraclePlanner oracle = policy.equals("oracle")
+                    ? new OraclePlanner(Policies.oracle(PackStats.of(pack), 2.0), () -> self.get() == null ? null : self.get().measurements(),
+                            trace, start, fallback)
+                    : null;
+            EdgeConfig ec = new EdgeConfig(cfg.pack(), cfg.kMax(), cfg.threads(), List.of("127.0.0.1:" + link.port()), plan, 4,
+                    "127.0.0.1", 0, 1000, fixed || oracle != null ? "fixed" : policy, null);
+            try (EdgeServer edge = EdgeServer.start(ec, oracle, false)) {
+                self.set(edge);
+                long period = (long) (1e9 / cfg.ratePerSecond());
+                long t0 = System.nanoTime();
+                List<CompletableFuture<?>> pending = new ArrayList<>();
+                for (int i = 0; i < cfg.images(); i++) {
+                    long wait = t0 + i * period - System.nanoTime();
+                    if (wait > 0) {
+                        TimeUnit.NANOSECONDS.sleep(wait);
+                    }
+                    int img = i % ds.size();
+                    int req = i;
+                    double at = (System.nanoTime() - start) / 1e9;
+                    long budget = (long) (deadlineMs * 1e6);
+                    pending.add(edge.agent().classify(trace.name() + "-" + policy + "-" + i, ds.image(img), budget).thenAccept(o ->
+                            rows.add(record(trace, policy, deadlineMs, req, at, o, ds.labels()[img], edge))));
+                    if (i % 20 == 0) {
+                        progress.printf("\r[%3d/%d] %-32s %-12s %5.0f ms  %4d/%d", index + 1, runs, trace.name(), policy, deadlineMs, i,
+                                cfg.images());
+                    }
+                }
+                CompletableFuture.allOf(pending.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+            }
+        }
+        return rows;
+    }
+
+    private static RequestRecord record(Trace trace, String policy, double deadlineMs, int req, double at, Outcome o, int label, EdgeServer edge) {
+        var c = o.answer().candidate();
+        double est = Double.NaN;
+        if (edge.measurements() != null) {
+            double bw = edge.measurements().link().bandwidth();
+            est = Double.isNaN(bw) ? Double.NaN : bw * 8 / 1e6;
+        }
+        long atMs = (long) (at * 1000);
+        return new RequestRecord(trace.name(), policy, deadlineMs, req, at, o.plan().offload(), o.plan().offload() ? o.plan().split() : -1,
+                o.plan().offload() ? o.plan().encoding().name() : "", c.exit(), c.cloud(), c.predictedClass() == label,
+                o.answer().latencyNanos() / 1e6, o.bytesSent(), o.answer().deadlineMet(), est,
+                trace.mbpsBetween(atMs, atMs + Math.max(1, (long) deadlineMs)));
+    }
+
+    private void write(List<RequestRecord> rows, List<RunSummary> summaries) throws IOException {
+        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(cfg.out().resolve("requests.csv")))) {
+            w.println(RequestRecord.HEADER);
+            rows.forEach(r -> w.println(r.csv()));
+        }
+        var meta = new java.util.LinkedHashMap<String, Object>();
+        meta.put("pack", cfg.pack().getFileName().toString());
+        meta.put("device", "emulated device class: holds k_max=" + cfg.kMax() + " blocks, " + cfg.threads()
+                + " ONNX Runtime thread(s), on this machine's CPU (not a real device)");
+        meta.put("link", "uplink replays each trace from its start through a loopback TCP proxy; results return unshaped");
+        meta.put("images", cfg.images());
+        meta.put("ratePerSecond", cfg.ratePerSecond());
+        meta.put("runs", summaries);
+        Files.writeString(cfg.out().resolve("summary.json"), new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
+                .create().toJson(meta) + "\n");
+        Files.writeString(cfg.out().resolve("summary.md"), RunSummary.markdown(summaries, (String) meta.get("device"), (String) meta.get("link")));
+    }
+}

@@ -1,0 +1,46 @@
+package io.cleave.experiment;
+
+import java.util.Arrays;
+import java.util.List;
+
+/** Per trace, policy and deadline: what the requests of one run add up to. */
+public record RunSummary(String trace, String policy, double deadlineMs, int requests, double accuracyAtDeadline, double deadlineHitRate,
+        double p50Ms, double p95Ms, double p99Ms, double bytesPerRequest, double offloadRate) {
+
+    static RunSummary of(String trace, String policy, double deadlineMs, List<RequestRecord> rows) {
+        int n = rows.size();
+        double[] lat = rows.stream().mapToDouble(RequestRecord::latencyMs).sorted().toArray();
+        return new RunSummary(trace, policy, deadlineMs, n,
+                rows.stream().filter(RequestRecord::correctInTime).count() / (double) Math.max(1, n),
+                rows.stream().filter(RequestRecord::deadlineMet).count() / (double) Math.max(1, n),
+                pct(lat, 50), pct(lat, 95), pct(lat, 99),
+                rows.stream().mapToLong(RequestRecord::bytes).average().orElse(0),
+                rows.stream().filter(RequestRecord::offloaded).count() / (double) Math.max(1, n));
+    }
+
+    static double pct(double[] sorted, double p) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        int i = (int) Math.ceil(p / 100 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+
+    static String markdown(List<RunSummary> runs, String device, String link) {
+        StringBuilder b = new StringBuilder("# Experiment summary\n\n");
+        b.append("- ").append(device).append("\n- ").append(link).append("\n\n");
+        b.append("| trace | policy | deadline ms | requests | accuracy at deadline | deadline hits | p50 ms | p95 ms | p99 ms | bytes/request | offloaded |\n");
+        b.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        for (RunSummary r : runs) {
+            b.append(String.format(java.util.Locale.ROOT, "| %s | %s | %.0f | %d | %.2f%% | %.2f%% | %.1f | %.1f | %.1f | %.0f | %.0f%% |%n",
+                    r.trace, r.policy, r.deadlineMs, r.requests, 100 * r.accuracyAtDeadline, 100 * r.deadlineHitRate, r.p50Ms, r.p95Ms,
+                    r.p99Ms, r.bytesPerRequest, 100 * r.offloadRate));
+        }
+        return b.toString();
+    }
+
+    @Override
+    public String toString() {
+        return Arrays.toString(new Object[] {trace, policy, deadlineMs, accuracyAtDeadline, deadlineHitRate});
+    }
+}

@@ -1,0 +1,2 @@
+/** The experiment runner: trace x policy x deadline through real edge agents and workers, with reports. */
+package io.cleave.experiment;
