@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class EdgeAgent {
     private static final Logger log = LoggerFactory.getLogger(EdgeAgent.class);
+    /** How long before its deadline a request is answered with the best result so far. */
+    static final long DEADLINE_GUARD_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final SegmentEngine engine;
     private final ModelPack pack;
@@ -132,7 +134,9 @@ public final class EdgeAgent {
         }
 
         void start() {
-            timer = timers.schedule(() -> settle(arbiter.deadline(clock.nanoTime())), deadline - clock.nanoTime(),
+            // answer a little before the deadline, so that the answer itself is on time
+            long guard = Math.min(DEADLINE_GUARD_NANOS, (deadline - start) / 10);
+            timer = timers.schedule(() -> settle(arbiter.deadline(clock.nanoTime())), deadline - guard - clock.nanoTime(),
                     TimeUnit.NANOSECONDS);
             if (offload && plan.split() == 0) {
                 List<Integer> shape = new ArrayList<>(List.of(1));

@@ -26,6 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * given, which callers keep on loopback or inside the project's own namespaces.
  */
 public final class LinkProxy implements AutoCloseable {
+    /** Granularity of shaped delivery, in bytes. */
+    static final int SHAPED_PIECE = 4096;
+
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     private final InetSocketAddress target;
@@ -134,10 +137,15 @@ public final class LinkProxy implements AutoCloseable {
                 return;
             }
             long now = System.nanoTime();
-            long at = shaper.deliver(now, data.readableBytes());
             Channel in = ctx.channel();
-            // one event loop and non-decreasing delivery times: deliveries keep their order
-            in.eventLoop().schedule(() -> relay(in, outbound, data), Math.max(0, at - now), java.util.concurrent.TimeUnit.NANOSECONDS);
+            // packet-sized pieces, each delivered when the link would have carried it; one event loop and
+            // non-decreasing delivery times keep them in order
+            while (data.isReadable()) {
+                ByteBuf piece = data.readRetainedSlice(Math.min(SHAPED_PIECE, data.readableBytes()));
+                long at = shaper.deliver(now, piece.readableBytes());
+                in.eventLoop().schedule(() -> relay(in, outbound, piece), Math.max(0, at - now), java.util.concurrent.TimeUnit.NANOSECONDS);
+            }
+            data.release();
         }
 
         @Override

@@ -55,7 +55,7 @@ class TraceTest {
             AtomicLong received = new AtomicLong();
             CompletableFuture<Void> sink = CompletableFuture.runAsync(() -> {
                 try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
-                    byte[] buf = new byte[65536];
+                    byte[] buf = new byte[8192];
                     for (int n; (n = in.read(buf)) > 0; ) {
                         received.addAndGet(n);
                     }
@@ -68,11 +68,17 @@ class TraceTest {
                 link.shapeUplink(Shaper.trace(lte, start));
                 out.write(new byte[12_000_000]); // far more than the trace delivers in 3 s: always backlogged
                 out.flush();
-                for (long atMs : new long[] {1000, 2000, 3000}) {
-                    long wait = start + TimeUnit.MILLISECONDS.toNanos(atMs) - System.nanoTime();
-                    TimeUnit.NANOSECONDS.sleep(Math.max(0, wait));
-                    long expected = lte.bytesBetween(0, atMs);
-                    assertThat((double) received.get()).as("bytes delivered by %d ms", atMs).isCloseTo(expected, within(expected * 0.05));
+                // once the link is backlogged, every second delivers what the trace says it can
+                long[] at = {1000, 2000, 3000};
+                long[] got = new long[at.length];
+                for (int k = 0; k < at.length; k++) {
+                    TimeUnit.NANOSECONDS.sleep(Math.max(0, start + TimeUnit.MILLISECONDS.toNanos(at[k]) - System.nanoTime()));
+                    got[k] = received.get();
+                }
+                for (int k = 1; k < at.length; k++) {
+                    long expected = lte.bytesBetween(at[k - 1], at[k]);
+                    assertThat((double) (got[k] - got[k - 1])).as("bytes delivered in [%d, %d) ms", at[k - 1], at[k])
+                            .isCloseTo(expected, within(expected * 0.05));
                 }
             }
             sink.cancel(true);
