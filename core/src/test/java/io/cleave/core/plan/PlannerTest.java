@@ -125,6 +125,20 @@ class PlannerTest {
     }
 
     @Test
+    void accuracyDifferencesWithinValidationNoise_areTies_thatGoToFewerBytes() {
+        // exit 2 is 0.2 pp "better" than the final exit on validation: noise, not a reason to send 16x the bytes
+        PackStats noisy = new PackStats(8, new int[] {2, 4, 6, 8}, new double[] {0.80, 0.86, 0.892, 0.890}, 50, 64, 784);
+        // 2 ms cloud blocks at 1 MB/s: the input reaches exit 3 in 19.2 ms, fp32 tokens (12.8 kB) only exit 2 (26.3 ms)
+        double[] slow = new double[9];
+        Arrays.fill(slow, 1, 9, 2 * MS);
+        Costs c = new Costs(0.3 * MS, new double[] {0, 1 * MS, 1 * MS, 1 * MS, 1 * MS}, new double[] {1 * MS, 1 * MS, 1 * MS, 1 * MS},
+                0.05 * MS, slow, new double[] {0.1 * MS, 0.1 * MS, 0.1 * MS, 0.1 * MS}, 0, 1e6, 2 * MS);
+        Decision d = Policies.cleave(noisy, 2.0).decide(30 * MS, c);
+        assertThat(d.plan().split()).isZero();
+        assertThat(d.expectedExit()).isEqualTo(3);
+    }
+
+    @Test
     void oracle_isNeverWorseThanCleave_onTheSameLink() {
         for (double bw : new double[] {1e3, 3e4, 1e5, 1e6}) {
             for (long d = 5; d <= 60; d += 5) {
