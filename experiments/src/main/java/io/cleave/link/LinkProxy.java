@@ -99,8 +99,28 @@ public final class LinkProxy implements AutoCloseable {
         group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
     }
 
+    private record Pending(long atNanos, ByteBuf piece) {}
+
     private final class Inbound extends ChannelInboundHandlerAdapter {
         private Channel outbound;
+        // shaped pieces not yet delivered, in arrival order; touched only on this channel's event loop
+        private final java.util.ArrayDeque<Pending> pending = new java.util.ArrayDeque<>();
+        private boolean pumpScheduled;
+
+        /** Delivers every piece whose time has come, in order, then waits for the next one's time. */
+        private void pump(Channel in) {
+            long now = System.nanoTime();
+            while (!pending.isEmpty() && pending.peekFirst().atNanos() - now <= 0) {
+                relay(in, outbound, pending.pollFirst().piece());
+            }
+            if (!pending.isEmpty() && !pumpScheduled) {
+                pumpScheduled = true;
+                in.eventLoop().schedule(() -> {
+                    pumpScheduled = false;
+                    pump(in);
+                }, pending.peekFirst().atNanos() - now, java.util.concurrent.TimeUnit.NANOSECONDS);
+            }
+        }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
@@ -137,19 +157,19 @@ public final class LinkProxy implements AutoCloseable {
                 return;
             }
             long now = System.nanoTime();
-            Channel in = ctx.channel();
-            // packet-sized pieces, each delivered when the link would have carried it; one event loop and
-            // non-decreasing delivery times keep them in order
+            // packet-sized pieces, each delivered when the link would have carried it, strictly in order
             while (data.isReadable()) {
                 ByteBuf piece = data.readRetainedSlice(Math.min(SHAPED_PIECE, data.readableBytes()));
-                long at = shaper.deliver(now, piece.readableBytes());
-                in.eventLoop().schedule(() -> relay(in, outbound, piece), Math.max(0, at - now), java.util.concurrent.TimeUnit.NANOSECONDS);
+                pending.addLast(new Pending(shaper.deliver(now, piece.readableBytes()), piece));
             }
             data.release();
+            pump(ctx.channel());
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            pending.forEach(p -> p.piece().release());
+            pending.clear();
             if (outbound != null) {
                 outbound.close();
             }

@@ -48,6 +48,33 @@ class TraceTest {
     }
 
     @Test
+    void traceShapedLink_keepsEveryByteInOrder() throws Exception {
+        Trace umts = Trace.load(traces().resolve("3g/mahimahi/TMobile-UMTS-driving.up")); // bursty 1500-byte opportunities
+        byte[] sent = new byte[150_000];
+        for (int i = 0; i < sent.length; i++) {
+            sent[i] = (byte) (i * 31 + i / 251);
+        }
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", server.getLocalPort()))) {
+            link.shapeUplink(Shaper.trace(umts, System.nanoTime()));
+            CompletableFuture<byte[]> got = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = server.accept()) {
+                    return s.getInputStream().readNBytes(sent.length);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (Socket s = new Socket("127.0.0.1", link.port()); OutputStream out = s.getOutputStream()) {
+                for (int off = 0; off < sent.length; off += 700) { // many small writes, as HTTP/2 frames are
+                    out.write(sent, off, Math.min(700, sent.length - off));
+                    out.flush();
+                }
+                assertThat(got.get(20, TimeUnit.SECONDS)).isEqualTo(sent);
+            }
+        }
+    }
+
+    @Test
     void proxyReplayingARealUplinkTrace_deliversOnTheTracesScheduleWithinAFewPercent() throws Exception {
         Trace lte = Trace.load(traces().resolve("4g-lte/mahimahi/TMobile-LTE-short.up"));
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
