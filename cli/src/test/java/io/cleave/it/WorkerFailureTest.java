@@ -54,11 +54,11 @@ class WorkerFailureTest {
                 long start = System.nanoTime();
                 CompletableFuture<Outcome> f = edge.agent.classify("r" + i, ds.image(i % ds.size()),
                         TimeUnit.MILLISECONDS.toNanos(DEADLINE_MS));
-                f.whenComplete((o, err) -> {
+                // wait on the callback's future, so that every record is in before the checks
+                all.add(f.whenComplete((o, err) -> {
                     sent.add(new Sent(start, afterFailure, o));
                     inFlight.release();
-                });
-                all.add(f);
+                }));
             }
             CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
         }
