@@ -19,7 +19,7 @@ final class PlanOptions {
     @Option(names = "--encoding", defaultValue = "${env:CLEAVE_EDGE_ENCODING:-FP16}", description = "FP32, FP16 or INT8 for tokens (default: ${DEFAULT-VALUE})")
     Encoding encoding;
 
-    @Option(names = "--threshold", defaultValue = "${env:CLEAVE_EDGE_THRESHOLD:-0.9}", description = "answer from a local exit at this calibrated confidence (default: ${DEFAULT-VALUE})")
+    @Option(names = "--threshold", defaultValue = "${env:CLEAVE_EDGE_THRESHOLD:-2}", description = "answer at once from a local exit at this calibrated confidence; above 1 (default): the planner chooses, fixed plans never answer early")
     double threshold;
 
     @Option(names = "--policy", defaultValue = "${env:CLEAVE_EDGE_POLICY:-cleave}",

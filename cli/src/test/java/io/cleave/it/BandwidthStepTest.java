@@ -58,7 +58,8 @@ class BandwidthStepTest {
             String timeline = timeline(samples);
             System.out.println("bandwidth step (20 MB/s, 8 kB/s from 3 s, 20 MB/s from 7 s), " + samples.size() + " requests\n" + timeline);
             assertThat(fraction(samples, 1.5, 3, Sample::offloaded)).as("offloading on the fast link\n" + timeline).isGreaterThan(0.8);
-            assertThat(fraction(samples, 1.5, 3, Sample::cloud)).as("cloud answers on the fast link\n" + timeline).isGreaterThan(0.8);
+            // on the fast link every request races the cloud; unconfident ones are answered by it (see "as predicted")
+            assertThat(fraction(samples, 1.5, 3, Sample::cloud)).as("cloud answers on the fast link\n" + timeline).isGreaterThan(0.3);
             // within about one estimator window of the step down, the plan stops offloading
             assertThat(fraction(samples, 4.5, 7, Sample::offloaded)).as("offloading on the slow link\n" + timeline).isLessThan(0.1);
             // and after the step up it offloads again

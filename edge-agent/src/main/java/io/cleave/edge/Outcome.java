@@ -16,9 +16,15 @@ import io.cleave.edge.race.Candidate;
 public record Outcome(Answer answer, Plan plan, long bytesSent, java.util.List<Candidate> candidates, long edgeBeforeSendNanos,
         io.cleave.core.plan.Decision decision) {
 
-    /** Whether the answer came from the exit the planner expected (false when it predicted nothing). */
+    /**
+     * Whether the answer is what the planner expected: its expected exit, or a confident local stop
+     * its threshold allowed (false when it predicted nothing).
+     */
     public boolean asPredicted() {
-        return decision != null && decision.expectedExit() == answer.candidate().exit()
-                && decision.expectedCloud() == answer.candidate().cloud();
+        if (decision == null || decision.expectedExit() < 0) {
+            return false;
+        }
+        return "confident".equals(answer.reason()) && decision.plan().threshold() <= 1
+                || decision.expectedExit() == answer.candidate().exit() && decision.expectedCloud() == answer.candidate().cloud();
     }
 }

@@ -26,6 +26,8 @@ public final class PackStats {
     private final int tokens;
     private final int dim;
     private final int inputBytes;
+    // per exit: validation rows {threshold, stop rate, accuracy when stopped}
+    private final Map<Integer, double[][]> thresholds = new HashMap<>();
 
     public PackStats(int blocks, int[] exitBlock, double[] accuracy, int tokens, int dim, int inputBytes) {
         this.blocks = blocks;
@@ -47,6 +49,14 @@ public final class PackStats {
             acc[e.index()] = e.accuracy().validation();
         }
         PackStats s = new PackStats(pack.blockCount(), eb, acc, m.tokens().count(), m.tokens().dim(), m.input().size());
+        for (Manifest.Exit e : m.exits()) {
+            if (e.thresholds() != null) {
+                s.withThresholds(e.index(), e.thresholds().stream()
+                        .filter(t -> t.accuracy_when_stopped() != null)
+                        .map(t -> new double[] {t.threshold(), t.stop_rate(), t.accuracy_when_stopped()})
+                        .toArray(double[][]::new));
+            }
+        }
         Path enc = pack.dir().resolve("encodings.json");
         if (Files.isRegularFile(enc)) {
             try {
@@ -75,6 +85,50 @@ public final class PackStats {
     public PackStats withEncodingAccuracy(int split, Encoding enc, double[] exitAccuracy) {
         encoded.computeIfAbsent(split, k -> new EnumMap<>(Encoding.class)).put(enc, exitAccuracy.clone());
         return this;
+    }
+
+    /** Validation rows {threshold, stop rate, accuracy when stopped} of an exit's confidence threshold table. */
+    public PackStats withThresholds(int exit, double[][] rows) {
+        thresholds.put(exit, rows);
+        return this;
+    }
+
+    /** The thresholds measured on validation for every exit, ascending (empty when the pack has no tables). */
+    public java.util.SortedSet<Double> thresholds() {
+        java.util.TreeSet<Double> t = new java.util.TreeSet<>();
+        thresholds.values().forEach(rows -> java.util.Arrays.stream(rows).forEach(r -> t.add(r[0])));
+        return t;
+    }
+
+    /** Fraction of validation samples whose calibrated confidence at {@code exit} reaches {@code threshold}; 0 if unknown or above 1. */
+    public double stopRate(int exit, double threshold) {
+        double[] r = row(exit, threshold);
+        return r == null ? 0 : r[1];
+    }
+
+    /**
+     * Upper bound on the accuracy a confident stop at {@code exit} can cost: the stopped fraction
+     * times its error rate, as if a deeper exit would have been right on every stopped sample.
+     */
+    public double stopCostBound(int exit, double threshold) {
+        double[] r = row(exit, threshold);
+        return r == null ? 0 : r[1] * (1 - r[2]);
+    }
+
+    private double[] row(int exit, double threshold) {
+        if (threshold > 1) {
+            return null;
+        }
+        double[][] rows = thresholds.get(exit);
+        if (rows == null) {
+            return null;
+        }
+        for (double[] r : rows) {
+            if (Math.abs(r[0] - threshold) < 1e-9) {
+                return r;
+            }
+        }
+        return null;
     }
 
     public int blocks() {

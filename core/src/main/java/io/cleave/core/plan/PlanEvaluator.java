@@ -66,7 +66,27 @@ public final class PlanEvaluator {
                     model.breakdown(c, plan.split(), plan.encoding(), 0, false));
         }
         double acc = pack.accuracy(best, plan.split(), plan.encoding(), cloud);
+        // a confident local stop before the expected exit may cost accuracy: subtract its upper bound
+        for (int x = 0; x < best && pack.exitBlock(x) <= localTo; x++) {
+            acc -= pack.stopCostBound(x, plan.threshold());
+        }
         return new Decision(policy, plan, best, cloud, acc, (long) time, model.breakdown(c, plan.split(), plan.encoding(), best, cloud));
+    }
+
+    /**
+     * Expected latency of a decision: requests stop at a confident local exit with its measured stop
+     * rate (counted once, at the first such exit), the rest arrive with the expected exit.
+     */
+    public double expectedNanos(Decision d, Costs c) {
+        PackStats pack = model.pack();
+        double left = 1;
+        double t = 0;
+        for (int x = 0; x < d.expectedExit() && pack.exitBlock(x) <= c.kMax(); x++) {
+            double p = Math.min(left, pack.stopRate(x, d.plan().threshold()));
+            t += p * model.local(c, x);
+            left -= p;
+        }
+        return t + left * d.predictedNanos();
     }
 
     /** Bytes a plan sends. */

@@ -10,8 +10,10 @@ import java.util.List;
  * <ul>
  *   <li>{@link #cleave}: over edge-only, sending the input, and tokens after every block the device
  *       holds in every encoding, all racing the local exits: maximise the accuracy of the exit
- *       predicted to arrive deepest by the (safety-margined) deadline; differences within
- *       {@link #ACCURACY_TOLERANCE} are ties, which go to fewer bytes, then to the earlier answer.
+ *       predicted to arrive deepest by the (safety-margined) deadline, minus the bounded cost of
+ *       stopping at a confident local exit; differences within {@link #ACCURACY_TOLERANCE} are ties,
+ *       which go to fewer bytes, then to the earlier expected answer. Unless the caller fixes it, the
+ *       local confidence threshold is chosen too (a lower one answers more requests early).
  *   <li>{@link #edgeOnly}, {@link #cloudOnly} (send the raw input: the baseline split computing must
  *       beat), {@link #fixedSplit}.
  *   <li>{@link #neurosurgeon}: the split with the minimum predicted latency of the final exit; no
@@ -100,27 +102,53 @@ public final class Policies {
         };
     }
 
+    /**
+     * Every split x encoding x threshold. A threshold in (0, 1] is the caller's and is kept; above 1
+     * the planner chooses among "never" and the thresholds the pack measured on validation.
+     */
     static List<Plan> candidates(PackStats pack, int kMax, double threshold) {
+        List<Double> taus = new ArrayList<>(List.of(threshold));
+        if (threshold > 1) {
+            taus.addAll(pack.thresholds());
+        }
         List<Plan> plans = new ArrayList<>();
-        plans.add(Plan.edgeOnly(kMax, threshold));
-        plans.add(new Plan(true, 0, Encoding.U8_IMAGE, threshold, kMax));
-        for (int s = 1; s <= Math.min(kMax, pack.blocks() - 1); s++) {
-            for (Encoding e : new Encoding[] {Encoding.INT8, Encoding.FP16, Encoding.FP32}) {
-                plans.add(new Plan(true, s, e, threshold, kMax));
+        for (double tau : taus) {
+            plans.add(Plan.edgeOnly(kMax, tau));
+            plans.add(new Plan(true, 0, Encoding.U8_IMAGE, tau, kMax));
+            for (int s = 1; s <= Math.min(kMax, pack.blocks() - 1); s++) {
+                for (Encoding e : new Encoding[] {Encoding.INT8, Encoding.FP16, Encoding.FP32}) {
+                    plans.add(new Plan(true, s, e, tau, kMax));
+                }
             }
         }
         return plans;
     }
 
+    /**
+     * The best plan: among those whose expected accuracy is within {@link #ACCURACY_TOLERANCE} of the
+     * best one's, the fewest bytes, then the earliest expected answer.
+     */
     static Decision best(String name, PlanEvaluator ev, List<Plan> plans, long deadline, Costs c) {
-        Decision best = null;
-        long bestBytes = 0;
+        List<Decision> all = new ArrayList<>(plans.size());
+        double top = Double.NEGATIVE_INFINITY;
         for (Plan p : plans) {
             Decision d = ev.evaluate(name, p, deadline, c);
-            long bytes = ev.bytes(p);
-            if (best == null || better(d, bytes, best, bestBytes)) {
+            all.add(d);
+            top = Math.max(top, d.expectedAccuracy());
+        }
+        Decision best = null;
+        long bestBytes = 0;
+        double bestExpected = 0;
+        for (Decision d : all) {
+            if (d.expectedAccuracy() < top - ACCURACY_TOLERANCE) {
+                continue;
+            }
+            long bytes = ev.bytes(d.plan());
+            double expected = ev.expectedNanos(d, c);
+            if (best == null || bytes < bestBytes || bytes == bestBytes && expected < bestExpected) {
                 best = d;
                 bestBytes = bytes;
+                bestExpected = expected;
             }
         }
         return best;
@@ -133,13 +161,4 @@ public final class Policies {
      */
     static final double ACCURACY_TOLERANCE = 0.005;
 
-    private static boolean better(Decision d, long bytes, Decision best, long bestBytes) {
-        if (Math.abs(d.expectedAccuracy() - best.expectedAccuracy()) > ACCURACY_TOLERANCE) {
-            return d.expectedAccuracy() > best.expectedAccuracy();
-        }
-        if (bytes != bestBytes) {
-            return bytes < bestBytes;
-        }
-        return d.predictedNanos() < best.predictedNanos();
-    }
 }

@@ -1,6 +1,7 @@
 package io.cleave.core.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.cleave.proto.v1.Encoding;
 import java.util.Arrays;
@@ -136,6 +137,30 @@ class PlannerTest {
         Decision d = Policies.cleave(noisy, 2.0).decide(30 * MS, c);
         assertThat(d.plan().split()).isZero();
         assertThat(d.expectedExit()).isEqualTo(3);
+    }
+
+    /** The committed pack's validation tables for its two device exits: {threshold, stop rate, accuracy when stopped}. */
+    static PackStats withTables() {
+        return new PackStats(8, new int[] {2, 4, 6, 8}, new double[] {0.848, 0.891, 0.900, 0.910}, 50, 64, 784)
+                .withThresholds(0, new double[][] {{0.9, 0.579, 0.9765}, {0.95, 0.464, 0.9905}, {0.99, 0.226, 0.9982}})
+                .withThresholds(1, new double[][] {{0.9, 0.705, 0.9804}, {0.95, 0.625, 0.9914}, {0.99, 0.414, 0.9985}});
+    }
+
+    @Test
+    void threshold_isTheLowestWhoseBoundedAccuracyCostStaysWithinTolerance() {
+        Costs c = costs().withKMax(4);
+        Decision d = Policies.cleave(withTables(), 2.0).decide(40 * MS, c);
+        // bound at 0.99: 0.226 x 0.0018 + 0.414 x 0.0015 = 0.1 pp (within 0.5); at 0.95 it is 1.0 pp (not)
+        assertThat(d.plan().threshold()).as(d.toString()).isEqualTo(0.99);
+        assertThat(d.expectedAccuracy()).as(d.toString()).isCloseTo(0.910 - 0.226 * 0.0018 - 0.414 * 0.0015, within(1e-9));
+        assertThat(d.expectedExit()).isEqualTo(3);
+        assertThat(d.expectedCloud()).isTrue();
+    }
+
+    @Test
+    void thresholdFixedByTheCaller_isKept() {
+        Decision d = Policies.cleave(withTables(), 0.9).decide(40 * MS, costs());
+        assertThat(d.plan().threshold()).isEqualTo(0.9);
     }
 
     @Test
