@@ -42,7 +42,7 @@ final class DemoCommand implements Callable<Integer> {
             String[] names = {"edge-only (k_max 4: local exits after blocks 2 and 4)",
                     "fixed race: tokens after block 2 (fp16), local early exit at confidence 0.9",
                     "fixed race: tokens after block 2 (fp16), no early exit",
-                    "Cleave's planner, embedded, on live measurements (no early exit)"};
+                    "Cleave's planner, embedded, on live measurements (it chooses split, encoding and threshold)"};
             for (int i = 0; i < names.length; i++) {
                 PlanOptions po = new PlanOptions();
                 po.kMax = 4;
