@@ -118,6 +118,8 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
         private long receivedAt;
         private volatile CompletableFuture<Void> work;
         private boolean closed;
+        private boolean resultsDone; // the last exit's result was sent
+        private boolean clientDone; // the client half-closed: every frame it sent has been checked
 
         Call(ServerCallStreamObserver<ExitResult> out, long startedAt, io.grpc.Deadline grpcDeadline) {
             this.out = out;
@@ -208,8 +210,11 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
                 // results are tiny (one probability vector); gRPC buffers them if the peer is slow
                 out.onNext(r.build());
                 if (last) {
-                    closed = true;
-                    out.onCompleted();
+                    resultsDone = true;
+                    if (clientDone) { // otherwise the call ends OK when the client half-closes
+                        closed = true;
+                        out.onCompleted();
+                    }
                 }
             }
         }
@@ -250,8 +255,15 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
             } else if (!stream.complete()) {
                 fail(CleaveException.invalid("truncated payload: stream ended after " + stream.received() + " of "
                         + stream.header().getPayloadBytes() + " bytes"));
+            } else {
+                synchronized (this) {
+                    clientDone = true;
+                    if (resultsDone && !closed) {
+                        closed = true;
+                        out.onCompleted();
+                    }
+                }
             }
-            // complete: results are on their way; the response stream closes after the last exit
         }
     }
 
