@@ -193,12 +193,7 @@ public final class EdgeAgent {
 
         /** Records a local segment's time; returns now. */
         long timed(int segment, long since) {
-            long now = clock.nanoTime();
-            EdgeMeasurements m = measurements;
-            if (m != null) {
-                m.recordEdge(segment, now - since);
-            }
-            return now;
+            return record(measurements, segment, since);
         }
 
         void sendTokens(Tensor t) {
@@ -247,7 +242,7 @@ public final class EdgeAgent {
             EdgeMeasurements m = measurements;
             if (m != null && !firstCloudSeen) {
                 firstCloudSeen = true;
-                m.recordCloud(bytesSent, sendStart, c, m.profiledCloudCompute(plan.split(), c.exit()));
+                m.recordCloud(bytesSent, c, m.profiledCloudCompute(plan.split(), c.exit()));
             }
             settle(offer(c));
         }

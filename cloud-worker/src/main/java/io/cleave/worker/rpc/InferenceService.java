@@ -2,7 +2,6 @@ package io.cleave.worker.rpc;
 
 import io.cleave.core.engine.Preprocessor;
 import io.cleave.core.error.CleaveException;
-import io.cleave.core.error.ErrorCode;
 import io.cleave.core.error.StatusMapper;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.time.Deadline;

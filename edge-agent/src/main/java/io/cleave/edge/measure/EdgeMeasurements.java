@@ -67,7 +67,7 @@ public final class EdgeMeasurements {
      * payload's transfer and nothing else: edge-side timing would mix in latency and scheduling.
      * Transfers faster than {@link #MIN_TRANSFER_NANOS} count as that long (a pessimistic floor).
      */
-    public void recordCloud(long bytes, long sendStartNanos, Candidate first, double profiledComputeNanos) {
+    public void recordCloud(long bytes, Candidate first, double profiledComputeNanos) {
         Candidate.ServerTiming t = first.server();
         if (t == null) {
             return;
