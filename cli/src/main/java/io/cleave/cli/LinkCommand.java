@@ -1,5 +1,7 @@
 package io.cleave.cli;
 
+import io.cleave.core.net.HostPort;
+import io.cleave.link.LinkConditions;
 import io.cleave.link.LinkProxy;
 import io.cleave.link.Shaper;
 import io.cleave.link.Trace;
@@ -8,41 +10,63 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** A standalone emulated link: a loopback TCP proxy whose uplink replays a bandwidth trace. */
+/** A standalone emulated link: a TCP proxy whose two directions replay bandwidth traces. */
 @Command(name = "link", mixinStandardHelpOptions = true,
-        description = "Run an emulated link: a TCP proxy in front of a worker whose edge-to-worker direction replays a real "
-                + "bandwidth trace (Mahimahi, two-column Mbps, or 5Gophers CSV) or a fixed rate. Point an edge's --worker at it.")
+        description = "Run an emulated link: a TCP proxy whose edge-to-worker (uplink) and worker-to-edge (downlink) directions "
+                + "replay real bandwidth traces (Mahimahi, two-column Mbps, or 5Gophers CSV) or fixed rates, with optional delay, "
+                + "loss and outages. With --target it forwards to one worker (point an edge's --worker at it); without, it is an "
+                + "HTTP CONNECT proxy (point an edge's --via at it and it carries traffic to any worker).")
 final class LinkCommand implements Callable<Integer> {
-    @Option(names = "--host", defaultValue = "127.0.0.1") String host;
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "listen address (default: ${DEFAULT-VALUE})") String host;
     @Option(names = "--port", defaultValue = "0", description = "listen port; 0 picks a free one") int port;
-    @Option(names = "--target", required = true, description = "worker host:port") String target;
+    @Option(names = "--target", description = "worker host:port to forward to; absent: act as an HTTP CONNECT proxy") String target;
     @Option(names = "--trace", description = "trace file replayed as the uplink, looping") Path trace;
+    @Option(names = "--downlink-trace", description = "trace file replayed as the downlink, looping") Path downTrace;
     @Option(names = "--column", description = "5Gophers CSV column (default: the first *throughput_mbps)") String column;
     @Option(names = "--rate-mbps", description = "fixed uplink rate instead of a trace") Double rateMbps;
+    @Option(names = "--downlink-rate-mbps", description = "fixed downlink rate instead of a trace") Double downRateMbps;
+    @Option(names = "--seed", defaultValue = "1", description = "seed of the loss pattern (default: ${DEFAULT-VALUE})") long seed;
+    @Mixin LinkConditionOptions conditions = new LinkConditionOptions();
 
     @Override
     public Integer call() throws Exception {
-        int colon = target.lastIndexOf(':');
-        if (colon < 0) {
-            throw new IllegalArgumentException("--target must be host:port, got " + target);
+        InetSocketAddress to = null;
+        if (target != null) {
+            InetSocketAddress t = HostPort.parse(target, "--target");
+            to = new InetSocketAddress(t.getHostString(), t.getPort());
         }
-        try (LinkProxy link = new LinkProxy(host, port, new InetSocketAddress(target.substring(0, colon),
-                Integer.parseInt(target.substring(colon + 1))))) {
-            String shaping = "unshaped";
-            if (trace != null) {
-                Trace t = Trace.load(trace, column);
-                link.shapeUplink(Shaper.trace(t, System.nanoTime()));
-                shaping = String.format("trace %s (mean %.2f Mbps, period %.0f s)", t.name(), t.meanMbps(), t.periodMs() / 1e3);
-            } else if (rateMbps != null) {
-                link.shapeUplink(rateMbps * 125_000);
-                shaping = rateMbps + " Mbps";
-            }
-            System.out.println("cleave link listening on " + host + ":" + link.port() + " -> " + target + ", uplink " + shaping);
+        LinkConditions c = conditions.conditions();
+        try (LinkProxy link = new LinkProxy(host, port, to, seed)) {
+            long start = System.nanoTime();
+            Shaper up = shaper(trace, rateMbps, start);
+            Shaper down = shaper(downTrace, downRateMbps, start);
+            c.apply(link, up, down, start);
+            System.out.println("cleave link listening on " + host + ":" + link.port() + " -> " + (target != null ? target : "CONNECT targets")
+                    + ", uplink " + describe(trace, rateMbps) + ", downlink " + describe(downTrace, downRateMbps) + ", " + c.describe());
             System.out.flush();
             new CountDownLatch(1).await();
         }
         return 0;
+    }
+
+    private Shaper shaper(Path file, Double mbps, long start) throws java.io.IOException {
+        if (file != null && mbps != null) {
+            throw new IllegalArgumentException("give a trace or a fixed rate for a direction, not both");
+        }
+        if (file != null) {
+            return Shaper.trace(Trace.load(file, column), start);
+        }
+        return mbps == null ? null : Shaper.rate(mbps * 125_000);
+    }
+
+    private String describe(Path file, Double mbps) throws java.io.IOException {
+        if (file != null) {
+            Trace t = Trace.load(file, column);
+            return String.format(java.util.Locale.ROOT, "trace %s (mean %.2f Mbps, period %.0f s)", t.name(), t.meanMbps(), t.periodMs() / 1e3);
+        }
+        return mbps == null ? "unshaped" : mbps + " Mbps";
     }
 }

@@ -32,6 +32,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +58,7 @@ public final class EdgeAgent {
     private final int finalExit;
     private final int firstLocalExitBlock;
     private volatile EdgeMeasurements measurements;
+    private volatile double slowdown = 1;
 
     public EdgeAgent(SegmentEngine engine, Planner planner, WorkerClient workers, ExecutorService compute,
             ScheduledExecutorService timers, NanoClock clock) {
@@ -322,8 +324,27 @@ public final class EdgeAgent {
         }
     }
 
+    /**
+     * Emulates a slower device class: every local segment (and so every measurement of it) takes
+     * {@code factor} times as long as on this machine, the extra time spent waiting. 1: as is.
+     */
+    public void emulateSlowdown(double factor) {
+        if (!(factor >= 1)) {
+            throw new IllegalArgumentException("slowdown must be >= 1, got " + factor);
+        }
+        slowdown = factor;
+    }
+
     private long record(EdgeMeasurements m, int segment, long since) {
         long now = clock.nanoTime();
+        double f = slowdown;
+        if (f > 1) {
+            long until = now + (long) ((f - 1) * (now - since));
+            for (long left = until - now; left > 0; left = until - clock.nanoTime()) {
+                LockSupport.parkNanos(left);
+            }
+            now = clock.nanoTime();
+        }
         if (m != null) {
             m.recordEdge(segment, now - since);
         }

@@ -14,9 +14,22 @@ import java.util.List;
  * @param policy "fixed" follows {@code plan}; otherwise a planner policy run embedded on live measurements:
  *     cleave, edge-only, cloud-only, neurosurgeon, edgent
  * @param coordinator coordinator host:port to follow for worker assignments, or null
+ * @param via HTTP CONNECT proxy (host:port) every worker channel goes through, e.g. a {@code cleave link}; null: direct
+ * @param slowdown emulated device class: each local segment takes this many times its measured time (1: this machine as is)
  */
 public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
-        int port, long shutdownGraceMillis, String policy, String coordinator) {
+        int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown) {
+
+    public EdgeConfig {
+        if (!(slowdown >= 1)) {
+            throw new IllegalArgumentException("slowdown must be >= 1 (an emulated device is never faster than this machine), got " + slowdown);
+        }
+    }
+
+    public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host, int port,
+            long shutdownGraceMillis, String policy, String coordinator) {
+        this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator, null, 1);
+    }
 
     public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host, int port,
             long shutdownGraceMillis) {

@@ -3,6 +3,7 @@ package io.cleave.edge;
 import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.net.HostPort;
 import io.cleave.core.time.NanoClock;
 import io.cleave.edge.cloud.AssignmentFollower;
 import io.cleave.edge.cloud.WorkerClient;
@@ -54,7 +55,7 @@ public final class EdgeServer implements AutoCloseable {
         this.config = config;
         ModelPack pack = ModelPack.load(config.pack());
         engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()).withMaxBlock(config.kMax()));
-        workers = new WorkerClient(config.workers());
+        workers = new WorkerClient(config.workers(), config.via() == null ? null : HostPort.parse(config.via(), "--via"));
         try {
             workers.connect(2000);
         } catch (InterruptedException e) {
@@ -75,6 +76,7 @@ public final class EdgeServer implements AutoCloseable {
         }
         agent = new EdgeAgent(engine, chosen == null ? new FixedPlanner(config.plan()) : chosen, workers, compute, timers,
                 NanoClock.SYSTEM);
+        agent.emulateSlowdown(config.slowdown());
         follower = config.coordinator() == null ? null
                 : new AssignmentFollower(config.coordinator(), workers, java.util.UUID.randomUUID().toString(), pack.id(), timers, 500,
                         measurements == null ? null : measurements.link());

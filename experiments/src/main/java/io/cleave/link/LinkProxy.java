@@ -3,6 +3,7 @@ package io.cleave.link;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,28 +17,61 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * A TCP proxy on loopback standing in for the network between an edge and a worker. It can be
- * cut (every connection closed at once, as when a radio link drops) and stalled (bytes stop
- * moving while connections stay open, as in a dead zone). Only forwards to the target it was
- * given, which callers keep on loopback or inside the project's own namespaces.
+ * A TCP proxy standing in for the network between an edge and its workers. Each direction can be
+ * shaped (a fixed rate, a trace replay, outages: see {@link Shaper}), delayed (one-way propagation)
+ * and lossy; the whole link can be cut (every connection closed at once, as when a radio link drops)
+ * and stalled (bytes stop moving while connections stay open, as in a dead zone).
+ *
+ * <p>Either it forwards to one fixed target, or (target null) it is an HTTP CONNECT proxy, so that an
+ * edge whose channels use it as their proxy reaches whichever worker its coordinator assigns through
+ * the same emulated link. It only ever connects where it is told: callers keep both on loopback or
+ * inside the project's own namespaces and containers.
+ *
+ * <p>Loss is emulated above TCP, which the proxy terminates: each 1500-byte packet is lost with the
+ * configured probability and the piece holding it arrives one recovery time late, holding back the
+ * bytes behind it (TCP's head-of-line blocking); nothing is dropped or reordered.
  */
 public final class LinkProxy implements AutoCloseable {
     /** Granularity of shaped delivery, in bytes. */
     static final int SHAPED_PIECE = 4096;
+    static final int PACKET = 1500;
+    private static final int MAX_CONNECT_HEADER = 8192;
+    private static final Pattern CONNECT = Pattern.compile("^CONNECT ([^\\s:]+|\\[[^\\]]+\\]):(\\d+) HTTP/1\\.[01]\r\n");
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     private final InetSocketAddress target;
     private final Channel server;
+    private final AtomicLong connections = new AtomicLong();
+    private final long seed;
     private volatile boolean stalled;
     private volatile Shaper uplink; // edge -> worker; null: unshaped
+    private volatile Shaper downlink; // worker -> edge; null: unshaped
+    private volatile long delayNanos; // one way, each direction
+    private volatile double loss; // per packet, each direction
+    private volatile long lossRecoveryNanos;
 
+    /** A proxy to one fixed {@code target}, or, with a null target, an HTTP CONNECT proxy. */
     public LinkProxy(String listenHost, int listenPort, InetSocketAddress target) throws InterruptedException {
+        this(listenHost, listenPort, target, 1);
+    }
+
+    /** As above; {@code seed} makes the loss pattern reproducible. */
+    public LinkProxy(String listenHost, int listenPort, InetSocketAddress target, long seed) throws InterruptedException {
         this.target = target;
+        this.seed = seed;
         server = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -87,6 +121,28 @@ public final class LinkProxy implements AutoCloseable {
         uplink = shaper;
     }
 
+    /** Shapes the worker-to-edge direction (results); null removes shaping. */
+    public void shapeDownlink(Shaper shaper) {
+        downlink = shaper;
+    }
+
+    /** Adds {@code oneWay} propagation delay to each direction (a round trip gains twice that). */
+    public void delay(Duration oneWay) {
+        delayNanos = oneWay.toNanos();
+    }
+
+    /**
+     * Loses each packet with probability {@code perPacket} in each direction; a lost packet arrives
+     * {@code recovery} late (TCP's retransmission), holding back what follows it.
+     */
+    public void loss(double perPacket, Duration recovery) {
+        if (perPacket < 0 || perPacket > 1) {
+            throw new IllegalArgumentException("loss must be a probability in [0, 1], got " + perPacket);
+        }
+        lossRecoveryNanos = recovery.toNanos();
+        loss = perPacket;
+    }
+
     /** Connections open now (each proxied connection counts twice: both sides). */
     public int openChannels() {
         return open.size();
@@ -96,83 +152,197 @@ public final class LinkProxy implements AutoCloseable {
     public void close() {
         server.close().syncUninterruptibly();
         cut();
-        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
     private record Pending(long atNanos, ByteBuf piece) {}
 
-    private final class Inbound extends ChannelInboundHandlerAdapter {
-        private Channel outbound;
-        // shaped pieces not yet delivered, in arrival order; touched only on this channel's event loop
-        private final java.util.ArrayDeque<Pending> pending = new java.util.ArrayDeque<>();
+    /**
+     * One direction of one connection: pieces wait until the link would have delivered them and
+     * leave strictly in order. Touched only on the connection's event loop.
+     */
+    private final class Direction {
+        private final boolean up;
+        private final Channel from;
+        private Channel to;
+        private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+        private final SplittableRandom random;
         private boolean pumpScheduled;
+        private boolean closeWhenDrained;
 
-        /** Delivers every piece whose time has come, in order, then waits for the next one's time. */
-        private void pump(Channel in) {
-            long now = System.nanoTime();
-            while (!pending.isEmpty() && pending.peekFirst().atNanos() - now <= 0) {
-                relay(in, outbound, pending.pollFirst().piece());
-            }
-            if (!pending.isEmpty() && !pumpScheduled) {
-                pumpScheduled = true;
-                in.eventLoop().schedule(() -> {
-                    pumpScheduled = false;
-                    pump(in);
-                }, pending.peekFirst().atNanos() - now, java.util.concurrent.TimeUnit.NANOSECONDS);
-            }
+        Direction(boolean up, Channel from, SplittableRandom random) {
+            this.up = up;
+            this.from = from;
+            this.random = random;
         }
 
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            Channel in = ctx.channel();
-            open.add(in);
-            new Bootstrap()
-                    .group(in.eventLoop())
-                    .channel(NioSocketChannel.class)
-                    .option(ChannelOption.AUTO_READ, false)
-                    .option(ChannelOption.TCP_NODELAY, true)
-                    .handler(new Relay(in))
-                    .connect(target)
-                    .addListener((ChannelFutureListener) f -> {
-                        if (f.isSuccess()) {
-                            outbound = f.channel();
-                            open.add(outbound);
-                            if (!stalled) {
-                                in.config().setAutoRead(true);
-                                outbound.config().setAutoRead(true);
-                            }
-                        } else {
-                            in.close();
-                        }
-                    });
-            in.closeFuture().addListener(f -> open.remove(in));
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            Shaper shaper = uplink;
-            ByteBuf data = (ByteBuf) msg;
-            if (shaper == null) {
-                relay(ctx.channel(), outbound, data);
+        void send(ByteBuf data) {
+            Shaper shaper = up ? uplink : downlink;
+            long delay = delayNanos;
+            double p = loss;
+            if (shaper == null && delay == 0 && p == 0 && pending.isEmpty()) {
+                relay(from, to, data);
                 return;
             }
             long now = System.nanoTime();
             // packet-sized pieces, each delivered when the link would have carried it, strictly in order
             while (data.isReadable()) {
                 ByteBuf piece = data.readRetainedSlice(Math.min(SHAPED_PIECE, data.readableBytes()));
-                pending.addLast(new Pending(shaper.deliver(now, piece.readableBytes()), piece));
+                long at = shaper == null ? now : shaper.deliver(now, piece.readableBytes());
+                at += delay;
+                if (p > 0) {
+                    int packets = (piece.readableBytes() + PACKET - 1) / PACKET;
+                    for (int i = 0; i < packets; i++) {
+                        if (random.nextDouble() < p) {
+                            at += lossRecoveryNanos;
+                        }
+                    }
+                }
+                pending.addLast(new Pending(at, piece));
             }
             data.release();
-            pump(ctx.channel());
+            pump();
+        }
+
+        /** Delivers every piece whose time has come, in order, then waits for the next one's time. */
+        private void pump() {
+            long now = System.nanoTime();
+            while (!pending.isEmpty() && pending.peekFirst().atNanos() - now <= 0) {
+                relay(from, to, pending.pollFirst().piece());
+            }
+            if (pending.isEmpty() && closeWhenDrained && to != null) {
+                to.close();
+            }
+            if (!pending.isEmpty() && !pumpScheduled) {
+                pumpScheduled = true;
+                from.eventLoop().schedule(() -> {
+                    pumpScheduled = false;
+                    pump();
+                }, pending.peekFirst().atNanos() - now, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        /** The sending side closed: deliver what the link still holds, then close the receiving side. */
+        void finish() {
+            closeWhenDrained = true;
+            pump();
+        }
+    }
+
+    /** The edge's side of a connection. */
+    private final class Inbound extends ChannelInboundHandlerAdapter {
+        private Direction up;
+        private Direction down;
+        private ByteBuf header; // CONNECT mode: the request so far
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            Channel in = ctx.channel();
+            open.add(in);
+            in.closeFuture().addListener(f -> open.remove(in));
+            long n = connections.incrementAndGet();
+            up = new Direction(true, in, new SplittableRandom(seed * 31 + 2 * n));
+            if (target != null) {
+                connect(in, target, null);
+            } else {
+                header = in.alloc().buffer(256);
+                in.read();
+            }
+        }
+
+        private void connect(Channel in, InetSocketAddress to, ByteBuf leftover) {
+            Relay relay = new Relay(in);
+            new Bootstrap()
+                    .group(in.eventLoop())
+                    .channel(NioSocketChannel.class)
+                    .option(ChannelOption.AUTO_READ, false)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .handler(relay)
+                    .connect(to)
+                    .addListener((ChannelFutureListener) f -> {
+                        if (!f.isSuccess()) {
+                            if (leftover != null) {
+                                leftover.release();
+                                in.writeAndFlush(Unpooled.copiedBuffer("HTTP/1.1 502 Bad Gateway\r\n\r\n", StandardCharsets.US_ASCII))
+                                        .addListener(ChannelFutureListener.CLOSE);
+                            } else {
+                                in.close();
+                            }
+                            return;
+                        }
+                        Channel out = f.channel();
+                        if (!in.isActive()) { // the edge gave up while we connected
+                            out.close();
+                            if (leftover != null) {
+                                leftover.release();
+                            }
+                            return;
+                        }
+                        open.add(out);
+                        up.to = out;
+                        down = new Direction(false, out, new SplittableRandom(seed * 31 + 2 * connections.get() + 1));
+                        down.to = in;
+                        relay.down = down;
+                        if (leftover != null) { // CONNECT mode: answer, then pass on anything sent early
+                            in.writeAndFlush(Unpooled.copiedBuffer("HTTP/1.1 200 Connection established\r\n\r\n", StandardCharsets.US_ASCII));
+                            if (leftover.isReadable()) {
+                                up.send(leftover);
+                            } else {
+                                leftover.release();
+                            }
+                        }
+                        if (!stalled) {
+                            in.config().setAutoRead(true);
+                            out.config().setAutoRead(true);
+                        }
+                    });
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf data = (ByteBuf) msg;
+            if (header == null) {
+                up.send(data);
+                return;
+            }
+            header.writeBytes(data);
+            data.release();
+            int end = indexOfBlankLine(header);
+            if (end < 0) {
+                if (header.readableBytes() > MAX_CONNECT_HEADER) {
+                    refuse(ctx.channel(), "400 Bad Request");
+                } else {
+                    ctx.read();
+                }
+                return;
+            }
+            String request = header.toString(header.readerIndex(), end, StandardCharsets.US_ASCII);
+            Matcher m = CONNECT.matcher(request);
+            if (!m.find()) {
+                refuse(ctx.channel(), "405 Method Not Allowed");
+                return;
+            }
+            ByteBuf rest = header.readRetainedSlice(header.readableBytes()).skipBytes(end);
+            header.release();
+            header = null;
+            String host = m.group(1).replace("[", "").replace("]", "");
+            connect(ctx.channel(), InetSocketAddress.createUnresolved(host, Integer.parseInt(m.group(2))), rest);
+        }
+
+        private void refuse(Channel in, String status) {
+            header.release();
+            header = null;
+            in.writeAndFlush(Unpooled.copiedBuffer("HTTP/1.1 " + status + "\r\n\r\n", StandardCharsets.US_ASCII))
+                    .addListener(ChannelFutureListener.CLOSE);
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            pending.forEach(p -> p.piece().release());
-            pending.clear();
-            if (outbound != null) {
-                outbound.close();
+            if (header != null) {
+                header.release();
+                header = null;
             }
+            up.finish();
         }
 
         @Override
@@ -181,8 +351,21 @@ public final class LinkProxy implements AutoCloseable {
         }
     }
 
+    /** Index just past the first CRLFCRLF in {@code buf}, relative to its reader index, or -1. */
+    static int indexOfBlankLine(ByteBuf buf) {
+        int start = buf.readerIndex();
+        for (int i = start; i + 3 < buf.writerIndex(); i++) {
+            if (buf.getByte(i) == '\r' && buf.getByte(i + 1) == '\n' && buf.getByte(i + 2) == '\r' && buf.getByte(i + 3) == '\n') {
+                return i + 4 - start;
+            }
+        }
+        return -1;
+    }
+
+    /** The worker's side of a connection. */
     private final class Relay extends ChannelInboundHandlerAdapter {
         private final Channel inbound;
+        private Direction down;
 
         Relay(Channel inbound) {
             this.inbound = inbound;
@@ -195,12 +378,16 @@ public final class LinkProxy implements AutoCloseable {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            relay(ctx.channel(), inbound, (ByteBuf) msg);
+            down.send((ByteBuf) msg);
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            inbound.close();
+            if (down != null) {
+                down.finish();
+            } else {
+                inbound.close();
+            }
         }
 
         @Override
@@ -210,7 +397,7 @@ public final class LinkProxy implements AutoCloseable {
     }
 
     /** Forwards one buffer; a failed write closes the source side too. */
-    private void relay(Channel from, Channel to, ByteBuf data) {
+    private static void relay(Channel from, Channel to, ByteBuf data) {
         if (to == null || !to.isActive()) {
             data.release();
             from.close();

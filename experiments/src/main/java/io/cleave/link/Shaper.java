@@ -54,4 +54,28 @@ public interface Shaper {
             }
         };
     }
+
+    /**
+     * Periodic outages on top of {@code base}: the link is up for {@code everyNanos - forNanos}, then
+     * delivers nothing for {@code forNanos}, from {@code startNanos} on. {@code base} runs on the link's
+     * up-time (its clock starts at 0 and stops during outages), so a replayed trace resumes where it
+     * was cut off and bytes queued in an outage leave at the link's rate once it is over.
+     */
+    static Shaper withOutages(Shaper base, long startNanos, long everyNanos, long forNanos) {
+        if (forNanos <= 0 || forNanos >= everyNanos) {
+            throw new IllegalArgumentException("an outage must be shorter than its period, got " + forNanos + " ns every " + everyNanos + " ns");
+        }
+        long upNanos = everyNanos - forNanos;
+        return new Shaper() {
+            @Override
+            public synchronized long deliver(long now, int bytes) {
+                long rel = Math.max(0, now - startNanos);
+                long upTime = (rel / everyNanos) * upNanos + Math.min(rel % everyNanos, upNanos);
+                long doneUp = base.deliver(upTime, bytes);
+                long k = doneUp / upNanos;
+                long r = doneUp % upNanos;
+                return startNanos + k * everyNanos + r;
+            }
+        };
+    }
 }

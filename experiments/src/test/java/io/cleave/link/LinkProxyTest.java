@@ -88,4 +88,120 @@ class LinkProxyTest {
             assertThat(got.get(5, TimeUnit.SECONDS)).isEqualTo(100L);
         }
     }
+
+    @Test
+    void shapedDownlink_deliversAtTheConfiguredRateWithinAFewPercent() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", server.getLocalPort()))) {
+            double rate = 2_000_000;
+            link.shapeDownlink(Shaper.rate(rate));
+            int total = 1_000_000;
+            CompletableFuture<Void> source = CompletableFuture.runAsync(() -> {
+                try (Socket s = server.accept()) {
+                    s.getOutputStream().write(new byte[total]);
+                    s.getOutputStream().flush();
+                    while (s.getInputStream().read() >= 0) { // the proxy delivers what it holds even after this side closes
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (Socket s = new Socket("127.0.0.1", link.port())) {
+                s.getOutputStream().write(1); // the proxy connects on the edge's first byte at the latest
+                long t0 = System.nanoTime();
+                new DataInputStream(s.getInputStream()).readFully(new byte[total]);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                assertThat(total / seconds).isBetween(rate * 0.95, rate * 1.05);
+            }
+            source.get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Round trip of one byte through the link to an echo server, in ms. */
+    private static double echoRoundTripMs(LinkProxy link) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", link.port())) {
+            s.setTcpNoDelay(true);
+            s.getOutputStream().write(7);
+            assertThat(s.getInputStream().read()).isEqualTo(7); // connected and warm
+            long t0 = System.nanoTime();
+            s.getOutputStream().write(8);
+            assertThat(s.getInputStream().read()).isEqualTo(8);
+            return (System.nanoTime() - t0) / 1e6;
+        }
+    }
+
+    private static CompletableFuture<Void> echo(ServerSocket server) {
+        return CompletableFuture.runAsync(() -> {
+            try (Socket s = server.accept()) {
+                s.setTcpNoDelay(true);
+                for (int b; (b = s.getInputStream().read()) >= 0; ) {
+                    s.getOutputStream().write(b);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    @Test
+    void delay_addsToEachDirection() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", server.getLocalPort()))) {
+            link.delay(java.time.Duration.ofMillis(40));
+            echo(server);
+            assertThat(echoRoundTripMs(link)).isBetween(80.0, 120.0);
+        }
+    }
+
+    @Test
+    void loss_delaysLostPacketsByTheRecoveryTimeAndLosesNoBytes() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", server.getLocalPort()))) {
+            link.loss(1.0, java.time.Duration.ofMillis(50)); // every packet lost once: each way pays the recovery
+            echo(server);
+            assertThat(echoRoundTripMs(link)).isBetween(100.0, 150.0);
+        }
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", server.getLocalPort()))) {
+            link.loss(0.05, java.time.Duration.ofMillis(5));
+            byte[] sent = new byte[300_000];
+            new java.util.Random(3).nextBytes(sent);
+            CompletableFuture<byte[]> got = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = server.accept()) {
+                    byte[] b = new byte[sent.length];
+                    new DataInputStream(s.getInputStream()).readFully(b);
+                    return b;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (Socket s = new Socket("127.0.0.1", link.port())) {
+                s.getOutputStream().write(sent);
+                assertThat(got.get(10, TimeUnit.SECONDS)).isEqualTo(sent); // lossy, but TCP-like: every byte, in order
+            }
+        }
+    }
+
+    @Test
+    void connectMode_carriesTrafficToTheRequestedTarget() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                LinkProxy link = new LinkProxy("127.0.0.1", 0, null)) {
+            echo(server);
+            try (Socket s = new Socket("127.0.0.1", link.port())) {
+                s.getOutputStream().write(("CONNECT 127.0.0.1:" + server.getLocalPort() + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                        java.nio.charset.StandardCharsets.US_ASCII));
+                assertThat(r.readLine()).isEqualTo("HTTP/1.1 200 Connection established");
+                assertThat(r.readLine()).isEmpty();
+                s.getOutputStream().write('k');
+                assertThat(r.read()).isEqualTo('k');
+            }
+            try (Socket s = new Socket("127.0.0.1", link.port())) {
+                s.getOutputStream().write("GET / HTTP/1.1\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream())).readLine())
+                        .isEqualTo("HTTP/1.1 405 Method Not Allowed");
+            }
+        }
+    }
 }

@@ -3,9 +3,12 @@ package io.cleave.edge.cloud;
 import io.cleave.proto.v1.ExitResult;
 import io.cleave.proto.v1.InferHeader;
 import io.cleave.proto.v1.InferenceWorkerGrpc;
+import io.grpc.HttpConnectProxiedSocketAddress;
 import io.grpc.ManagedChannel;
+import io.grpc.ProxyDetector;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,10 +19,20 @@ public final class WorkerClient implements AutoCloseable {
     private volatile List<ManagedChannel> channels;
     private volatile List<String> targets;
     private final AtomicInteger next = new AtomicInteger();
+    private final InetSocketAddress via;
 
     public WorkerClient(List<String> targets) {
+        this(targets, null);
+    }
+
+    /**
+     * Channels to {@code targets}; with {@code via} non-null, every channel goes through that HTTP
+     * CONNECT proxy (e.g. a {@code cleave link} emulating this edge's network), whichever worker it is.
+     */
+    public WorkerClient(List<String> targets, InetSocketAddress via) {
+        this.via = via;
         this.targets = List.copyOf(targets);
-        this.channels = targets.stream().map(t -> (ManagedChannel) channelBuilder(t).build()).toList();
+        this.channels = targets.stream().map(t -> (ManagedChannel) channelBuilder(t, via).build()).toList();
     }
 
     /** The targets in use now. */
@@ -36,7 +49,7 @@ public final class WorkerClient implements AutoCloseable {
             return;
         }
         List<ManagedChannel> old = channels;
-        channels = List.of(channelBuilder(target).build());
+        channels = List.of(channelBuilder(target, via).build());
         targets = List.of(target);
         old.forEach(ManagedChannel::shutdown);
     }
@@ -46,13 +59,24 @@ public final class WorkerClient implements AutoCloseable {
 
     /** How every edge channel to a worker is configured. */
     public static NettyChannelBuilder channelBuilder(String target) {
+        return channelBuilder(target, null);
+    }
+
+    /** As above, through the HTTP CONNECT proxy {@code via} when it is non-null (and no system proxy otherwise). */
+    public static NettyChannelBuilder channelBuilder(String target, InetSocketAddress via) {
+        InetSocketAddress proxyAt = via == null || !via.isUnresolved() ? via : new InetSocketAddress(via.getHostString(), via.getPort());
+        ProxyDetector proxy = proxyAt == null ? address -> null
+                : address -> HttpConnectProxiedSocketAddress.newBuilder().setTargetAddress((InetSocketAddress) address)
+                        .setProxyAddress(proxyAt).build();
         return NettyChannelBuilder.forTarget(target)
                 .usePlaintext()
+                .proxyDetector(proxy)
                 .flowControlWindow(FLOW_CONTROL_WINDOW)
                 .keepAliveTime(30, TimeUnit.SECONDS);
     }
 
     public WorkerClient(ManagedChannel channel) {
+        this.via = null;
         this.channels = List.of(channel);
         this.targets = List.of(channel.authority());
     }
