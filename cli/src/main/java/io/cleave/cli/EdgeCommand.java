@@ -42,6 +42,14 @@ final class EdgeCommand implements Callable<Integer> {
             description = "coordinator host:port: follow its load-aware worker assignment (the first --worker is used until then)")
     String coordinator;
 
+    @Option(names = "--via", defaultValue = "${env:CLEAVE_EDGE_VIA}",
+            description = "reach every worker through this HTTP CONNECT proxy host:port, e.g. a `cleave link` emulating this device's network")
+    String via;
+
+    @Option(names = "--slowdown", defaultValue = "${env:CLEAVE_EDGE_SLOWDOWN:-1}",
+            description = "emulate a slower device class: local compute takes this many times as long (default: ${DEFAULT-VALUE})")
+    double slowdown;
+
     @Option(names = "--images", description = "classify the first N committed test images", defaultValue = "0")
     int images;
 
@@ -54,10 +62,12 @@ final class EdgeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         EdgeConfig cfg = new EdgeConfig(packOptions.pack(), planOptions.kMax, packOptions.threads, planOptions.workers(),
-                planOptions.plan(), Math.max(1, concurrency), host, port, 2000, planOptions.policy, coordinator);
+                planOptions.plan(), Math.max(1, concurrency), host, port, 2000, planOptions.policy, coordinator, via, slowdown);
         try (EdgeServer edge = EdgeServer.start(cfg, null, serve)) {
             if (serve) {
-                System.out.println("cleave edge listening on " + host + ":" + edge.port() + " (" + cfg.plan() + ")");
+                System.out.println("cleave edge listening on " + host + ":" + edge.port() + " (policy " + cfg.policy() + ", k_max "
+                        + cfg.kMax() + (slowdown > 1 ? ", emulated device " + slowdown + "x slower" : "") + (via != null ? ", via link " + via : "")
+                        + ")");
                 System.out.flush();
                 edge.awaitTermination();
                 return 0;

@@ -2,6 +2,7 @@ package io.cleave.cli;
 
 import io.cleave.experiment.ExperimentConfig;
 import io.cleave.experiment.ExperimentRunner;
+import io.cleave.experiment.RemoteExperiment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,7 +16,8 @@ import picocli.CommandLine.Option;
 /** Trace x policy x deadline through a real worker and edge agent; CSV, JSON and Markdown reports. */
 @Command(name = "experiment", mixinStandardHelpOptions = true,
         description = "For each trace x policy x deadline: stream test images at a fixed rate through a real edge agent and "
-                + "worker on loopback, the edge's uplink replaying the trace; write requests.csv, summary.json and summary.md.")
+                + "worker on loopback, the edge's link replaying the trace; write requests.csv, summary.json, summary.md and PNG plots. "
+                + "With --edge: drive running edge agents (e.g. the docker-compose stack) instead.")
 final class ExperimentCommand implements Callable<Integer> {
     @Mixin
     PackOptions packOptions = new PackOptions();
@@ -41,11 +43,27 @@ final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--k-max", defaultValue = "4", description = "blocks the emulated device holds (default: ${DEFAULT-VALUE})")
     int kMax;
 
+    @Option(names = "--slowdown", defaultValue = "1",
+            description = "emulate a slower device class: local compute takes this many times as long (default: ${DEFAULT-VALUE})")
+    double slowdown;
+
+    @Mixin
+    LinkConditionOptions conditions = new LinkConditionOptions();
+
+    @Option(names = "--edge", description = "drive a running edge agent instead (name=host:port, repeatable), e.g. the docker-compose "
+            + "stack's; its own policy, link and workers are used, --traces and --policies are ignored")
+    List<String> remoteEdges;
+
     @Option(names = "--out", defaultValue = "results/experiment", description = "output folder (default: ${DEFAULT-VALUE})")
     Path out;
 
     @Override
     public Integer call() throws Exception {
+        if (remoteEdges != null && !remoteEdges.isEmpty()) {
+            new RemoteExperiment(remoteEdges.stream().map(RemoteExperiment.Edge::parse).toList(), Paths.defaultData(), deadlines, images, rate, out,
+                    System.err).run();
+            return report();
+        }
         for (String p : policies) {
             if (!ExperimentRunner.POLICIES.contains(p) && !p.matches("fixed-\\d+")) {
                 throw new IllegalArgumentException("unknown policy '" + p + "'; expected one of " + ExperimentRunner.POLICIES);
@@ -72,10 +90,14 @@ final class ExperimentCommand implements Callable<Integer> {
             }
         }
         ExperimentConfig cfg = new ExperimentConfig(packOptions.pack(), Paths.defaultData(), traces, policies, deadlines, images, rate, kMax,
-                packOptions.threads, out);
+                packOptions.threads, out, slowdown, conditions.conditions());
         new ExperimentRunner(cfg, System.err).run();
+        return report();
+    }
+
+    private int report() throws java.io.IOException {
         System.out.print(Files.readString(out.resolve("summary.md")));
-        System.out.println("\nwrote " + out.resolve("requests.csv") + ", summary.json, summary.md");
+        System.out.println("\nwrote " + out.toAbsolutePath() + ": requests.csv, summary.json, summary.md and PNG plots");
         return 0;
     }
 }

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /** A real `cleave <command>` child process (worker, coordinator) on loopback port 0. */
 final class CleaveProcess implements AutoCloseable {
+    private static final java.util.regex.Pattern LISTENING = java.util.regex.Pattern.compile("listening on \\S+:(\\d+)");
     private final Process process;
     private final int port;
     private final StringBuffer log = new StringBuffer();
@@ -36,8 +37,9 @@ final class CleaveProcess implements AutoCloseable {
             try {
                 for (String line; (line = out.readLine()) != null; ) {
                     log.append(line).append('\n');
-                    if (line.startsWith("cleave " + command + " listening on ")) {
-                        ready.complete(Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).trim()));
+                    java.util.regex.Matcher m = LISTENING.matcher(line);
+                    if (line.startsWith("cleave " + command + " listening on ") && m.find()) {
+                        ready.complete(Integer.parseInt(m.group(1)));
                     }
                 }
             } catch (IOException ignored) {

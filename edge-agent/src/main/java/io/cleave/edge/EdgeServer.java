@@ -86,7 +86,7 @@ public final class EdgeServer implements AutoCloseable {
         agent.warmUp(WARM_UP_ROUNDS);
         if (serve) {
             server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
-                    .addService(new EdgeService(agent))
+                    .addService(new EdgeService(agent, this::uplinkMbps, config.policy()))
                     .addService(health.getHealthService())
                     .build()
                     .start();
@@ -122,6 +122,12 @@ public final class EdgeServer implements AutoCloseable {
     }
 
     /** The edge's live measurements, or null without any worker or coordinator. */
+    /** The uplink estimate now, in Mbps; NaN without a cloud or before anything was measured. */
+    public double uplinkMbps() {
+        EdgeMeasurements m = measurements;
+        return m == null ? Double.NaN : m.link().bandwidth() * 8 / 1e6;
+    }
+
     public EdgeMeasurements measurements() {
         return measurements;
     }

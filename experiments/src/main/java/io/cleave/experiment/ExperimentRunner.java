@@ -1,6 +1,5 @@
 package io.cleave.experiment;
 
-import com.google.gson.GsonBuilder;
 import io.cleave.core.data.Dataset;
 import io.cleave.core.data.IdxReader;
 import io.cleave.core.pack.ModelPack;
@@ -19,7 +18,6 @@ import io.cleave.worker.WorkerServer;
 import io.cleave.worker.batch.SchedulerConfig;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -59,9 +57,10 @@ public final class ExperimentRunner {
         try (WorkerServer worker = WorkerServer.start(wc)) {
             for (var tracePath : cfg.traces()) {
                 Trace trace = Trace.load(tracePath);
+                Trace down = downlinkOf(tracePath);
                 for (String policy : cfg.policies()) {
                     for (double deadline : cfg.deadlinesMs()) {
-                        List<RequestRecord> rows = runOne(pack, ds, worker.port(), trace, policy, deadline, done, runs);
+                        List<RequestRecord> rows = runOne(pack, ds, worker.port(), trace, down, policy, deadline, done, runs);
                         all.addAll(rows);
                         summaries.add(RunSummary.of(trace.name(), policy, deadline, rows));
                         done++;
@@ -70,26 +69,44 @@ public final class ExperimentRunner {
             }
         }
         progress.println();
-        write(all, summaries);
+        var meta = new java.util.LinkedHashMap<String, Object>();
+        meta.put("pack", cfg.pack().getFileName().toString());
+        meta.put("device", cfg.deviceLabel());
+        meta.put("link", "uplink replays each trace from its start through a TCP proxy on loopback; downlink replays the matching "
+                + "Mahimahi .down trace where there is one, else results return unshaped; " + cfg.conditions().describe());
+        meta.put("images", cfg.images());
+        meta.put("ratePerSecond", cfg.ratePerSecond());
+        Report.write(cfg.out(), all, summaries, meta);
         return summaries;
     }
 
-    private List<RequestRecord> runOne(ModelPack pack, Dataset ds, int workerPort, Trace trace, String policy, double deadlineMs, int index,
+    /** The downlink partner of a Mahimahi uplink trace ({@code X.up} -> {@code X.down}), or null. */
+    static Trace downlinkOf(java.nio.file.Path uplink) throws IOException {
+        String name = uplink.getFileName().toString();
+        if (!name.endsWith(".up")) {
+            return null;
+        }
+        java.nio.file.Path down = uplink.resolveSibling(name.substring(0, name.length() - 3) + ".down");
+        return Files.isRegularFile(down) ? Trace.load(down) : null;
+    }
+
+    private List<RequestRecord> runOne(ModelPack pack, Dataset ds, int workerPort, Trace trace, Trace down, String policy, double deadlineMs,
+            int index,
             int runs) throws Exception {
         List<RequestRecord> rows = Collections.synchronizedList(new ArrayList<>());
-        try (LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", workerPort))) {
+        try (LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", workerPort), index + 1)) {
             Plan fallback = new Plan(true, 0, Encoding.U8_IMAGE, 2.0, cfg.kMax());
             boolean fixed = policy.startsWith("fixed-");
             Plan plan = fixed ? new Plan(true, Integer.parseInt(policy.substring(6)), Encoding.FP16, 2.0, cfg.kMax()) : fallback;
             AtomicReference<EdgeServer> self = new AtomicReference<>();
             long start = System.nanoTime();
-            link.shapeUplink(Shaper.trace(trace, start));
+            cfg.conditions().apply(link, Shaper.trace(trace, start), down == null ? null : Shaper.trace(down, start), start);
             OraclePlanner oracle = policy.equals("oracle")
                     ? new OraclePlanner(Policies.oracle(PackStats.of(pack), 2.0), () -> self.get() == null ? null : self.get().measurements(),
                             trace, start, fallback)
                     : null;
             EdgeConfig ec = new EdgeConfig(cfg.pack(), cfg.kMax(), cfg.threads(), List.of("127.0.0.1:" + link.port()), plan, 4,
-                    "127.0.0.1", 0, 1000, fixed || oracle != null ? "fixed" : policy, null);
+                    "127.0.0.1", 0, 1000, fixed || oracle != null ? "fixed" : policy, null, null, cfg.slowdown());
             try (EdgeServer edge = EdgeServer.start(ec, oracle, false)) {
                 self.set(edge);
                 long period = (long) (1e9 / cfg.ratePerSecond());
@@ -129,23 +146,5 @@ public final class ExperimentRunner {
                 o.plan().offload() ? o.plan().encoding().name() : "", c.exit(), c.cloud(), c.predictedClass() == label,
                 o.answer().latencyNanos() / 1e6, o.bytesSent(), o.answer().deadlineMet(), est,
                 trace.mbpsBetween(atMs, atMs + Math.max(1, (long) deadlineMs)));
-    }
-
-    private void write(List<RequestRecord> rows, List<RunSummary> summaries) throws IOException {
-        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(cfg.out().resolve("requests.csv")))) {
-            w.println(RequestRecord.HEADER);
-            rows.forEach(r -> w.println(r.csv()));
-        }
-        var meta = new java.util.LinkedHashMap<String, Object>();
-        meta.put("pack", cfg.pack().getFileName().toString());
-        meta.put("device", "emulated device class: holds k_max=" + cfg.kMax() + " blocks, " + cfg.threads()
-                + " ONNX Runtime thread(s), on this machine's CPU (not a real device)");
-        meta.put("link", "uplink replays each trace from its start through a loopback TCP proxy; results return unshaped");
-        meta.put("images", cfg.images());
-        meta.put("ratePerSecond", cfg.ratePerSecond());
-        meta.put("runs", summaries);
-        Files.writeString(cfg.out().resolve("summary.json"), new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
-                .create().toJson(meta) + "\n");
-        Files.writeString(cfg.out().resolve("summary.md"), RunSummary.markdown(summaries, (String) meta.get("device"), (String) meta.get("link")));
     }
 }

@@ -13,13 +13,19 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
 
 /** The local API for device applications: proto in, {@link EdgeAgent#classify} call, proto out. */
 public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
     private final EdgeAgent agent;
+    private final DoubleSupplier uplinkMbps;
+    private final String policy;
 
-    public EdgeService(EdgeAgent agent) {
+    /** {@code uplinkMbps}: the edge's uplink estimate, NaN when it has none; {@code policy}: its planning policy, reported with each answer. */
+    public EdgeService(EdgeAgent agent, DoubleSupplier uplinkMbps, String policy) {
         this.agent = agent;
+        this.uplinkMbps = uplinkMbps;
+        this.policy = policy;
     }
 
     @Override
@@ -39,7 +45,7 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
                 if (err != null) {
                     out.onError(StatusMapper.toException(err));
                 } else {
-                    out.onNext(toProto(o, agent.pack().manifest().labels()));
+                    out.onNext(toProto(o, agent.pack().manifest().labels(), uplinkMbps.getAsDouble(), policy));
                     out.onCompleted();
                 }
             });
@@ -48,7 +54,7 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
         }
     }
 
-    static ClassifyResponse toProto(Outcome o, java.util.List<String> labels) {
+    static ClassifyResponse toProto(Outcome o, java.util.List<String> labels, double uplinkMbps, String policy) {
         Candidate c = o.answer().candidate();
         ClassifyResponse.Builder b = ClassifyResponse.newBuilder()
                 .setRequestId(o.answer().requestId())
@@ -63,7 +69,10 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
                 .setSplit(o.plan().split())
                 .setEncoding(o.plan().encoding())
                 .setOffloaded(o.plan().offload())
-                .setReason(o.answer().reason());
+                .setReason(o.answer().reason())
+                .setBytesSent(o.bytesSent())
+                .setPolicy(policy)
+                .setEstimatedUplinkMbps(Double.isNaN(uplinkMbps) ? 0 : uplinkMbps);
         for (float p : c.probabilities()) {
             b.addProbabilities(p);
         }
