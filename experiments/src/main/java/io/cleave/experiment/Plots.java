@@ -119,7 +119,7 @@ public final class Plots {
         return s;
     }
 
-    private static void style(Styler s) {
+    private static void style(org.knowm.xchart.style.AxesChartStyler s) {
         s.setYAxisDecimalPattern("#0.#");
         s.setChartBackgroundColor(Color.WHITE);
         s.setPlotBackgroundColor(Color.WHITE);

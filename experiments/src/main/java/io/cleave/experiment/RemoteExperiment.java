@@ -98,10 +98,27 @@ public final class RemoteExperiment {
         }
     }
 
+    /** Unrecorded requests first: the edge's JIT, connections and measurements settle before anything counts. */
+    private static void warmUp(EdgeAgentGrpc.EdgeAgentStub stub, Dataset ds, double deadlineMs) throws Exception {
+        EdgeAgentGrpc.EdgeAgentBlockingStub blocking = EdgeAgentGrpc.newBlockingStub(stub.getChannel());
+        for (int i = 0; i < WARMUP; i++) {
+            blocking.withDeadlineAfter((long) deadlineMs + 10_000, TimeUnit.MILLISECONDS).classify(ClassifyRequest.newBuilder()
+                    .setRequestId("warmup-" + i).setImage(com.google.protobuf.ByteString.copyFrom(ds.image(ds.size() - 1 - i)))
+                    .setDeadlineMs((long) Math.ceil(deadlineMs)).build());
+        }
+    }
+
+    static final int WARMUP = 20;
+
     private List<RequestRecord> drive(Edge edge, EdgeAgentGrpc.EdgeAgentStub stub, Dataset ds, double deadlineMs, Map<String, String> policies) {
         List<RequestRecord> rows = Collections.synchronizedList(new ArrayList<>());
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         long period = (long) (1e9 / rate);
+        try {
+            warmUp(stub, ds, deadlineMs);
+        } catch (Exception e) {
+            throw new IllegalStateException("edge " + edge.name() + " at " + edge.target() + " does not answer: " + e.getMessage(), e);
+        }
         long t0 = System.nanoTime();
         try {
             for (int i = 0; i < images; i++) {

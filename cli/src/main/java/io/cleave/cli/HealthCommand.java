@@ -1,0 +1,42 @@
+package io.cleave.cli;
+
+import io.cleave.core.net.HostPort;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** A gRPC health check (grpc.health.v1) of a worker, edge agent or coordinator: exit 0 when SERVING. */
+@Command(name = "health", mixinStandardHelpOptions = true,
+        description = "Ask a Cleave server's gRPC health service whether it is serving (for container health checks): prints the status, "
+                + "exits 0 when SERVING, 1 otherwise.")
+final class HealthCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "HOST:PORT", description = "the server") String target;
+    @Option(names = "--service", defaultValue = "", description = "service name; empty (default): the whole server") String service;
+    @Option(names = "--timeout-ms", defaultValue = "2000") long timeoutMs;
+
+    @Override
+    public Integer call() throws Exception {
+        InetSocketAddress a = HostPort.parse(target, "HOST:PORT");
+        ManagedChannel ch = NettyChannelBuilder.forAddress(a.getHostString(), a.getPort()).usePlaintext().build();
+        try {
+            HealthCheckResponse r = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
+                    .check(HealthCheckRequest.newBuilder().setService(service).build());
+            System.out.println(target + ": " + r.getStatus());
+            return r.getStatus() == HealthCheckResponse.ServingStatus.SERVING ? 0 : 1;
+        } catch (StatusRuntimeException e) {
+            System.out.println(target + ": " + e.getStatus().getCode() + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription()));
+            return 1;
+        } finally {
+            ch.shutdownNow();
+        }
+    }
+}
