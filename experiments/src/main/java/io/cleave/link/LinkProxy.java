@@ -52,6 +52,7 @@ public final class LinkProxy implements AutoCloseable {
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
+    private final Set<Direction> directions = ConcurrentHashMap.newKeySet();
     private final InetSocketAddress target;
     private final Channel server;
     private final AtomicLong connections = new AtomicLong();
@@ -152,6 +153,8 @@ public final class LinkProxy implements AutoCloseable {
     public void close() {
         server.close().syncUninterruptibly();
         cut();
+        // pieces still waiting for their delivery time would outlive the event loop: free them on it
+        group.submit(() -> directions.forEach(Direction::discard)).syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
@@ -174,6 +177,12 @@ public final class LinkProxy implements AutoCloseable {
             this.up = up;
             this.from = from;
             this.random = random;
+            directions.add(this);
+            from.closeFuture().addListener(f -> from.eventLoop().execute(() -> {
+                if (pending.isEmpty()) {
+                    directions.remove(this);
+                }
+            }));
         }
 
         void send(ByteBuf data) {
@@ -206,12 +215,19 @@ public final class LinkProxy implements AutoCloseable {
 
         /** Delivers every piece whose time has come, in order, then waits for the next one's time. */
         private void pump() {
+            if (closeWhenDrained && (to == null || !to.isActive())) { // nowhere left to deliver: free what the link holds
+                discard();
+                return;
+            }
             long now = System.nanoTime();
             while (!pending.isEmpty() && pending.peekFirst().atNanos() - now <= 0) {
                 relay(from, to, pending.pollFirst().piece());
             }
-            if (pending.isEmpty() && closeWhenDrained && to != null) {
-                to.close();
+            if (pending.isEmpty() && closeWhenDrained) {
+                directions.remove(this);
+                if (to != null) {
+                    to.close();
+                }
             }
             if (!pending.isEmpty() && !pumpScheduled) {
                 pumpScheduled = true;
@@ -219,6 +235,14 @@ public final class LinkProxy implements AutoCloseable {
                     pumpScheduled = false;
                     pump();
                 }, pending.peekFirst().atNanos() - now, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private void discard() {
+            pending.forEach(x -> x.piece().release());
+            pending.clear();
+            if (closeWhenDrained) {
+                directions.remove(this);
             }
         }
 
