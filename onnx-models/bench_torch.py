@@ -22,10 +22,7 @@ def main():
     ap.add_argument("--iters", type=int, default=200)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    ck = torch.load(a.checkpoint)
-    m = vit.MultiExitViT(**ck["config"])
-    m.load_state_dict(ck["state"])
-    m.eval()
+    m, ck = vit.load_checkpoint(a.checkpoint)
     cfg = ck["config"]
     rows = []
     with torch.no_grad():

@@ -54,10 +54,7 @@ def main():
                         "--config", json.dumps({"exits": [[2, "vit"], [4, "vit"], [6, "vit"]]})] + common, check=True)
         subprocess.run([sys.executable, os.path.join(HERE, "train_default.py"), "--out", a.checkpoint, "--resume", stage1,
                         "--epochs", str(a.epochs2), "--lr", "1e-3", "--final-weight", "3"] + common, check=True)
-    ck = torch.load(a.checkpoint)
-    m = vit.MultiExitViT(**ck["config"])
-    m.load_state_dict(ck["state"])
-    m.eval()
+    m, ck = vit.load_checkpoint(a.checkpoint)
 
     images, labels = data.load("train")
     (tr_x, tr_y), (va_x, va_y) = data.train_val_split(images, labels)

@@ -81,10 +81,7 @@ def main():
     ap.add_argument("--limit", type=int, default=10000, help="train each exit on the first N training images (0: all 55k)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    ck = torch.load(a.checkpoint)
-    m = vit.MultiExitViT(**ck["config"])
-    m.load_state_dict(ck["state"])
-    m.eval()
+    m, ck = vit.load_checkpoint(a.checkpoint)
     positions = [int(p) for p in a.positions.split(",")]
     images, labels = data.load("train")
     (tr_x, tr_y), (va_x, va_y) = data.train_val_split(images, labels)

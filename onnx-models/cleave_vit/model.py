@@ -231,6 +231,15 @@ class MultiExitViT(nn.Module):
         return seq
 
 
+def load_checkpoint(path):
+    """A trained checkpoint as (model in eval mode, the checkpoint dict)."""
+    ck = torch.load(path)
+    m = MultiExitViT(**ck["config"])
+    m.load_state_dict(ck["state"])
+    m.eval()
+    return m, ck
+
+
 def _init(m):
     if isinstance(m, nn.Linear):
         nn.init.trunc_normal_(m.weight, std=0.02)

@@ -41,32 +41,29 @@ final class LinkCommand implements Callable<Integer> {
         LinkConditions c = conditions.conditions();
         try (LinkProxy link = new LinkProxy(host, port, to, seed)) {
             long start = System.nanoTime();
-            Shaper up = shaper(trace, rateMbps, start);
-            Shaper down = shaper(downTrace, downRateMbps, start);
-            c.apply(link, up, down, start);
+            Direction up = direction(trace, rateMbps, start);
+            Direction down = direction(downTrace, downRateMbps, start);
+            c.apply(link, up.shaper(), down.shaper(), start);
             System.out.println("cleave link listening on " + host + ":" + link.port() + " -> " + (target != null ? target : "CONNECT targets")
-                    + ", uplink " + describe(trace, rateMbps) + ", downlink " + describe(downTrace, downRateMbps) + ", " + c.describe());
+                    + ", uplink " + up.description() + ", downlink " + down.description() + ", " + c.describe());
             System.out.flush();
             new CountDownLatch(1).await();
         }
         return 0;
     }
 
-    private Shaper shaper(Path file, Double mbps, long start) throws java.io.IOException {
+    /** One direction's shaper (null: unshaped) and how the startup line describes it. */
+    private record Direction(Shaper shaper, String description) {}
+
+    private Direction direction(Path file, Double mbps, long start) throws java.io.IOException {
         if (file != null && mbps != null) {
             throw new IllegalArgumentException("give a trace or a fixed rate for a direction, not both");
         }
         if (file != null) {
-            return Shaper.trace(Trace.load(file, column), start);
-        }
-        return mbps == null ? null : Shaper.rate(mbps * 125_000);
-    }
-
-    private String describe(Path file, Double mbps) throws java.io.IOException {
-        if (file != null) {
             Trace t = Trace.load(file, column);
-            return String.format(java.util.Locale.ROOT, "trace %s (mean %.2f Mbps, period %.0f s)", t.name(), t.meanMbps(), t.periodMs() / 1e3);
+            return new Direction(Shaper.trace(t, start), String.format(java.util.Locale.ROOT, "trace %s (mean %.2f Mbps, period %.0f s)",
+                    t.name(), t.meanMbps(), t.periodMs() / 1e3));
         }
-        return mbps == null ? "unshaped" : mbps + " Mbps";
+        return mbps == null ? new Direction(null, "unshaped") : new Direction(Shaper.rate(mbps * 125_000), mbps + " Mbps");
     }
 }

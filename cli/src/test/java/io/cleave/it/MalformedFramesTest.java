@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.testing.RecordingCall;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.proto.v1.Encoding;
 import io.cleave.proto.v1.ExitResult;
@@ -18,10 +19,7 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,30 +51,11 @@ class MalformedFramesTest {
     record Reply(List<ExitResult> results, Status status) {}
 
     static Reply call(List<InferFrame> frames) throws Exception {
-        CompletableFuture<Status> end = new CompletableFuture<>();
-        List<ExitResult> results = new ArrayList<>();
-        StreamObserver<InferFrame> req = InferenceWorkerGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-                .infer(new StreamObserver<>() {
-                    @Override
-                    public void onNext(ExitResult r) {
-                        results.add(r);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        end.complete(Status.fromThrowable(t));
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        end.complete(Status.OK);
-                    }
-                });
-        for (InferFrame f : frames) {
-            req.onNext(f);
-        }
-        req.onCompleted();
-        return new Reply(results, end.get(20, TimeUnit.SECONDS));
+        RecordingCall<InferFrame, ExitResult> c = new RecordingCall<>();
+        InferenceWorkerGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS).infer(c);
+        frames.forEach(c.req::onNext);
+        c.req.onCompleted();
+        return new Reply(c.results, c.end.get(20, TimeUnit.SECONDS));
     }
 
     static InferHeader.Builder header(int split, Encoding enc, long payload) {

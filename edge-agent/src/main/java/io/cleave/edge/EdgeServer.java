@@ -121,13 +121,13 @@ public final class EdgeServer implements AutoCloseable {
         return follower == null ? null : follower.last();
     }
 
-    /** The edge's live measurements, or null without any worker or coordinator. */
     /** The uplink estimate now, in Mbps; NaN without a cloud or before anything was measured. */
     public double uplinkMbps() {
         EdgeMeasurements m = measurements;
         return m == null ? Double.NaN : m.link().bandwidth() * 8 / 1e6;
     }
 
+    /** The edge's live measurements, or null without any worker or coordinator. */
     public EdgeMeasurements measurements() {
         return measurements;
     }

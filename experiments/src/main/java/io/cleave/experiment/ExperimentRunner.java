@@ -91,8 +91,7 @@ public final class ExperimentRunner {
     }
 
     private List<RequestRecord> runOne(ModelPack pack, Dataset ds, int workerPort, Trace trace, Trace down, String policy, double deadlineMs,
-            int index,
-            int runs) throws Exception {
+            int index, int runs) throws Exception {
         List<RequestRecord> rows = Collections.synchronizedList(new ArrayList<>());
         try (LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", workerPort), index + 1)) {
             Plan fallback = new Plan(true, 0, Encoding.U8_IMAGE, 2.0, cfg.kMax());
@@ -136,11 +135,7 @@ public final class ExperimentRunner {
 
     private static RequestRecord record(Trace trace, String policy, double deadlineMs, int req, double at, Outcome o, int label, EdgeServer edge) {
         var c = o.answer().candidate();
-        double est = Double.NaN;
-        if (edge.measurements() != null) {
-            double bw = edge.measurements().link().bandwidth();
-            est = Double.isNaN(bw) ? Double.NaN : bw * 8 / 1e6;
-        }
+        double est = edge.uplinkMbps();
         long atMs = (long) (at * 1000);
         return new RequestRecord(trace.name(), policy, deadlineMs, req, at, o.plan().offload(), o.plan().offload() ? o.plan().split() : -1,
                 o.plan().offload() ? o.plan().encoding().name() : "", c.exit(), c.cloud(), c.predictedClass() == label,

@@ -33,12 +33,12 @@ public final class Plots {
     private Plots() {}
 
     /** Writes the plots into {@code out}; returns their paths. */
-    public static List<Path> write(Path out, List<RequestRecord> rows, List<RunSummary> runs, String label) throws IOException {
+    public static List<Path> write(Path out, List<RequestRecord> rows, List<RunSummary> runs) throws IOException {
         System.setProperty("java.awt.headless", "true");
         List<String> traces = distinct(runs.stream().map(RunSummary::trace).toList());
         List<Path> files = new ArrayList<>();
-        files.add(save(out.resolve("accuracy-vs-deadline.png"), traces.stream().map(t -> accuracyChart(t, runs, label)).toList()));
-        files.add(save(out.resolve("deadline-miss-rate.png"), List.of(missChart(runs, label))));
+        files.add(save(out.resolve("accuracy-vs-deadline.png"), traces.stream().map(t -> accuracyChart(t, runs)).toList()));
+        files.add(save(out.resolve("deadline-miss-rate.png"), List.of(missChart(runs))));
         List<Chart<?, ?>> timeline = new ArrayList<>();
         for (String t : traces) {
             String policy = timelinePolicy(t, runs);
@@ -58,8 +58,8 @@ public final class Plots {
         return policies.contains("cleave") ? "cleave" : policies.get(0);
     }
 
-    private static XYChart accuracyChart(String trace, List<RunSummary> runs, String label) {
-        XYChart c = new XYChartBuilder().width(W).height(H).title("Accuracy at deadline: " + trace + label)
+    private static XYChart accuracyChart(String trace, List<RunSummary> runs) {
+        XYChart c = new XYChartBuilder().width(W).height(H).title("Accuracy at deadline: " + trace)
                 .xAxisTitle("deadline (ms)").yAxisTitle("accuracy at deadline (%)").build();
         style(c.getStyler());
         for (String policy : distinct(runs.stream().filter(r -> r.trace().equals(trace)).map(RunSummary::policy).toList())) {
@@ -71,8 +71,8 @@ public final class Plots {
         return c;
     }
 
-    private static CategoryChart missChart(List<RunSummary> runs, String label) {
-        CategoryChart c = new CategoryChartBuilder().width(W).height(H).title("Deadline-miss rate per trace" + label)
+    private static CategoryChart missChart(List<RunSummary> runs) {
+        CategoryChart c = new CategoryChartBuilder().width(W).height(H).title("Deadline-miss rate per trace")
                 .xAxisTitle("trace @ deadline").yAxisTitle("deadlines missed (%)").build();
         style(c.getStyler());
         c.getStyler().setXAxisLabelRotation(20);

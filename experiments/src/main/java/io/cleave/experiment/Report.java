@@ -24,7 +24,7 @@ final class Report {
         json.put("runs", runs);
         Files.writeString(out.resolve("summary.json"), new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
                 .create().toJson(json) + "\n");
-        List<Path> plots = Plots.write(out, rows, runs, "");
+        List<Path> plots = Plots.write(out, rows, runs);
         StringBuilder md = new StringBuilder(RunSummary.markdown(runs, String.valueOf(meta.get("device")), String.valueOf(meta.get("link"))));
         md.append("\nPlots: ");
         plots.forEach(p -> md.append('`').append(p.getFileName()).append("` "));

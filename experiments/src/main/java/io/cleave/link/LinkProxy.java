@@ -173,16 +173,12 @@ public final class LinkProxy implements AutoCloseable {
         private boolean pumpScheduled;
         private boolean closeWhenDrained;
 
-        Direction(boolean up, Channel from, SplittableRandom random) {
+        /** {@code connection}: the connection's number, which with the proxy's seed fixes this direction's loss pattern. */
+        Direction(boolean up, Channel from, long connection) {
             this.up = up;
             this.from = from;
-            this.random = random;
-            directions.add(this);
-            from.closeFuture().addListener(f -> from.eventLoop().execute(() -> {
-                if (pending.isEmpty()) {
-                    directions.remove(this);
-                }
-            }));
+            this.random = new SplittableRandom(seed * 31 + 2 * connection + (up ? 0 : 1));
+            directions.add(this); // until it is finished and drained (or discarded)
         }
 
         void send(ByteBuf data) {
@@ -241,9 +237,7 @@ public final class LinkProxy implements AutoCloseable {
         private void discard() {
             pending.forEach(x -> x.piece().release());
             pending.clear();
-            if (closeWhenDrained) {
-                directions.remove(this);
-            }
+            directions.remove(this);
         }
 
         /** The sending side closed: deliver what the link still holds, then close the receiving side. */
@@ -255,6 +249,7 @@ public final class LinkProxy implements AutoCloseable {
 
     /** The edge's side of a connection. */
     private final class Inbound extends ChannelInboundHandlerAdapter {
+        private long connection;
         private Direction up;
         private Direction down;
         private ByteBuf header; // CONNECT mode: the request so far
@@ -264,8 +259,8 @@ public final class LinkProxy implements AutoCloseable {
             Channel in = ctx.channel();
             open.add(in);
             in.closeFuture().addListener(f -> open.remove(in));
-            long n = connections.incrementAndGet();
-            up = new Direction(true, in, new SplittableRandom(seed * 31 + 2 * n));
+            connection = connections.incrementAndGet();
+            up = new Direction(true, in, connection);
             if (target != null) {
                 connect(in, target, null);
             } else {
@@ -304,7 +299,7 @@ public final class LinkProxy implements AutoCloseable {
                         }
                         open.add(out);
                         up.to = out;
-                        down = new Direction(false, out, new SplittableRandom(seed * 31 + 2 * connections.get() + 1));
+                        down = new Direction(false, out, connection);
                         down.to = in;
                         relay.down = down;
                         if (leftover != null) { // CONNECT mode: answer, then pass on anything sent early

@@ -7,6 +7,7 @@ import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.testing.RecordingCall;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.core.time.NanoClock;
 import io.cleave.proto.v1.Encoding;
@@ -22,11 +23,7 @@ import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -64,36 +61,10 @@ class InferenceServiceTest {
         scheduler.close();
     }
 
-    final class Call implements ClientResponseObserver<InferFrame, ExitResult> {
-        final List<ExitResult> results = new CopyOnWriteArrayList<>();
-        final CompletableFuture<Status> end = new CompletableFuture<>();
-        ClientCallStreamObserver<InferFrame> req;
-
-        @Override
-        public void beforeStart(ClientCallStreamObserver<InferFrame> r) {
-            req = r;
-        }
-
-        @Override
-        public void onNext(ExitResult r) {
-            results.add(r);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            end.complete(Status.fromThrowable(t));
-        }
-
-        @Override
-        public void onCompleted() {
-            end.complete(Status.OK);
-        }
-    }
-
-    Call send(long budgetUs) {
+    RecordingCall<InferFrame, ExitResult> send(long budgetUs) {
         float[] tokens = new float[pack.manifest().tokens().size()];
         byte[] b = TensorCodec.encode(tokens, pack.manifest().tokens().dim(), Encoding.FP16);
-        Call c = new Call();
+        RecordingCall<InferFrame, ExitResult> c = new RecordingCall<>();
         InferenceWorkerGrpc.newStub(channel).infer(c);
         c.req.onNext(InferFrame.newBuilder().setHeader(InferHeader.newBuilder().setRequestId("x").setModelId(pack.id())
                 .setSplit(2).setEncoding(Encoding.FP16).addAllShape(List.of(1, pack.manifest().tokens().count(), pack.manifest().tokens().dim()))
@@ -106,12 +77,12 @@ class InferenceServiceTest {
     @Test
     void cancelByTheEdge_removesTheJobBeforeItIsComputed() throws Exception {
         start(SchedulerConfig.defaults(), false);
-        Call c = send(5_000_000);
+        RecordingCall<InferFrame, ExitResult> c = send(5_000_000);
         assertThat(scheduler.queued()).isEqualTo(1);
         c.req.cancel("answered locally", null);
         assertThat(c.end.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
         scheduler.start();
-        Call next = send(5_000_000); // the loop runs, skips the cancelled job, serves the next
+        RecordingCall<InferFrame, ExitResult> next = send(5_000_000); // the loop runs, skips the cancelled job, serves the next
         assertThat(next.end.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
         assertThat(c.results).isEmpty();
         assertThat(next.results).hasSize(3);
@@ -121,7 +92,7 @@ class InferenceServiceTest {
     @Test
     void requestThatExpiresInTheQueue_endsWithDeadlineExceeded_withoutCompute() throws Exception {
         start(SchedulerConfig.defaults().withAdmissionControl(false), false);
-        Call c = send(2_000); // 2 ms
+        RecordingCall<InferFrame, ExitResult> c = send(2_000); // 2 ms
         Thread.sleep(20);
         scheduler.start();
         Status s = c.end.get(5, TimeUnit.SECONDS);
@@ -134,7 +105,7 @@ class InferenceServiceTest {
     void fullQueue_isRefusedAtOnceWithResourceExhausted() throws Exception {
         start(SchedulerConfig.defaults().withQueueCapacity(1), false);
         send(5_000_000);
-        Call refused = send(5_000_000);
+        RecordingCall<InferFrame, ExitResult> refused = send(5_000_000);
         Status s = refused.end.get(5, TimeUnit.SECONDS);
         assertThat(s.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         assertThat(s.getDescription()).contains("worker queue full (1 requests waiting)");
