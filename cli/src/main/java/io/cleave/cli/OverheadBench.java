@@ -32,6 +32,8 @@ final class OverheadBench implements Callable<Integer> {
     PackOptions packOptions = new PackOptions();
 
     @Option(names = "--requests", defaultValue = "3000") int requests;
+    @Option(names = "--warmup", defaultValue = "15000", description = "requests before measuring; on 2 cores the JIT needs about "
+            + "30 s of this traffic before the tail settles (default: ${DEFAULT-VALUE})") int warmup;
     @Option(names = "--json") boolean json;
 
     @Override
@@ -46,7 +48,7 @@ final class OverheadBench implements Callable<Integer> {
             EdgeConfig ec = new EdgeConfig(packOptions.pack(), 2, packOptions.threads, List.of("127.0.0.1:" + worker.port()), plan, 1,
                     "127.0.0.1", 0, 1000);
             try (EdgeServer edge = EdgeServer.start(ec, null, false)) {
-                int warm = Math.min(500, requests);
+                int warm = warmup;
                 for (int i = -warm; i < requests; i++) {
                     Outcome o = edge.agent().classify("o" + i, ds.image(Math.floorMod(i, ds.size())), TimeUnit.SECONDS.toNanos(5))
                             .get(10, TimeUnit.SECONDS);

@@ -41,8 +41,10 @@ final class StreamBench implements Callable<Integer> {
 
     @Option(names = "--tokens", defaultValue = "197") int tokens;
     @Option(names = "--dim", defaultValue = "384") int dim;
-    @Option(names = "--requests", defaultValue = "400", description = "tensors per measurement (default: ${DEFAULT-VALUE})") int requests;
-    @Option(names = "--rounds", defaultValue = "5", description = "alternating rounds; the median is reported (default: ${DEFAULT-VALUE})") int rounds;
+    @Option(names = "--requests", defaultValue = "2000", description = "tensors per measurement (default: ${DEFAULT-VALUE})") int requests;
+    @Option(names = "--rounds", defaultValue = "11", description = "alternating rounds; the median is reported (default: ${DEFAULT-VALUE})") int rounds;
+    @Option(names = "--warmup-s", defaultValue = "30", description = "seconds of alternating warm-up before measuring; on 2 cores the JIT keeps "
+            + "speeding up gRPC's path for about that long (default: ${DEFAULT-VALUE})") int warmupSeconds;
     @Option(names = "--inflight", defaultValue = "8", description = "tensors in flight at once, in both paths (default: ${DEFAULT-VALUE})") int inflight;
     @Option(names = "--json") boolean json;
 
@@ -56,8 +58,12 @@ final class StreamBench implements Callable<Integer> {
         try (WorkerServer worker = WorkerServer.start(wc); RawSink sink = new RawSink()) {
             ManagedChannel ch = WorkerClient.channelBuilder("127.0.0.1:" + worker.port()).build();
             try {
-                grpcRound(ch, payload, requests / 4, inflight); // warm up both paths
-                rawRound(sink.port, payload, requests / 4, inflight);
+                // both paths run until the JIT has settled (gRPC's path is far longer than a socket's)
+                long warmEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmupSeconds);
+                while (System.nanoTime() < warmEnd) {
+                    grpcRound(ch, payload, requests, inflight);
+                    rawRound(sink.port, payload, requests, inflight);
+                }
                 for (int r = 0; r < rounds; r++) {
                     grpc[r] = grpcRound(ch, payload, requests, inflight);
                     raw[r] = rawRound(sink.port, payload, requests, inflight);
@@ -68,6 +74,14 @@ final class StreamBench implements Callable<Integer> {
         }
         double g = median(grpc);
         double t = median(raw);
+        // rounds are paired (run back to back), so the per-round ratio cancels drift in the machine's load
+        double[] ratios = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            ratios[r] = grpc[r] / raw[r];
+        }
+        double ratio = median(ratios);
+        double[] sorted = ratios.clone();
+        Arrays.sort(sorted);
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("tensorBytes", payload.length);
@@ -75,14 +89,18 @@ final class StreamBench implements Callable<Integer> {
             out.put("inflight", inflight);
             out.put("grpcMBps", g);
             out.put("rawTcpMBps", t);
-            out.put("ratio", g / t);
+            out.put("ratio", ratio);
+            out.put("ratioMin", sorted[0]);
+            out.put("ratioMax", sorted[rounds - 1]);
+            out.put("grpcMBpsPerRound", grpc);
+            out.put("rawTcpMBpsPerRound", raw);
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
         } else {
             System.out.printf("token streaming goodput, %dx%d fp32 = %d bytes per request, %d in flight, %d requests x %d rounds (median)%n",
                     tokens, dim, payload.length, inflight, requests, rounds);
             System.out.printf("%-34s %10.1f MB/s%n", "cleave gRPC stream (chunks " + CloudCall.CHUNK_BYTES / 1024 + " KiB)", g);
             System.out.printf("%-34s %10.1f MB/s%n", "raw TCP socket", t);
-            System.out.printf("ratio gRPC/raw: %.2fx%n", g / t);
+            System.out.printf("ratio gRPC/raw: %.2fx (median of per-round ratios; rounds %.2fx to %.2fx)%n", ratio, sorted[0], sorted[rounds - 1]);
         }
         return 0;
     }
@@ -104,26 +122,30 @@ final class StreamBench implements Callable<Integer> {
                 }
                 window.release();
             });
-            stub.withDeadlineAfter(10, TimeUnit.SECONDS).probe(new ClientResponseObserver<TensorChunk, ProbeReply>() {
+            var sender = new ClientResponseObserver<TensorChunk, ProbeReply>() {
+                ClientCallStreamObserver<TensorChunk> req;
                 int off;
                 boolean closed;
 
                 @Override
                 public void beforeStart(ClientCallStreamObserver<TensorChunk> req) {
-                    req.setOnReadyHandler(() -> {
-                        synchronized (this) {
-                            while (req.isReady() && !closed) {
-                                if (off < payload.length) {
-                                    int len = Math.min(CloudCall.CHUNK_BYTES, payload.length - off);
-                                    req.onNext(TensorChunk.newBuilder().setData(UnsafeByteOperations.unsafeWrap(payload, off, len)).build());
-                                    off += len;
-                                } else {
-                                    closed = true;
-                                    req.onCompleted();
-                                }
-                            }
+                    this.req = req;
+                    req.setOnReadyHandler(() -> pump(0));
+                }
+
+                /** As CloudCall writes an Infer payload: up to the on-ready threshold at once, the rest when ready. */
+                synchronized void pump(long eager) {
+                    while ((eager > 0 || req.isReady()) && !closed) {
+                        if (off < payload.length) {
+                            int len = Math.min(CloudCall.CHUNK_BYTES, payload.length - off);
+                            req.onNext(TensorChunk.newBuilder().setData(UnsafeByteOperations.unsafeWrap(payload, off, len)).build());
+                            off += len;
+                            eager -= len;
+                        } else {
+                            closed = true;
+                            req.onCompleted();
                         }
-                    });
+                    }
                 }
 
                 @Override
@@ -139,7 +161,9 @@ final class StreamBench implements Callable<Integer> {
                 @Override
                 public void onCompleted() {
                 }
-            });
+            };
+            stub.withDeadlineAfter(10, TimeUnit.SECONDS).probe(sender);
+            sender.pump(WorkerClient.FLOW_CONTROL_WINDOW);
         }
         window.acquire(inflight);
         window.release(inflight);

@@ -43,9 +43,9 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
         this.maxPayloadBytes = maxPayloadBytes;
     }
 
-    /** The service definition to register: Infer frames are parsed with a single copy. */
+    /** The service definition to register: Infer frames and Probe chunks are parsed with a single copy. */
     public io.grpc.ServerServiceDefinition definition() {
-        return AliasingFrameMarshaller.bind(this);
+        return AliasingMarshaller.bind(bindService(), java.util.Set.of(InferenceWorkerGrpc.getInferMethod(), InferenceWorkerGrpc.getProbeMethod()));
     }
 
     @Override

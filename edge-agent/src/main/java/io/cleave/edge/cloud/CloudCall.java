@@ -27,6 +27,7 @@ public final class CloudCall implements ClientResponseObserver<InferFrame, ExitR
     private int offset;
     private boolean halfClosed;
     private volatile long lastByteWrittenNanos;
+    private volatile boolean lastResultSeen;
 
     CloudCall(InferHeader header, byte[] payload, Consumer<ExitResult> onResult, Consumer<Status> onEnd) {
         this.header = header;
@@ -38,15 +39,21 @@ public final class CloudCall implements ClientResponseObserver<InferFrame, ExitR
     @Override
     public void beforeStart(ClientCallStreamObserver<InferFrame> stream) {
         this.requests = stream;
-        stream.setOnReadyHandler(this::pump);
+        stream.setOnReadyHandler(() -> pump(0));
     }
 
-    /** Writes as much as the transport accepts now; called again by gRPC when it is ready. */
-    private synchronized void pump() {
+    /**
+     * Writes as much as the transport accepts now; called again by gRPC when it is ready. With
+     * {@code eagerBytes > 0} it writes that much even before the transport says it is ready:
+     * gRPC buffers it and sends header, payload and half-close in one flush as soon as the
+     * stream exists, instead of waiting for the stream to be allocated and a ready callback.
+     */
+    private synchronized void pump(long eagerBytes) {
         if (halfClosed) {
             return;
         }
-        while (requests.isReady() && !halfClosed) {
+        long eager = eagerBytes;
+        while ((eager > 0 || requests.isReady()) && !halfClosed) {
             if (!headerSent) {
                 requests.onNext(InferFrame.newBuilder().setHeader(header).build());
                 headerSent = true;
@@ -57,6 +64,7 @@ public final class CloudCall implements ClientResponseObserver<InferFrame, ExitR
                         .setChunk(TensorChunk.newBuilder().setData(UnsafeByteOperations.unsafeWrap(payload, offset, n)))
                         .build());
                 offset += n;
+                eager -= n;
                 if (offset == payload.length) {
                     lastByteWrittenNanos = System.nanoTime();
                 }
@@ -67,14 +75,21 @@ public final class CloudCall implements ClientResponseObserver<InferFrame, ExitR
         }
     }
 
-    /** Starts writing if the stream is ready already (the onReady handler covers the rest). */
-    void start() {
-        pump();
+    /**
+     * Writes the header and the payload up to {@code eagerBytes} on the caller's thread, at once
+     * (the onReady handler writes the rest as flow control allows).
+     */
+    void start(long eagerBytes) {
+        pump(eagerBytes);
     }
 
-    /** Stops the stream; the worker sees a cancellation and drops the work. */
+    /**
+     * Stops the stream; the worker sees a cancellation and drops the work. A no-op once the
+     * worker's last result arrived: the call is ending OK on its own, and a reset would only cost
+     * both sides a frame.
+     */
     public void cancel(String why) {
-        if (requests != null) {
+        if (requests != null && !lastResultSeen) {
             requests.cancel(why, null);
         }
     }
@@ -85,6 +100,9 @@ public final class CloudCall implements ClientResponseObserver<InferFrame, ExitR
 
     @Override
     public void onNext(ExitResult r) {
+        if (r.getLast()) {
+            lastResultSeen = true;
+        }
         onResult.accept(r);
     }
 

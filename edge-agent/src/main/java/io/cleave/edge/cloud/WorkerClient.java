@@ -72,6 +72,9 @@ public final class WorkerClient implements AutoCloseable {
                 .usePlaintext()
                 .proxyDetector(proxy)
                 .flowControlWindow(FLOW_CONTROL_WINDOW)
+                // callbacks on these channels only write chunks, offer a result to an arbiter or record a
+                // measurement, never block: run them on the transport thread, no hand-off per chunk and result
+                .directExecutor()
                 .keepAliveTime(30, TimeUnit.SECONDS);
     }
 
@@ -127,7 +130,8 @@ public final class WorkerClient implements AutoCloseable {
         // the default 32 KiB on-ready threshold would park the writer after every chunk; let a whole tensor be buffered
         InferenceWorkerGrpc.newStub(ch).withOnReadyThreshold(FLOW_CONTROL_WINDOW)
                 .withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).infer(call);
-        call.start();
+        // up to the on-ready threshold, gRPC would buffer the payload anyway: hand it over now, in one flush
+        call.start(FLOW_CONTROL_WINDOW);
         return call;
     }
 
