@@ -2,6 +2,7 @@ package io.cleave.cli;
 
 import com.google.gson.GsonBuilder;
 import com.google.protobuf.UnsafeByteOperations;
+import io.cleave.core.net.DataPlane;
 import io.cleave.edge.cloud.CloudCall;
 import io.cleave.edge.cloud.WorkerClient;
 import io.cleave.proto.v1.InferenceWorkerGrpc;
@@ -107,7 +108,7 @@ final class StreamBench implements Callable<Integer> {
 
     /** MB/s: one Probe stream per tensor, chunks written as flow control allows, up to {@code inflight} streams at once. */
     static double grpcRound(ManagedChannel ch, byte[] payload, int n, int inflight) throws Exception {
-        InferenceWorkerGrpc.InferenceWorkerStub stub = InferenceWorkerGrpc.newStub(ch).withOnReadyThreshold(WorkerClient.FLOW_CONTROL_WINDOW);
+        InferenceWorkerGrpc.InferenceWorkerStub stub = InferenceWorkerGrpc.newStub(ch).withOnReadyThreshold(DataPlane.FLOW_CONTROL_WINDOW);
         java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(inflight);
         java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         long t0 = System.nanoTime();
@@ -163,7 +164,7 @@ final class StreamBench implements Callable<Integer> {
                 }
             };
             stub.withDeadlineAfter(10, TimeUnit.SECONDS).probe(sender);
-            sender.pump(WorkerClient.FLOW_CONTROL_WINDOW);
+            sender.pump(DataPlane.FLOW_CONTROL_WINDOW);
         }
         window.acquire(inflight);
         window.release(inflight);

@@ -2,6 +2,7 @@ package io.cleave.worker;
 
 import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.net.DataPlane;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.time.NanoClock;
 import io.cleave.worker.batch.LayerScheduler;
@@ -21,8 +22,6 @@ public final class WorkerServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerServer.class);
     /** Health service name of the inference service. */
     public static final String SERVICE = "cleave.v1.InferenceWorker";
-    /** HTTP/2 flow-control window per stream: a whole token tensor fits without a window update. */
-    public static final int FLOW_CONTROL_WINDOW = 4 << 20;
 
     private final WorkerConfig config;
     private final SegmentEngine engine;
@@ -43,7 +42,7 @@ public final class WorkerServer implements AutoCloseable {
                 .addService(new InferenceService(pack, scheduler, NanoClock.SYSTEM, maxPayload).definition())
                 .addService(health.getHealthService())
                 .maxInboundMessageSize(config.maxMessageBytes())
-                .flowControlWindow(FLOW_CONTROL_WINDOW)
+                .flowControlWindow(DataPlane.FLOW_CONTROL_WINDOW)
                 // handlers only validate, copy bytes and enqueue: run them on the transport thread, no hand-off
                 .directExecutor()
                 .build()

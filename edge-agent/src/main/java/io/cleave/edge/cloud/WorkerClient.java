@@ -1,5 +1,6 @@
 package io.cleave.edge.cloud;
 
+import io.cleave.core.net.DataPlane;
 import io.cleave.proto.v1.ExitResult;
 import io.cleave.proto.v1.InferHeader;
 import io.cleave.proto.v1.InferenceWorkerGrpc;
@@ -54,9 +55,6 @@ public final class WorkerClient implements AutoCloseable {
         old.forEach(ManagedChannel::shutdown);
     }
 
-    /** HTTP/2 flow-control window: large enough that a whole token tensor is in flight without waiting for a window update. */
-    public static final int FLOW_CONTROL_WINDOW = 4 << 20;
-
     /** How every edge channel to a worker is configured. */
     public static NettyChannelBuilder channelBuilder(String target) {
         return channelBuilder(target, null);
@@ -71,7 +69,7 @@ public final class WorkerClient implements AutoCloseable {
         return NettyChannelBuilder.forTarget(target)
                 .usePlaintext()
                 .proxyDetector(proxy)
-                .flowControlWindow(FLOW_CONTROL_WINDOW)
+                .flowControlWindow(DataPlane.FLOW_CONTROL_WINDOW)
                 // callbacks on these channels only write chunks, offer a result to an arbiter or record a
                 // measurement, never block: run them on the transport thread, no hand-off per chunk and result
                 .directExecutor()
@@ -128,10 +126,10 @@ public final class WorkerClient implements AutoCloseable {
         ManagedChannel ch = now.get(Math.floorMod(next.getAndIncrement(), now.size()));
         CloudCall call = new CloudCall(header, payload, onResult, onEnd);
         // the default 32 KiB on-ready threshold would park the writer after every chunk; let a whole tensor be buffered
-        InferenceWorkerGrpc.newStub(ch).withOnReadyThreshold(FLOW_CONTROL_WINDOW)
+        InferenceWorkerGrpc.newStub(ch).withOnReadyThreshold(DataPlane.FLOW_CONTROL_WINDOW)
                 .withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).infer(call);
         // up to the on-ready threshold, gRPC would buffer the payload anyway: hand it over now, in one flush
-        call.start(FLOW_CONTROL_WINDOW);
+        call.start(DataPlane.FLOW_CONTROL_WINDOW);
         return call;
     }
 
