@@ -3,6 +3,7 @@ package io.cleave.cli;
 import com.google.gson.GsonBuilder;
 import io.cleave.core.data.Dataset;
 import io.cleave.core.data.IdxReader;
+import io.cleave.core.measure.Percentiles;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
 import io.cleave.edge.Outcome;
@@ -71,18 +72,18 @@ final class OverheadBench implements Callable<Integer> {
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("requests", requests);
-            out.put("e2eP50Us", RunSummary.pct(e2e, 50) * 1e3);
-            out.put("e2eP99Us", RunSummary.pct(e2e, 99) * 1e3);
-            out.put("computeP50Us", RunSummary.pct(compute, 50) * 1e3);
-            out.put("overheadP50Us", RunSummary.pct(overhead, 50) * 1e3);
-            out.put("overheadP99Us", RunSummary.pct(overhead, 99) * 1e3);
+            out.put("e2eP50Us", Percentiles.of(e2e, 50) / 1e3);
+            out.put("e2eP99Us", Percentiles.of(e2e, 99) / 1e3);
+            out.put("computeP50Us", Percentiles.of(compute, 50) / 1e3);
+            out.put("overheadP50Us", Percentiles.of(overhead, 50) / 1e3);
+            out.put("overheadP99Us", Percentiles.of(overhead, 99) / 1e3);
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
         } else {
             System.out.printf("per-request framework overhead, %d sequential split requests (block 2, fp16), loopback%n", requests);
             System.out.printf("%-26s %9s %9s%n", "", "p50 us", "p99 us");
-            System.out.printf("%-26s %9.0f %9.0f%n", "end to end", RunSummary.pct(e2e, 50) * 1e3, RunSummary.pct(e2e, 99) * 1e3);
-            System.out.printf("%-26s %9.0f %9.0f%n", "compute (edge + worker)", RunSummary.pct(compute, 50) * 1e3, RunSummary.pct(compute, 99) * 1e3);
-            System.out.printf("%-26s %9.0f %9.0f%n", "framework overhead", RunSummary.pct(overhead, 50) * 1e3, RunSummary.pct(overhead, 99) * 1e3);
+            System.out.printf("%-26s %9.0f %9.0f%n", "end to end", Percentiles.of(e2e, 50) / 1e3, Percentiles.of(e2e, 99) / 1e3);
+            System.out.printf("%-26s %9.0f %9.0f%n", "compute (edge + worker)", Percentiles.of(compute, 50) / 1e3, Percentiles.of(compute, 99) / 1e3);
+            System.out.printf("%-26s %9.0f %9.0f%n", "framework overhead", Percentiles.of(overhead, 50) / 1e3, Percentiles.of(overhead, 99) / 1e3);
         }
         return 0;
     }

@@ -9,8 +9,8 @@ import java.util.concurrent.TimeUnit;
 final class TestSetRunner {
     private TestSetRunner() {}
 
-    static RunSummary run(EdgeAgent agent, Dataset ds, int n, double deadlineMs, int concurrency) throws InterruptedException {
-        RunSummary summary = new RunSummary();
+    static TestSetSummary run(EdgeAgent agent, Dataset ds, int n, double deadlineMs, int concurrency) throws InterruptedException {
+        TestSetSummary summary = new TestSetSummary();
         Semaphore inFlight = new Semaphore(concurrency);
         long budget = (long) (deadlineMs * 1e6);
         for (int i = 0; i < n; i++) {

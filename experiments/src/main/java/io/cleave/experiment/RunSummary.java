@@ -1,5 +1,6 @@
 package io.cleave.experiment;
 
+import io.cleave.core.measure.Percentiles;
 import java.util.Arrays;
 import java.util.List;
 
@@ -13,17 +14,9 @@ public record RunSummary(String trace, String policy, double deadlineMs, int req
         return new RunSummary(trace, policy, deadlineMs, n,
                 rows.stream().filter(RequestRecord::correctInTime).count() / (double) Math.max(1, n),
                 rows.stream().filter(RequestRecord::deadlineMet).count() / (double) Math.max(1, n),
-                pct(lat, 50), pct(lat, 95), pct(lat, 99),
+                Percentiles.of(lat, 50), Percentiles.of(lat, 95), Percentiles.of(lat, 99),
                 rows.stream().mapToLong(RequestRecord::bytes).average().orElse(0),
                 rows.stream().filter(RequestRecord::offloaded).count() / (double) Math.max(1, n));
-    }
-
-    static double pct(double[] sorted, double p) {
-        if (sorted.length == 0) {
-            return Double.NaN;
-        }
-        int i = (int) Math.ceil(p / 100 * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
     }
 
     static String markdown(List<RunSummary> runs, String device, String link) {

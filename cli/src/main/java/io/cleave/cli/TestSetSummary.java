@@ -1,5 +1,6 @@
 package io.cleave.cli;
 
+import io.cleave.core.measure.Percentiles;
 import io.cleave.edge.Outcome;
 import io.cleave.edge.race.Candidate;
 import java.io.PrintStream;
@@ -8,8 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Collects answers of a run and prints where they came from, how accurate and how late. */
-final class RunSummary {
+/** Collects the answers of a test-set run through an edge agent and prints where they came from, how accurate and how late. */
+final class TestSetSummary {
     private final List<Long> latencies = new ArrayList<>();
     private final Map<String, int[]> byExit = new TreeMap<>(); // "exit 1 (cloud)" -> {count, correct}
     private int total;
@@ -53,18 +54,14 @@ final class RunSummary {
         out.printf("accuracy at deadline %.2f%%, deadlines met %.2f%%, offloaded bytes/request %.0f%n",
                 100.0 * correctInTime / Math.max(1, total), 100.0 * met / Math.max(1, total), bytes / (double) Math.max(1, total));
         if (l.length > 0) {
-            out.printf("latency ms: p50 %.2f  p95 %.2f  p99 %.2f  max %.2f%n", pct(l, 50), pct(l, 95), pct(l, 99), l[l.length - 1] / 1e6);
+            out.printf("latency ms: p50 %.2f  p95 %.2f  p99 %.2f  max %.2f%n", ms(l, 50), ms(l, 95), ms(l, 99), l[l.length - 1] / 1e6);
         }
         out.println("answered by:");
         byExit.forEach((k, v) -> out.printf("  %-28s %6d (%5.1f%%)  accuracy %.2f%%%n", k, v[0], 100.0 * v[0] / Math.max(1, total),
                 100.0 * v[1] / Math.max(1, v[0])));
     }
 
-    static double pct(long[] sorted, double p) {
-        if (sorted.length == 0) {
-            return 0;
-        }
-        int i = (int) Math.ceil(p / 100 * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6;
+    private static double ms(long[] sortedNanos, double p) {
+        return Percentiles.of(sortedNanos, p) / 1e6;
     }
 }
