@@ -4,6 +4,7 @@ import com.google.gson.GsonBuilder;
 import com.google.protobuf.UnsafeByteOperations;
 import io.cleave.core.net.DataPlane;
 import io.cleave.edge.cloud.CloudCall;
+import io.cleave.edge.cloud.PayloadWriter;
 import io.cleave.edge.cloud.WorkerClient;
 import io.cleave.proto.v1.InferenceWorkerGrpc;
 import io.cleave.proto.v1.ProbeReply;
@@ -124,29 +125,14 @@ final class StreamBench implements Callable<Integer> {
                 window.release();
             });
             var sender = new ClientResponseObserver<TensorChunk, ProbeReply>() {
-                ClientCallStreamObserver<TensorChunk> req;
-                int off;
-                boolean closed;
+                PayloadWriter<TensorChunk> writer;
 
                 @Override
                 public void beforeStart(ClientCallStreamObserver<TensorChunk> req) {
-                    this.req = req;
-                    req.setOnReadyHandler(() -> pump(0));
-                }
-
-                /** As CloudCall writes an Infer payload: up to the on-ready threshold at once, the rest when ready. */
-                synchronized void pump(long eager) {
-                    while ((eager > 0 || req.isReady()) && !closed) {
-                        if (off < payload.length) {
-                            int len = Math.min(CloudCall.CHUNK_BYTES, payload.length - off);
-                            req.onNext(TensorChunk.newBuilder().setData(UnsafeByteOperations.unsafeWrap(payload, off, len)).build());
-                            off += len;
-                            eager -= len;
-                        } else {
-                            closed = true;
-                            req.onCompleted();
-                        }
-                    }
+                    // written exactly as CloudCall writes an Infer payload
+                    writer = new PayloadWriter<>(req, null, payload, CloudCall.CHUNK_BYTES,
+                            (p, off, n) -> TensorChunk.newBuilder().setData(UnsafeByteOperations.unsafeWrap(p, off, n)).build());
+                    req.setOnReadyHandler(() -> writer.pump(0));
                 }
 
                 @Override
@@ -164,7 +150,7 @@ final class StreamBench implements Callable<Integer> {
                 }
             };
             stub.withDeadlineAfter(10, TimeUnit.SECONDS).probe(sender);
-            sender.pump(DataPlane.FLOW_CONTROL_WINDOW);
+            sender.writer.pump(DataPlane.FLOW_CONTROL_WINDOW);
         }
         window.acquire(inflight);
         window.release(inflight);

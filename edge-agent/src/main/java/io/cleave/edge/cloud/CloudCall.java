@@ -23,10 +23,7 @@ public final class CloudCall implements ClientResponseObserver<InferFrame, ExitR
     private final Consumer<ExitResult> onResult;
     private final Consumer<Status> onEnd;
     private ClientCallStreamObserver<InferFrame> requests;
-    private boolean headerSent;
-    private int offset;
-    private boolean halfClosed;
-    private volatile long lastByteWrittenNanos;
+    private PayloadWriter<InferFrame> writer;
     private volatile boolean lastResultSeen;
 
     CloudCall(InferHeader header, byte[] payload, Consumer<ExitResult> onResult, Consumer<Status> onEnd) {
@@ -39,40 +36,11 @@ public final class CloudCall implements ClientResponseObserver<InferFrame, ExitR
     @Override
     public void beforeStart(ClientCallStreamObserver<InferFrame> stream) {
         this.requests = stream;
-        stream.setOnReadyHandler(() -> pump(0));
-    }
-
-    /**
-     * Writes as much as the transport accepts now; called again by gRPC when it is ready. With
-     * {@code eagerBytes > 0} it writes that much even before the transport says it is ready:
-     * gRPC buffers it and sends header, payload and half-close in one flush as soon as the
-     * stream exists, instead of waiting for the stream to be allocated and a ready callback.
-     */
-    private synchronized void pump(long eagerBytes) {
-        if (halfClosed) {
-            return;
-        }
-        long eager = eagerBytes;
-        while ((eager > 0 || requests.isReady()) && !halfClosed) {
-            if (!headerSent) {
-                requests.onNext(InferFrame.newBuilder().setHeader(header).build());
-                headerSent = true;
-            } else if (offset < payload.length) {
-                int n = Math.min(CHUNK_BYTES, payload.length - offset);
-                requests.onNext(InferFrame.newBuilder()
-                        // the payload is never modified after encoding: wrap it instead of copying
-                        .setChunk(TensorChunk.newBuilder().setData(UnsafeByteOperations.unsafeWrap(payload, offset, n)))
+        // the payload is never modified after encoding: chunks wrap it instead of copying
+        this.writer = new PayloadWriter<>(stream, InferFrame.newBuilder().setHeader(header).build(), payload, CHUNK_BYTES,
+                (p, off, n) -> InferFrame.newBuilder().setChunk(TensorChunk.newBuilder().setData(UnsafeByteOperations.unsafeWrap(p, off, n)))
                         .build());
-                offset += n;
-                eager -= n;
-                if (offset == payload.length) {
-                    lastByteWrittenNanos = System.nanoTime();
-                }
-            } else {
-                halfClosed = true;
-                requests.onCompleted();
-            }
-        }
+        stream.setOnReadyHandler(() -> writer.pump(0));
     }
 
     /**
@@ -80,7 +48,7 @@ public final class CloudCall implements ClientResponseObserver<InferFrame, ExitR
      * (the onReady handler writes the rest as flow control allows).
      */
     void start(long eagerBytes) {
-        pump(eagerBytes);
+        writer.pump(eagerBytes);
     }
 
     /**
@@ -92,10 +60,6 @@ public final class CloudCall implements ClientResponseObserver<InferFrame, ExitR
         if (requests != null && !lastResultSeen) {
             requests.cancel(why, null);
         }
-    }
-
-    public long lastByteWrittenNanos() {
-        return lastByteWrittenNanos;
     }
 
     @Override
