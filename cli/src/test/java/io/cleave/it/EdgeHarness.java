@@ -5,20 +5,21 @@ import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.core.time.NanoClock;
 import io.cleave.edge.EdgeAgent;
+import io.cleave.edge.cloud.GrpcCloudPath;
 import io.cleave.edge.cloud.WorkerClient;
+import io.cleave.edge.local.LocalPipeline;
+import io.cleave.edge.race.DeadlineTimer;
 import io.cleave.edge.plan.FixedPlanner;
 import io.cleave.core.plan.Plan;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 
 /** An edge agent in the test JVM, wired like EdgeServer, talking real gRPC to a target. */
 final class EdgeHarness implements AutoCloseable {
     final SegmentEngine engine;
     final WorkerClient workers;
-    final ExecutorService compute;
-    final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+    final LocalPipeline local;
+    final GrpcCloudPath cloud;
+    final DeadlineTimer deadlines = DeadlineTimer.dedicated(NanoClock.SYSTEM);
     final EdgeAgent agent;
 
     EdgeHarness(int kMax, String target, Plan plan, int concurrency) {
@@ -29,15 +30,17 @@ final class EdgeHarness implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        compute = Executors.newFixedThreadPool(concurrency);
-        agent = new EdgeAgent(engine, new FixedPlanner(plan), workers, compute, timers, NanoClock.SYSTEM);
+        local = new LocalPipeline(engine, Math.min(concurrency, Runtime.getRuntime().availableProcessors()), NanoClock.SYSTEM);
+        cloud = new GrpcCloudPath(workers, engine.pack(), NanoClock.SYSTEM);
+        agent = new EdgeAgent(local, cloud, new FixedPlanner(plan), deadlines, NanoClock.SYSTEM);
         agent.warmUp(50);
     }
 
     @Override
     public void close() {
-        compute.shutdownNow();
-        timers.shutdownNow();
+        local.close();
+        deadlines.close();
+        cloud.close();
         workers.close();
         engine.close();
     }

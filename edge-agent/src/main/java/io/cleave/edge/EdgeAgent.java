@@ -1,82 +1,62 @@
 package io.cleave.edge;
 
-import io.cleave.core.codec.TensorCodec;
-import io.cleave.core.engine.Calibration;
-import io.cleave.core.engine.Preprocessor;
-import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.engine.Tensor;
 import io.cleave.core.error.CleaveException;
 import io.cleave.core.error.ErrorCode;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
-import io.cleave.core.time.NanoClock;
-import io.cleave.edge.cloud.CloudCall;
-import io.cleave.edge.cloud.WorkerClient;
-import io.cleave.edge.measure.EdgeMeasurements;
 import io.cleave.core.plan.Decision;
 import io.cleave.core.plan.Plan;
+import io.cleave.core.time.NanoClock;
+import io.cleave.edge.cloud.CloudPath;
+import io.cleave.edge.local.LocalPipeline;
+import io.cleave.edge.measure.EdgeMeasurements;
 import io.cleave.edge.plan.Planner;
 import io.cleave.edge.race.Answer;
 import io.cleave.edge.race.Arbiter;
 import io.cleave.edge.race.Candidate;
-import io.cleave.proto.v1.Encoding;
-import io.cleave.proto.v1.ExitResult;
-import io.cleave.proto.v1.InferHeader;
-import io.grpc.Status;
+import io.cleave.edge.race.DeadlineTimer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The edge side of a request: runs the early blocks and local exits, and when the plan says so
- * ships the input or the tokens to a cloud worker while it keeps computing (a race). The
- * {@link Arbiter} answers each request exactly once; then cloud work is cancelled and local
- * compute stops at the next block boundary.
+ * The race of one request between the device's own exits and the cloud's. The planner chooses a
+ * plan; the {@link LocalPipeline} computes local exits (and hands over the tokens at the split);
+ * the {@link CloudPath} streams deeper exits back; the {@link Arbiter} answers exactly once; a
+ * {@link DeadlineTimer} answers at the deadline with the best result so far. Then cloud work is
+ * cancelled and local work stops at the next segment.
+ *
+ * <p>The promise: every admitted request is answered by its deadline. A request is refused at once
+ * (RESOURCE_EXHAUSTED) when neither its first local exit, given the work queued ahead of it, nor
+ * a planned cloud answer can make the deadline.
  */
 public final class EdgeAgent {
-    private static final Logger log = LoggerFactory.getLogger(EdgeAgent.class);
-    /** How long before its deadline a request is answered with the best result so far. */
-    static final long DEADLINE_GUARD_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-
-    private final SegmentEngine engine;
-    private final ModelPack pack;
-    private final Preprocessor preprocessor;
+    private final LocalPipeline local;
+    private final CloudPath cloud;
     private final Planner planner;
-    private final WorkerClient workers; // null or empty: edge only (for now)
-    private final ExecutorService compute;
-    private final ScheduledExecutorService timers;
+    private final DeadlineTimer timer;
     private final NanoClock clock;
+    private final ModelPack pack;
     private final int finalExit;
-    private final int firstLocalExitBlock;
-    private volatile EdgeMeasurements measurements;
-    private volatile double slowdown = 1;
+    private final AtomicLong refused = new AtomicLong();
 
-    public EdgeAgent(SegmentEngine engine, Planner planner, WorkerClient workers, ExecutorService compute,
-            ScheduledExecutorService timers, NanoClock clock) {
-        this.engine = engine;
-        this.pack = engine.pack();
-        this.preprocessor = new Preprocessor(pack);
+    public EdgeAgent(LocalPipeline local, CloudPath cloud, Planner planner, DeadlineTimer timer, NanoClock clock) {
+        this.local = local;
+        this.cloud = cloud;
         this.planner = planner;
-        this.workers = workers; // may be empty now and filled later by a coordinator assignment
-        this.compute = compute;
-        this.timers = timers;
+        this.timer = timer;
         this.clock = clock;
+        this.pack = local.pack();
         this.finalExit = pack.exitCount() - 1;
-        this.firstLocalExitBlock = pack.exit(0).afterBlock();
     }
 
-    /** Feeds every local segment time and every first cloud result to {@code m} from now on. */
+    /** Feeds every local segment time to {@code m} from now on (the cloud path measures itself). */
     public void measureInto(EdgeMeasurements m) {
-        this.measurements = m;
+        local.measureInto(m);
     }
 
     public ModelPack pack() {
@@ -84,27 +64,38 @@ public final class EdgeAgent {
     }
 
     public int kMax() {
-        return engine.maxBlock();
+        return local.kMax();
+    }
+
+    /** Requests refused at admission so far. */
+    public long refused() {
+        return refused.get();
     }
 
     /**
-     * Classifies one image (raw pixels) by {@code deadlineNanos} from now. The future always
-     * completes with an answer: at worst the earliest local exit, late if the deadline is shorter
-     * than the device needs for it.
+     * Classifies one image (raw pixels) by {@code deadlineNanos} from now. The future completes
+     * with an answer by the deadline, or at once with RESOURCE_EXHAUSTED when the device cannot
+     * make it (it fails with DEADLINE_EXCEEDED for a deadline already past).
      */
     public CompletableFuture<Outcome> classify(String requestId, byte[] pixels, long deadlineNanos) {
         if (deadlineNanos <= 0) {
             throw new CleaveException(ErrorCode.DEADLINE_EXCEEDED, "deadline of " + deadlineNanos + " ns has already passed");
         }
-        Tensor image = preprocessor.apply(pixels, 1);
+        long start = clock.nanoTime();
+        Tensor image = local.preprocess(pixels);
         Decision decision = planner.decide(deadlineNanos);
-        Run run = new Run(requestId, pixels, image, decision, clock.nanoTime(), deadlineNanos);
+        Run run = new Run(requestId, pixels, image, decision, start, deadlineNanos);
+        String refusal = run.admission();
+        if (refusal != null) {
+            refused.incrementAndGet();
+            return CompletableFuture.failedFuture(new CleaveException(ErrorCode.RESOURCE_EXHAUSTED, refusal));
+        }
         run.start();
         return run.result;
     }
 
     /** One request in flight. */
-    private final class Run {
+    private final class Run implements LocalPipeline.Listener, CloudPath.Listener {
         final String id;
         final byte[] pixels;
         final Tensor image;
@@ -112,16 +103,15 @@ public final class EdgeAgent {
         final Decision decision;
         final long start;
         final long deadline;
+        final long guard;
+        final boolean offload;
         final Arbiter arbiter;
         final CompletableFuture<Outcome> result = new CompletableFuture<>();
-        final List<Candidate> seen = java.util.Collections.synchronizedList(new ArrayList<>());
-        final boolean offload;
-        volatile CloudCall call;
-        volatile long bytesSent;
+        final List<Candidate> seen = Collections.synchronizedList(new ArrayList<>());
+        volatile CloudPath.Offload sent;
         volatile long computeBeforeSendNanos;
-        volatile long sendStart;
-        volatile boolean firstCloudSeen;
-        ScheduledFuture<?> timer;
+        volatile boolean cloudSeen;
+        volatile Runnable cancelTimer;
 
         Run(String id, byte[] pixels, Tensor image, Decision decision, long start, long budget) {
             this.id = id;
@@ -131,128 +121,82 @@ public final class EdgeAgent {
             this.plan = decision.plan();
             this.start = start;
             this.deadline = start + budget;
-            this.offload = plan.offload() && workers != null && !workers.isEmpty() && plan.split() < pack.blockCount();
+            // answer a little before the deadline (more on a device seen to wake up late), so that the answer is on time
+            this.guard = timer.guardNanos(budget);
+            this.offload = plan.offload() && cloud != null && cloud.available() && plan.split() < pack.blockCount();
             this.arbiter = new Arbiter(id, finalExit, plan.threshold(), start, deadline, offload);
         }
 
+        /** Why this request cannot be admitted, or null when it can. */
+        String admission() {
+            long budget = deadline - start - guard;
+            if (!local.hasLocalExit()) {
+                return offload ? null
+                        : "no exit reachable: the device holds " + local.kMax() + " blocks, no exit among them, and nothing is offloaded";
+            }
+            long eta = local.firstExitEtaNanos();
+            if (eta <= budget) {
+                return null;
+            }
+            if (offload && decision.expectedCloud() && decision.predictedNanos() > 0 && decision.predictedNanos() <= budget) {
+                return null; // the planner expects the cloud in time; the local exit races as a (late) fallback
+            }
+            return String.format("edge overloaded: its first local exit would come in %.1f ms (work queued ahead included), "
+                    + "after the deadline of %.1f ms", eta / 1e6, (deadline - start) / 1e6);
+        }
+
         void start() {
-            // answer a little before the deadline, so that the answer itself is on time
-            long guard = Math.min(DEADLINE_GUARD_NANOS, (deadline - start) / 10);
-            timer = timers.schedule(() -> settle(arbiter.deadline(clock.nanoTime())), deadline - guard - clock.nanoTime(),
-                    TimeUnit.NANOSECONDS);
+            cancelTimer = timer.at(deadline - guard, () -> settle(arbiter.deadline(clock.nanoTime())));
             if (offload && plan.split() == 0) {
-                List<Integer> shape = new ArrayList<>(List.of(1));
-                shape.addAll(pack.manifest().input().shape()); // batch of one, then the input's own shape
-                send(TensorCodec.encodeImage(pixels), Encoding.U8_IMAGE, shape);
+                sent = cloud.offload(id, plan, pixels, null, deadline, this);
             }
-            try {
-                compute.execute(this::runLocal);
-            } catch (RejectedExecutionException e) {
-                settleError(new CleaveException(ErrorCode.UNAVAILABLE, "edge agent is shutting down"));
-            }
+            // at worst the earliest local exit answers, so local compute always reaches it
+            int localTo = Math.max(Math.max(plan.localBlocks(), offload ? plan.split() : 0), local.firstExitBlock());
+            local.submit(image, deadline, localTo, offload && plan.split() > 0 ? plan.split() : -1, this);
         }
 
-        void runLocal() {
-            try {
-                long t0 = clock.nanoTime();
-                Tensor t = engine.stem(image);
-                t0 = timed(0, t0);
-                // at worst the earliest local exit answers, so local compute always reaches it
-                int localTo = Math.min(Math.max(Math.max(plan.localBlocks(), offload ? plan.split() : 0), firstLocalExitBlock),
-                        engine.maxBlock());
-                List<Manifest.Exit> exits = pack.manifest().exits();
-                int e = 0;
-                for (int b = 1; b <= localTo && !arbiter.answered(); b++) {
-                    t = engine.blocks(t, b - 1, b);
-                    t0 = timed(b, t0);
-                    if (offload && plan.split() == b) {
-                        computeBeforeSendNanos = clock.nanoTime() - start;
-                        sendTokens(t);
-                    }
-                    while (e < exits.size() && exits.get(e).afterBlock() == b && !arbiter.answered()) {
-                        Tensor logits = engine.exit(e, t);
-                        t0 = timed(pack.blockCount() + 1 + e, t0);
-                        float[] p = Calibration.probabilities(logits.data(), 0, pack.classes(), exits.get(e).temperature());
-                        int cls = Calibration.argmax(p);
-                        settle(offer(new Candidate(e, b, p, cls, p[cls], false, clock.nanoTime())));
-                        e++;
-                    }
-                    while (e < exits.size() && exits.get(e).afterBlock() <= b) {
-                        e++;
-                    }
-                }
-            } catch (RuntimeException ex) {
-                log.warn("local compute failed for {}", id, ex);
-            } finally {
-                settle(arbiter.localFinished(clock.nanoTime()));
-                if (!arbiter.answered() && !offload) {
-                    // no local exit within the blocks held and nothing offloaded: nothing will ever come
-                    settleError(new CleaveException(ErrorCode.FAILED_PRECONDITION,
-                            "no exit reachable: the device holds " + engine.maxBlock() + " blocks and nothing was offloaded"));
-                }
-            }
-        }
-
-        /** Records a local segment's time; returns now. */
-        long timed(int segment, long since) {
-            return record(measurements, segment, since);
-        }
-
-        void sendTokens(Tensor t) {
-            int d = pack.manifest().tokens().dim();
-            send(TensorCodec.encode(t.data(), d, plan.encoding()), plan.encoding(), List.of(1, pack.manifest().tokens().count(), d));
-        }
-
-        void send(byte[] payload, Encoding enc, List<Integer> shape) {
-            long left = deadline - clock.nanoTime();
-            if (left <= 0 || arbiter.answered()) {
+        @Override
+        public void tokens(int block, Tensor tokens) {
+            computeBeforeSendNanos = clock.nanoTime() - start;
+            if (arbiter.answered()) {
                 settle(arbiter.cloudFinished(clock.nanoTime()));
                 return;
             }
-            InferHeader h = InferHeader.newBuilder()
-                    .setRequestId(id)
-                    .setModelId(pack.id())
-                    .setModelVersion(pack.version())
-                    .setSplit(plan.split())
-                    .setEncoding(enc)
-                    .addAllShape(shape)
-                    .setDeadlineBudgetUs(TimeUnit.NANOSECONDS.toMicros(left))
-                    .setPayloadBytes(payload.length)
-                    .build();
-            bytesSent = payload.length;
-            sendStart = clock.nanoTime();
-            try {
-                call = workers.infer(h, payload, left, this::onCloud, this::onCloudEnd);
-                if (arbiter.answered()) {
-                    call.cancel("answered");
-                }
-            } catch (RuntimeException ex) {
-                log.debug("cloud call for {} failed to start", id, ex);
-                settle(arbiter.cloudFinished(clock.nanoTime()));
+            sent = cloud.offload(id, plan, null, tokens, deadline, this);
+            if (arbiter.answered()) {
+                sent.cancel(false);
             }
         }
 
-        void onCloud(ExitResult r) {
-            float[] p = new float[r.getProbabilitiesCount()];
-            for (int i = 0; i < p.length; i++) {
-                p[i] = r.getProbabilities(i);
-            }
-            var t = r.getTiming();
-            Candidate c = new Candidate(r.getExitIndex(), r.getBlock(), p, r.getPredictedClass(), r.getConfidence(),
-                    true, clock.nanoTime(), new Candidate.ServerTiming(t.getReceiveUs() * 1000, t.getQueueUs() * 1000,
-                            t.getComputeUs() * 1000, t.getMaxBatch()));
-            EdgeMeasurements m = measurements;
-            if (m != null && !firstCloudSeen) {
-                firstCloudSeen = true;
-                m.recordCloud(bytesSent, c, m.profiledCloudCompute(plan.split(), c.exit()));
-            }
+        @Override
+        public void exit(Candidate c) {
             settle(offer(c));
         }
 
-        void onCloudEnd(Status s) {
-            if (!s.isOk() && s.getCode() != Status.Code.CANCELLED) {
-                log.debug("cloud path of {} ended: {}", id, s);
+        @Override
+        public boolean answered() {
+            return arbiter.answered();
+        }
+
+        @Override
+        public void finished(RuntimeException failure) {
+            settle(arbiter.localFinished(clock.nanoTime()));
+            if (!arbiter.answered() && !offload) {
+                // no local exit came and nothing was offloaded: nothing ever will
+                settleError(failure != null ? new CleaveException(ErrorCode.INTERNAL, "local compute failed: " + failure.getMessage(), failure)
+                        : new CleaveException(ErrorCode.FAILED_PRECONDITION, "no exit reachable: the device holds " + local.kMax()
+                                + " blocks and nothing was offloaded"));
             }
+        }
+
+        @Override
+        public void candidate(Candidate c) {
+            cloudSeen = true;
+            settle(offer(c));
+        }
+
+        @Override
+        public void ended() {
             settle(arbiter.cloudFinished(clock.nanoTime()));
         }
 
@@ -269,96 +213,45 @@ public final class EdgeAgent {
             if (a.isEmpty()) {
                 return;
             }
-            ScheduledFuture<?> t = timer;
+            Runnable t = cancelTimer;
             if (t != null) {
-                t.cancel(false);
+                t.run();
             }
-            CloudCall c = call;
-            if (c != null) {
-                c.cancel("answered");
-            }
-            EdgeMeasurements m = measurements;
-            if (m != null && offload && bytesSent > 0 && !firstCloudSeen && "deadline".equals(a.get().reason())) {
-                int first = pack.firstExitAtOrAfter(plan.split() + 1);
-                m.recordNoResult(bytesSent, clock.nanoTime() - sendStart, m.profiledCloudCompute(plan.split(), first));
+            CloudPath.Offload o = sent;
+            if (o != null) {
+                o.cancel("deadline".equals(a.get().reason()) && !cloudSeen);
             }
             List<Candidate> snapshot;
             synchronized (seen) {
                 snapshot = List.copyOf(seen);
             }
-            result.complete(new Outcome(a.get(), plan, bytesSent, snapshot, computeBeforeSendNanos, decision));
+            result.complete(new Outcome(a.get(), plan, o == null ? 0 : o.bytesSent(), snapshot, computeBeforeSendNanos, decision));
         }
 
         void settleError(CleaveException e) {
-            ScheduledFuture<?> t = timer;
+            Runnable t = cancelTimer;
             if (t != null) {
-                t.cancel(false);
+                t.run();
             }
             result.completeExceptionally(e);
         }
     }
 
     /**
-     * Runs the local pipeline (stem, every block held, every local exit) {@code rounds} times on a
-     * blank image before traffic: JIT and ONNX Runtime warm up, and the edge's compute
-     * measurements get their start-up calibration.
+     * Runs the local pipeline {@code rounds} times on a blank image before traffic: JIT and ONNX
+     * Runtime warm up, and the measurements and admission control get their start-up values.
      */
     public void warmUp(int rounds) {
-        byte[] blank = new byte[preprocessor.size()];
-        for (int r = 0; r < rounds; r++) {
-            Tensor image = preprocessor.apply(blank, 1);
-            EdgeMeasurements m = measurements;
-            long t0 = clock.nanoTime();
-            Tensor t = engine.stem(image);
-            t0 = record(m, 0, t0);
-            int e = 0;
-            for (int b = 1; b <= engine.maxBlock(); b++) {
-                t = engine.blocks(t, b - 1, b);
-                t0 = record(m, b, t0);
-                while (e < pack.exitCount() && pack.exit(e).afterBlock() == b) {
-                    engine.exit(e, t);
-                    t0 = record(m, pack.blockCount() + 1 + e, t0);
-                    e++;
-                }
-            }
-        }
+        local.warmUp(rounds);
     }
 
-    /**
-     * Emulates a slower device class: every local segment (and so every measurement of it) takes
-     * {@code factor} times as long as on this machine, the extra time spent waiting. 1: as is.
-     */
+    /** Emulates a slower device class (see {@link LocalPipeline#emulateSlowdown}). */
     public void emulateSlowdown(double factor) {
-        if (!(factor >= 1)) {
-            throw new IllegalArgumentException("slowdown must be >= 1, got " + factor);
-        }
-        slowdown = factor;
-    }
-
-    private long record(EdgeMeasurements m, int segment, long since) {
-        long now = clock.nanoTime();
-        double f = slowdown;
-        if (f > 1) {
-            long until = now + (long) ((f - 1) * (now - since));
-            for (long left = until - now; left > 0; left = until - clock.nanoTime()) {
-                LockSupport.parkNanos(left);
-            }
-            now = clock.nanoTime();
-        }
-        if (m != null) {
-            m.recordEdge(segment, now - since);
-        }
-        return now;
+        local.emulateSlowdown(factor);
     }
 
     /** Exits the device can compute itself. */
     public List<Integer> localExits() {
-        List<Integer> l = new ArrayList<>();
-        for (Manifest.Exit e : pack.manifest().exits()) {
-            if (e.afterBlock() <= engine.maxBlock()) {
-                l.add(e.index());
-            }
-        }
-        return l;
+        return local.localExits().stream().map(Manifest.Exit::index).toList();
     }
 }

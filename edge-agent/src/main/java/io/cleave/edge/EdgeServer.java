@@ -6,6 +6,9 @@ import io.cleave.core.pack.ModelPack;
 import io.cleave.core.net.HostPort;
 import io.cleave.core.time.NanoClock;
 import io.cleave.edge.cloud.AssignmentFollower;
+import io.cleave.edge.cloud.GrpcCloudPath;
+import io.cleave.edge.local.LocalPipeline;
+import io.cleave.edge.race.DeadlineTimer;
 import io.cleave.edge.cloud.WorkerClient;
 import io.cleave.core.plan.PackStats;
 import io.cleave.core.plan.Plan;
@@ -23,7 +26,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,8 +42,10 @@ public final class EdgeServer implements AutoCloseable {
     private final EdgeConfig config;
     private final SegmentEngine engine;
     private final WorkerClient workers;
-    private final ExecutorService compute;
-    private final ScheduledExecutorService timers;
+    private final LocalPipeline local;
+    private final GrpcCloudPath cloud;
+    private final DeadlineTimer deadlines;
+    private final ScheduledExecutorService control; // probes and assignments: never the deadline thread
     private final EdgeAgent agent;
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server; // null without a port
@@ -61,27 +65,29 @@ public final class EdgeServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        compute = Executors.newFixedThreadPool(config.concurrency(), daemon("cleave-edge-compute"));
-        timers = Executors.newSingleThreadScheduledExecutor(daemon("cleave-edge-deadlines"));
+        local = new LocalPipeline(engine, config.concurrency(), NanoClock.SYSTEM);
+        cloud = new GrpcCloudPath(workers, pack, NanoClock.SYSTEM);
+        deadlines = DeadlineTimer.dedicated(NanoClock.SYSTEM);
+        control = Executors.newSingleThreadScheduledExecutor(daemon("cleave-edge-control"));
         Planner chosen = planner;
         if (!workers.isEmpty() || config.coordinator() != null) {
             // measure whenever there is a cloud to measure: plans use it, experiments compare with it
             measurements = new EdgeMeasurements(pack, engine.maxBlock(), NanoClock.SYSTEM, 0.9);
-            prober = new LinkProber(workers::primary, measurements, timers, 250);
+            prober = new LinkProber(workers::primary, measurements, control, 250);
             if (chosen == null && !"fixed".equals(config.policy())) {
                 adaptive = new AdaptivePlanner(policy(config.policy(), pack, config.plan()), measurements, config.plan(),
                         d -> log.debug("plan {}", d));
                 chosen = adaptive;
             }
         }
-        agent = new EdgeAgent(engine, chosen == null ? new FixedPlanner(config.plan()) : chosen, workers, compute, timers,
-                NanoClock.SYSTEM);
+        agent = new EdgeAgent(local, cloud, chosen == null ? new FixedPlanner(config.plan()) : chosen, deadlines, NanoClock.SYSTEM);
         agent.emulateSlowdown(config.slowdown());
         follower = config.coordinator() == null ? null
-                : new AssignmentFollower(config.coordinator(), workers, java.util.UUID.randomUUID().toString(), pack.id(), timers, 500,
+                : new AssignmentFollower(config.coordinator(), workers, java.util.UUID.randomUUID().toString(), pack.id(), control, 500,
                         measurements == null ? null : measurements.link());
         if (measurements != null) {
             agent.measureInto(measurements);
+            cloud.measureInto(measurements);
         }
         agent.warmUp(WARM_UP_ROUNDS);
         if (serve) {
@@ -171,8 +177,10 @@ public final class EdgeServer implements AutoCloseable {
         if (follower != null) {
             follower.close();
         }
-        compute.shutdown();
-        timers.shutdown();
+        local.close();
+        control.shutdown();
+        deadlines.close();
+        cloud.close();
         workers.close();
         engine.close();
     }

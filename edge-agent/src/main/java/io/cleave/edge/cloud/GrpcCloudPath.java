@@ -1,0 +1,211 @@
+package io.cleave.edge.cloud;
+
+import io.cleave.core.codec.TensorCodec;
+import io.cleave.core.engine.Tensor;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.core.plan.Plan;
+import io.cleave.core.time.NanoClock;
+import io.cleave.edge.measure.EdgeMeasurements;
+import io.cleave.edge.race.Candidate;
+import io.cleave.proto.v1.Encoding;
+import io.cleave.proto.v1.ExitResult;
+import io.cleave.proto.v1.InferHeader;
+import io.grpc.Status;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cloud path over gRPC: encodes the payload, opens the worker stream, turns each checked
+ * {@link ExitResult} into a {@link Candidate}, and measures the link and the worker from the
+ * first result (or from its absence by the deadline). Encoding and starting a stream run on one
+ * uplink thread of its own, so the local compute that produced the tokens goes straight on to its
+ * next exit; results arrive on the channel's transport thread.
+ */
+public final class GrpcCloudPath implements CloudPath, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GrpcCloudPath.class);
+
+    private final WorkerClient workers;
+    private final ModelPack pack;
+    private final NanoClock clock;
+    private final ResultCheck check;
+    private final ExecutorService uplink;
+    private volatile EdgeMeasurements measurements;
+
+    public GrpcCloudPath(WorkerClient workers, ModelPack pack, NanoClock clock) {
+        this.workers = workers;
+        this.pack = pack;
+        this.clock = clock;
+        this.check = new ResultCheck(pack);
+        this.uplink = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "cleave-edge-uplink");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Feeds the link and worker measurements from every offload's first result from now on. */
+    public void measureInto(EdgeMeasurements m) {
+        this.measurements = m;
+    }
+
+    /** Worker results dropped as malformed so far. */
+    public long droppedResults() {
+        return check.dropped();
+    }
+
+    public WorkerClient workers() {
+        return workers;
+    }
+
+    @Override
+    public boolean available() {
+        return workers != null && !workers.isEmpty();
+    }
+
+    @Override
+    public Offload offload(String requestId, Plan plan, byte[] pixels, Tensor tokens, long deadline, Listener listener) {
+        Call c = new Call(requestId, plan, pixels, tokens, deadline, listener);
+        try {
+            uplink.execute(c::start);
+        } catch (RejectedExecutionException e) {
+            c.end();
+        }
+        return c;
+    }
+
+    @Override
+    public void close() {
+        uplink.shutdownNow();
+    }
+
+    /** One request's stream. */
+    private final class Call implements Offload {
+        final String id;
+        final Plan plan;
+        final byte[] pixels;
+        final Tensor tokens;
+        final long deadline;
+        final Listener listener;
+        final AtomicBoolean ended = new AtomicBoolean();
+        volatile boolean cancelled;
+        volatile CloudCall stream;
+        volatile long bytes;
+        volatile long sendStart;
+        volatile boolean firstSeen;
+
+        Call(String id, Plan plan, byte[] pixels, Tensor tokens, long deadline, Listener listener) {
+            this.id = id;
+            this.plan = plan;
+            this.pixels = pixels;
+            this.tokens = tokens;
+            this.deadline = deadline;
+            this.listener = listener;
+        }
+
+        void start() {
+            if (cancelled || deadline - clock.nanoTime() <= 0) {
+                end();
+                return;
+            }
+            try {
+                byte[] payload;
+                Encoding enc;
+                List<Integer> shape;
+                if (tokens == null) {
+                    payload = TensorCodec.encodeImage(pixels);
+                    enc = Encoding.U8_IMAGE;
+                    shape = new ArrayList<>(List.of(1));
+                    shape.addAll(pack.manifest().input().shape()); // batch of one, then the input's own shape
+                } else {
+                    int d = pack.manifest().tokens().dim();
+                    enc = plan.encoding();
+                    payload = TensorCodec.encode(tokens.data(), d, enc);
+                    shape = List.of(1, pack.manifest().tokens().count(), d);
+                }
+                long left = deadline - clock.nanoTime();
+                if (left <= 0 || cancelled) {
+                    end();
+                    return;
+                }
+                InferHeader h = InferHeader.newBuilder()
+                        .setRequestId(id)
+                        .setModelId(pack.id())
+                        .setModelVersion(pack.version())
+                        .setSplit(plan.split())
+                        .setEncoding(enc)
+                        .addAllShape(shape)
+                        .setDeadlineBudgetUs(TimeUnit.NANOSECONDS.toMicros(left))
+                        .setPayloadBytes(payload.length)
+                        .build();
+                bytes = payload.length;
+                sendStart = clock.nanoTime();
+                stream = workers.infer(h, payload, left, this::onResult, this::onEnd);
+                if (cancelled) {
+                    stream.cancel("answered");
+                }
+            } catch (RuntimeException ex) {
+                log.debug("cloud call for {} failed to start", id, ex);
+                end();
+            }
+        }
+
+        void onResult(ExitResult r) {
+            if (!check.accept(r, plan.split())) {
+                return;
+            }
+            float[] p = new float[r.getProbabilitiesCount()];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = r.getProbabilities(i);
+            }
+            var t = r.getTiming();
+            Candidate c = new Candidate(r.getExitIndex(), r.getBlock(), p, r.getPredictedClass(), r.getConfidence(), true,
+                    clock.nanoTime(), new Candidate.ServerTiming(t.getReceiveUs() * 1000, t.getQueueUs() * 1000,
+                            t.getComputeUs() * 1000, t.getMaxBatch()));
+            EdgeMeasurements m = measurements;
+            if (m != null && !firstSeen) {
+                m.recordCloud(bytes, c, m.profiledCloudCompute(plan.split(), c.exit()));
+            }
+            firstSeen = true;
+            listener.candidate(c);
+        }
+
+        void onEnd(Status s) {
+            if (!s.isOk() && s.getCode() != Status.Code.CANCELLED) {
+                log.debug("cloud path of {} ended: {}", id, s);
+            }
+            end();
+        }
+
+        void end() {
+            if (ended.compareAndSet(false, true)) {
+                listener.ended();
+            }
+        }
+
+        @Override
+        public long bytesSent() {
+            return bytes;
+        }
+
+        @Override
+        public void cancel(boolean deadlineWithoutResult) {
+            cancelled = true;
+            CloudCall s = stream;
+            if (s != null) {
+                s.cancel("answered");
+            }
+            EdgeMeasurements m = measurements;
+            if (m != null && deadlineWithoutResult && bytes > 0 && !firstSeen) {
+                int first = pack.firstExitAtOrAfter(plan.split() + 1);
+                m.recordNoResult(bytes, clock.nanoTime() - sendStart, m.profiledCloudCompute(plan.split(), first));
+            }
+        }
+    }
+}

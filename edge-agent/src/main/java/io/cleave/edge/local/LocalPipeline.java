@@ -1,0 +1,339 @@
+package io.cleave.edge.local;
+
+import io.cleave.core.engine.Calibration;
+import io.cleave.core.engine.Preprocessor;
+import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.engine.Tensor;
+import io.cleave.core.measure.WindowedSamples;
+import io.cleave.core.pack.Manifest;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.core.pack.Segments;
+import io.cleave.core.time.NanoClock;
+import io.cleave.edge.measure.EdgeMeasurements;
+import io.cleave.edge.race.Candidate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.PriorityBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The device's own compute, in the worker's shape: requests advance one segment (stem, block,
+ * exit) at a time through a priority queue served by a fixed set of threads. Work that leads to a
+ * request's first local exit goes before deeper work, and among each kind the earliest deadline
+ * goes first: under overload every admitted request still gets its first local answer in time,
+ * and deeper local exits use what capacity is left. Between segments a thread switches to more
+ * urgent work, so a long request never holds up a short one by more than one segment.
+ *
+ * <p>It also knows how long a new request would wait for its first local exit (queue ahead of
+ * it plus its own measured cost), which is what the agent's admission control asks.
+ */
+public final class LocalPipeline implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LocalPipeline.class);
+
+    /** What a request's local work reports, on a pipeline thread. */
+    public interface Listener {
+        /** The tokens after {@code block}, the request's split point. */
+        void tokens(int block, Tensor tokens);
+
+        /** A local exit's result. */
+        void exit(Candidate c);
+
+        /** True once the request is answered: its remaining local work is dropped. */
+        boolean answered();
+
+        /** No more local work will run for this request ({@code failure} null: it ran to its end or was answered). */
+        void finished(RuntimeException failure);
+    }
+
+    private final SegmentEngine engine;
+    private final ModelPack pack;
+    private final Segments segments;
+    private final Preprocessor preprocessor;
+    private final NanoClock clock;
+    private final int threads;
+    private final List<Manifest.Exit> localExits;
+    private final int firstExitBlock; // block after which the first local exit comes; 0 when none is held
+    private final PriorityBlockingQueue<Job> queue;
+    private final List<Thread> workers = new ArrayList<>();
+    private final AtomicInteger awaitingFirstExit = new AtomicInteger();
+    private final AtomicLong sequence = new AtomicLong();
+    private final WindowedSamples firstExitCost; // service time of stem .. first local exit, per request
+    private volatile EdgeMeasurements measurements;
+    private volatile double slowdown = 1;
+    private volatile boolean closed;
+
+    public LocalPipeline(SegmentEngine engine, int threads, NanoClock clock) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        this.engine = engine;
+        this.pack = engine.pack();
+        this.segments = Segments.of(pack);
+        this.preprocessor = new Preprocessor(pack);
+        this.clock = clock;
+        this.threads = threads;
+        List<Manifest.Exit> held = new ArrayList<>();
+        for (Manifest.Exit e : pack.manifest().exits()) {
+            if (e.afterBlock() <= engine.maxBlock()) {
+                held.add(e);
+            }
+        }
+        this.localExits = List.copyOf(held);
+        this.firstExitBlock = held.isEmpty() ? 0 : held.get(0).afterBlock();
+        this.firstExitCost = new WindowedSamples(clock, TimeUnit.SECONDS.toNanos(10), 256);
+        this.queue = new PriorityBlockingQueue<>(64, Comparator.comparing((Job j) -> !j.awaitingFirstExit)
+                .thenComparingLong(j -> j.deadline).thenComparingLong(j -> j.seq));
+        for (int i = 0; i < threads; i++) {
+            Thread t = new Thread(this::serve, "cleave-edge-compute-" + (i + 1));
+            t.setDaemon(true);
+            t.start();
+            workers.add(t);
+        }
+    }
+
+    public ModelPack pack() {
+        return pack;
+    }
+
+    /** Blocks the device holds (k_max). */
+    public int kMax() {
+        return engine.maxBlock();
+    }
+
+    /** The exits the device computes itself, in order. */
+    public List<Manifest.Exit> localExits() {
+        return localExits;
+    }
+
+    /** Whether the device holds any exit of its own. */
+    public boolean hasLocalExit() {
+        return firstExitBlock > 0;
+    }
+
+    /** The block after which the first local exit comes (0: none held). */
+    public int firstExitBlock() {
+        return firstExitBlock;
+    }
+
+    public Tensor preprocess(byte[] pixels) {
+        return preprocessor.apply(pixels, 1);
+    }
+
+    /** Feeds every local segment time to {@code m} from now on. */
+    public void measureInto(EdgeMeasurements m) {
+        this.measurements = m;
+    }
+
+    /**
+     * Emulates a slower device class: every local segment (and so every measurement of it) takes
+     * {@code factor} times as long as on this machine, the extra time spent waiting. 1: as is.
+     */
+    public void emulateSlowdown(double factor) {
+        if (!(factor >= 1)) {
+            throw new IllegalArgumentException("slowdown must be >= 1, got " + factor);
+        }
+        slowdown = factor;
+    }
+
+    /**
+     * How long from now a request submitted now would wait for its first local exit: the first-exit
+     * work of the requests ahead of it shared over the threads, one segment in progress, then its
+     * own. Measured costs (a high quantile of recent requests); 0 before anything was measured.
+     */
+    public long firstExitEtaNanos() {
+        double own = firstExitCost.quantile(0.9);
+        if (Double.isNaN(own)) {
+            return 0;
+        }
+        int steps = firstExitBlock + 2; // stem, the blocks, the exit
+        double ahead = awaitingFirstExit.get() * own / threads;
+        return (long) (ahead + own + own / steps);
+    }
+
+    /**
+     * Queues a request's local work: stem, blocks 1..{@code localTo}, every held exit within them;
+     * {@code sendAfter} is the block whose tokens go to {@link Listener#tokens} (-1: none).
+     */
+    public void submit(Tensor image, long deadline, int localTo, int sendAfter, Listener listener) {
+        Job j = new Job(image, deadline, Math.min(localTo, engine.maxBlock()), sendAfter, listener, sequence.incrementAndGet());
+        if (closed) {
+            listener.finished(new IllegalStateException("edge agent is shutting down"));
+            return;
+        }
+        if (j.awaitingFirstExit) {
+            awaitingFirstExit.incrementAndGet();
+        }
+        queue.add(j);
+    }
+
+    /**
+     * Runs the local pipeline (stem, every block held, every local exit) {@code rounds} times on a
+     * blank image on the calling thread: JIT and ONNX Runtime warm up, and the first-exit cost and
+     * the edge's measurements get their start-up values.
+     */
+    public void warmUp(int rounds) {
+        byte[] blank = new byte[preprocessor.size()];
+        for (int r = 0; r < rounds; r++) {
+            long start = clock.nanoTime();
+            long t0 = start;
+            Tensor t = engine.stem(preprocessor.apply(blank, 1));
+            t0 = record(Segments.STEM, t0);
+            int e = 0;
+            for (int b = 1; b <= engine.maxBlock(); b++) {
+                t = engine.blocks(t, b - 1, b);
+                t0 = record(segments.block(b), t0);
+                while (e < localExits.size() && localExits.get(e).afterBlock() == b) {
+                    engine.exit(localExits.get(e).index(), t);
+                    t0 = record(segments.exit(localExits.get(e).index()), t0);
+                    if (e == 0) {
+                        firstExitCost.add(t0 - start);
+                    }
+                    e++;
+                }
+            }
+        }
+    }
+
+    private void serve() {
+        while (!closed) {
+            Job j;
+            try {
+                j = queue.take();
+            } catch (InterruptedException e) {
+                break;
+            }
+            // run this request's segments while it stays the most urgent work
+            while (j != null) {
+                boolean more = j.step();
+                if (!more) {
+                    break;
+                }
+                Job head = queue.peek();
+                if (head != null && queue.comparator().compare(head, j) < 0) {
+                    queue.add(j);
+                    break;
+                }
+            }
+        }
+    }
+
+    /** Records a local segment's time (after any emulated slowdown); returns now. */
+    private long record(int segment, long since) {
+        long now = clock.nanoTime();
+        double f = slowdown;
+        if (f > 1) {
+            long until = now + (long) ((f - 1) * (now - since));
+            for (long left = until - now; left > 0; left = until - clock.nanoTime()) {
+                LockSupport.parkNanos(left);
+            }
+            now = clock.nanoTime();
+        }
+        EdgeMeasurements m = measurements;
+        if (m != null) {
+            m.recordEdge(segment, now - since);
+        }
+        return now;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        workers.forEach(Thread::interrupt);
+        for (Job j; (j = queue.poll()) != null; ) {
+            j.end(new IllegalStateException("edge agent is shutting down"));
+        }
+    }
+
+    /** One request's local work, advanced a segment per {@link #step}. */
+    private final class Job {
+        final Tensor image;
+        final long deadline;
+        final int localTo;
+        final int sendAfter;
+        final Listener listener;
+        final long seq;
+        volatile boolean awaitingFirstExit;
+        Tensor tokens; // null until the stem ran
+        int block; // last block run
+        int exit; // next index into localExits
+        long service; // compute time so far, up to the first exit
+        boolean ended;
+
+        Job(Tensor image, long deadline, int localTo, int sendAfter, Listener listener, long seq) {
+            this.image = image;
+            this.deadline = deadline;
+            this.localTo = localTo;
+            this.sendAfter = sendAfter;
+            this.listener = listener;
+            this.seq = seq;
+            this.awaitingFirstExit = firstExitBlock > 0 && firstExitBlock <= localTo;
+        }
+
+        /** Runs the next segment; false when this job is done. */
+        boolean step() {
+            if (listener.answered()) {
+                end(null);
+                return false;
+            }
+            try {
+                long t0 = clock.nanoTime();
+                if (tokens == null) {
+                    tokens = engine.stem(image);
+                    service += record(Segments.STEM, t0) - t0;
+                } else if (exit < localExits.size() && localExits.get(exit).afterBlock() == block) {
+                    Manifest.Exit e = localExits.get(exit++);
+                    Tensor logits = engine.exit(e.index(), tokens);
+                    long now = record(segments.exit(e.index()), t0);
+                    float[] p = Calibration.probabilities(logits.data(), 0, pack.classes(), e.temperature());
+                    int cls = Calibration.argmax(p);
+                    if (awaitingFirstExit) {
+                        service += now - t0;
+                        firstExitCost.add(service);
+                        firstExitDone();
+                    }
+                    listener.exit(new Candidate(e.index(), e.afterBlock(), p, cls, p[cls], false, clock.nanoTime()));
+                } else if (block < localTo) {
+                    tokens = engine.blocks(tokens, block, block + 1);
+                    block++;
+                    long now = record(segments.block(block), t0);
+                    if (awaitingFirstExit) {
+                        service += now - t0;
+                    }
+                    if (block == sendAfter) {
+                        listener.tokens(block, tokens);
+                    }
+                } else {
+                    end(null);
+                    return false;
+                }
+                return true;
+            } catch (RuntimeException ex) {
+                log.warn("local compute failed", ex);
+                end(ex);
+                return false;
+            }
+        }
+
+        void firstExitDone() {
+            if (awaitingFirstExit) {
+                awaitingFirstExit = false;
+                LocalPipeline.this.awaitingFirstExit.decrementAndGet();
+            }
+        }
+
+        void end(RuntimeException failure) {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            firstExitDone();
+            listener.finished(failure);
+        }
+    }
+}
