@@ -16,7 +16,10 @@ import java.util.concurrent.TimeUnit;
  *       round trips), and never less than a floor for timer and scheduling noise. The estimate is
  *       the ratio of the bytes of these samples to their transfer times, summed over the window
  *       (not a mean of per-sample rates: on a bursty link the time per byte is what averages out,
- *       while its inverse is inflated by every burst);
+ *       while its inverse is inflated by every burst). Where the window holds less than
+ *       {@link #RESOLUTIONS_PER_ESTIMATE} resolutions of transfer time (a slow, jittery link probed
+ *       sparingly), the sum reaches back to older resolved samples, at most
+ *       {@link #HISTORY_WINDOWS} windows;
  *   <li><b>lower bound</b>: a delivery whose transfer time is below the resolution. It says only
  *       that the link carried those bytes within the noise: {@code bandwidth >= bytes / resolution}.
  *       Such samples size the next probe and lift a stale estimate, but never override a resolved
@@ -208,11 +211,15 @@ public final class LinkEstimator {
 
     /**
      * The shortest transfer time that resolves a rate from a sender-side delivery: the spread of the
-     * round trips (p90 - p10; a delivery's round trip varies that much by itself), at least the floor.
+     * round trips (p90 - p10; a delivery's round trip varies that much by itself), at least the floor;
+     * the round trip itself while too few round trips are known for a spread.
      */
     public long resolutionNanos() {
         if (rtt.count() < MIN_RTT_SAMPLES_FOR_SPREAD) {
-            return floorNanos;
+            // spread unknown: it may be as large as the round trip itself (e.g. after an outage), so a
+            // transfer must exceed that to resolve a rate
+            double r = rtt();
+            return Double.isNaN(r) ? floorNanos : Math.max(floorNanos, (long) r);
         }
         return Math.max(floorNanos, (long) (rtt.quantile(0.9) - rtt.quantile(0.1)));
     }

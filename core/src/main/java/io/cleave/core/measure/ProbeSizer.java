@@ -72,9 +72,13 @@ public final class ProbeSizer {
         return bytes;
     }
 
-    /** Time to leave the link to other traffic after a probe whose delivery took {@code elapsedNanos}. */
-    public long pauseAfterNanos(long elapsedNanos) {
-        return (long) (Math.max(0, elapsedNanos) * (1 - duty) / duty);
+    /**
+     * Time to leave the link to other traffic after a probe whose delivery took {@code elapsedNanos};
+     * never more than the estimator's window, so that every window gets fresh evidence (a probe that
+     * waited out an outage would otherwise silence the prober for ten times the outage).
+     */
+    public long pauseAfterNanos(long elapsedNanos, LinkEstimator est) {
+        return Math.min(est.windowNanos(), (long) (Math.max(0, elapsedNanos) * (1 - duty) / duty));
     }
 
     public int maxBytes() {

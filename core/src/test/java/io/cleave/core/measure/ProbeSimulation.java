@@ -58,7 +58,7 @@ public final class ProbeSimulation {
                 advanceTo(up.deliver(p0, bytes + PING_BYTES) + 2 * oneWayNanos);
                 long elapsed = clock.nanoTime() - p0;
                 est.recordDelivery(bytes, elapsed);
-                nextProbeAt = clock.nanoTime() + sizer.pauseAfterNanos(elapsed);
+                nextProbeAt = clock.nanoTime() + sizer.pauseAfterNanos(elapsed, est);
                 probes++;
                 probeBytes += bytes;
             }

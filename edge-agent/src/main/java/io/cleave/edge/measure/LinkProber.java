@@ -134,7 +134,7 @@ public final class LinkProber implements AutoCloseable {
             @Override
             public void ok(long elapsed) {
                 link.recordDelivery(bytes, elapsed);
-                nextProbeAt = clock.nanoTime() + sizer.pauseAfterNanos(elapsed);
+                nextProbeAt = clock.nanoTime() + sizer.pauseAfterNanos(elapsed, link);
                 busy.set(false);
             }
 
@@ -145,7 +145,7 @@ public final class LinkProber implements AutoCloseable {
                     double rtt = link.rtt();
                     link.recordUpperBound(bytes, (long) (deadline - (Double.isNaN(rtt) ? 0 : rtt)));
                 }
-                nextProbeAt = clock.nanoTime() + sizer.pauseAfterNanos(deadline);
+                nextProbeAt = clock.nanoTime() + sizer.pauseAfterNanos(deadline, link);
                 busy.set(false);
             }
         }, t0);
