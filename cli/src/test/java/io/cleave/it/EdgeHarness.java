@@ -30,7 +30,7 @@ final class EdgeHarness implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        local = new LocalPipeline(engine, Math.min(concurrency, Runtime.getRuntime().availableProcessors()), NanoClock.SYSTEM);
+        local = new LocalPipeline(engine, concurrency, NanoClock.SYSTEM);
         cloud = new GrpcCloudPath(workers, engine.pack(), NanoClock.SYSTEM);
         agent = new EdgeAgent(local, cloud, new FixedPlanner(plan), deadlines, NanoClock.SYSTEM);
         agent.warmUp(50);

@@ -170,7 +170,7 @@ public final class GrpcCloudPath implements CloudPath, AutoCloseable {
                             t.getComputeUs() * 1000, t.getMaxBatch()));
             EdgeMeasurements m = measurements;
             if (m != null && !firstSeen) {
-                m.recordCloud(bytes, c, m.profiledCloudCompute(plan.split(), c.exit()));
+                m.recordCloud(bytes, c, m.profiledCloudCompute(plan.split(), c.exit()), c.arrivedNanos() - sendStart);
             }
             firstSeen = true;
             listener.candidate(c);

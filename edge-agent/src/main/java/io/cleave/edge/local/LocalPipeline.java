@@ -68,10 +68,16 @@ public final class LocalPipeline implements AutoCloseable {
     private volatile double slowdown = 1;
     private volatile boolean closed;
 
+    /**
+     * @param threads compute threads; at most the processors available: more threads than cores
+     *     only make every request's segments (and the deadline timer) wait for a CPU, while queued
+     *     requests wait in urgency order
+     */
     public LocalPipeline(SegmentEngine engine, int threads, NanoClock clock) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
+        threads = Math.min(threads, Runtime.getRuntime().availableProcessors());
         this.engine = engine;
         this.pack = engine.pack();
         this.segments = Segments.of(pack);
