@@ -1,0 +1,196 @@
+package io.cleave.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cleave.core.engine.EngineOptions;
+import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.engine.Tensor;
+import io.cleave.core.plan.Plan;
+import io.cleave.core.testing.TestPacks;
+import io.cleave.edge.cloud.CloudPath;
+import io.cleave.edge.local.LocalPipeline;
+import io.cleave.edge.plan.FixedPlanner;
+import io.cleave.edge.race.Candidate;
+import io.cleave.edge.race.DeadlineTimer;
+import io.cleave.proto.v1.Encoding;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The race alone: the real local pipeline on the committed pack, a scripted cloud path, a manual
+ * clock and a timer fired by hand, so every outcome is decided by the order of events, not by
+ * how fast this machine is.
+ */
+class EdgeAgentTest {
+    static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+    static SegmentEngine engine;
+    static LocalPipeline local;
+    static final AtomicLong now = new AtomicLong(1_000 * MS);
+
+    @BeforeAll
+    static void open() {
+        engine = SegmentEngine.open(TestPacks.pack(), EngineOptions.defaults().withMaxBlock(4));
+        local = new LocalPipeline(engine, 1, now::get);
+    }
+
+    @AfterAll
+    static void close() {
+        local.close();
+        engine.close();
+    }
+
+    /** A cloud path the test drives: it records each offload and lets the test answer for the cloud. */
+    static final class ScriptedCloud implements CloudPath {
+        record Sent(String id, Plan plan, Tensor tokens, Listener listener, boolean[] cancelled) implements Offload {
+            @Override
+            public long bytesSent() {
+                return 6400;
+            }
+
+            @Override
+            public void cancel(boolean deadlineWithoutResult) {
+                cancelled[0] = true;
+            }
+        }
+
+        final LinkedBlockingQueue<Sent> sent = new LinkedBlockingQueue<>();
+
+        @Override
+        public boolean available() {
+            return true;
+        }
+
+        @Override
+        public Offload offload(String requestId, Plan plan, byte[] pixels, Tensor tokens, long deadline, Listener listener) {
+            Sent s = new Sent(requestId, plan, tokens, listener, new boolean[1]);
+            sent.add(s);
+            return s;
+        }
+
+        Sent next() throws InterruptedException {
+            Sent s = sent.poll(10, TimeUnit.SECONDS);
+            assertThat(s).as("an offload").isNotNull();
+            return s;
+        }
+    }
+
+    /** Deadlines fired by the test. */
+    static final class HandTimer implements DeadlineTimer {
+        record Due(long at, Runnable task, boolean[] cancelled) {}
+
+        final List<Due> due = new ArrayList<>();
+
+        @Override
+        public synchronized Runnable at(long atNanos, Runnable task) {
+            Due d = new Due(atNanos, task, new boolean[1]);
+            due.add(d);
+            return () -> d.cancelled()[0] = true;
+        }
+
+        /** Moves the clock to the last deadline scheduled and fires it unless cancelled. */
+        void fireLast() {
+            Due d;
+            synchronized (this) {
+                d = due.get(due.size() - 1);
+            }
+            now.set(Math.max(now.get(), d.at()));
+            if (!d.cancelled()[0]) {
+                d.task().run();
+            }
+        }
+    }
+
+    static final Plan SPLIT_2_NO_EARLY_ANSWER = new Plan(true, 2, Encoding.FP16, 2.0, 4);
+
+    static Candidate cloudExit(int exit, int block, int cls) {
+        float[] p = new float[10];
+        p[cls] = 1f;
+        return new Candidate(exit, block, p, cls, 1f, true, now.get());
+    }
+
+    static Outcome await(CompletableFuture<Outcome> f) throws Exception {
+        return f.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void theCloudsFinalExit_answersAtOnce_andCancelsTheDeadline() throws Exception {
+        ScriptedCloud cloud = new ScriptedCloud();
+        HandTimer timer = new HandTimer();
+        EdgeAgent agent = new EdgeAgent(local, cloud, new FixedPlanner(SPLIT_2_NO_EARLY_ANSWER), timer, now::get);
+        CompletableFuture<Outcome> f = agent.classify("a", TestPacks.testSet().image(0), 40 * MS);
+        ScriptedCloud.Sent s = cloud.next();
+        assertThat(s.tokens().shape()).containsExactly(1, 50, 64); // the tokens after block 2, handed over at the split
+        now.addAndGet(7 * MS);
+        s.listener().candidate(cloudExit(3, 8, 4));
+        Outcome o = await(f);
+        assertThat(o.answer().reason()).isEqualTo("final-exit");
+        assertThat(o.answer().candidate().cloud()).isTrue();
+        assertThat(o.answer().candidate().predictedClass()).isEqualTo(4);
+        assertThat(o.answer().deadlineMet()).isTrue();
+        assertThat(timer.due.get(0).cancelled()[0]).as("deadline timer cancelled").isTrue();
+    }
+
+    @Test
+    void aSilentCloud_isAnsweredAtTheDeadline_withTheDeepestLocalExit() throws Exception {
+        ScriptedCloud cloud = new ScriptedCloud();
+        HandTimer timer = new HandTimer();
+        EdgeAgent agent = new EdgeAgent(local, cloud, new FixedPlanner(SPLIT_2_NO_EARLY_ANSWER), timer, now::get);
+        long start = now.get();
+        CompletableFuture<Outcome> f = agent.classify("b", TestPacks.testSet().image(1), 40 * MS);
+        ScriptedCloud.Sent s = cloud.next();
+        // local exits 0 and 1 come (blocks 2 and 4), then nothing: the cloud never answers, never ends
+        Thread.sleep(300); // local work is done long before; the answer must still wait for the deadline
+        assertThat(f).isNotDone();
+        timer.fireLast();
+        Outcome o = await(f);
+        assertThat(o.answer().reason()).isEqualTo("deadline");
+        assertThat(o.answer().candidate().cloud()).isFalse();
+        assertThat(o.answer().candidate().exit()).isEqualTo(1);
+        assertThat(o.answer().deadlineMet()).isTrue();
+        assertThat(o.answer().latencyNanos()).isLessThan(40 * MS);
+        assertThat(timer.due.get(0).at() - start).as("fires before the deadline").isLessThan(40 * MS);
+        assertThat(s.cancelled()[0]).as("cloud stream cancelled").isTrue();
+    }
+
+    @Test
+    void aFailedCloudPath_answersAsSoonAsLocalWorkIsDone() throws Exception {
+        ScriptedCloud cloud = new ScriptedCloud();
+        HandTimer timer = new HandTimer();
+        EdgeAgent agent = new EdgeAgent(local, cloud, new FixedPlanner(SPLIT_2_NO_EARLY_ANSWER), timer, now::get);
+        CompletableFuture<Outcome> f = agent.classify("c", TestPacks.testSet().image(2), 40 * MS);
+        cloud.next().listener().ended(); // e.g. UNAVAILABLE: the worker died
+        Outcome o = await(f);
+        assertThat(o.answer().reason()).isEqualTo("all-done");
+        assertThat(o.answer().candidate().cloud()).isFalse();
+        assertThat(o.answer().candidate().exit()).isEqualTo(1);
+    }
+
+    @Test
+    void aConfidentLocalExit_answersWithoutWaitingForTheCloud() throws Exception {
+        ScriptedCloud cloud = new ScriptedCloud();
+        HandTimer timer = new HandTimer();
+        Plan early = new Plan(true, 2, Encoding.FP16, 0.0, 4); // any local exit is confident enough
+        EdgeAgent agent = new EdgeAgent(local, cloud, new FixedPlanner(early), timer, now::get);
+        Outcome o = await(agent.classify("d", TestPacks.testSet().image(3), 40 * MS));
+        assertThat(o.answer().reason()).isEqualTo("confident");
+        assertThat(o.answer().candidate().exit()).isEqualTo(0);
+        assertThat(o.answer().candidate().cloud()).isFalse();
+    }
+
+    @Test
+    void anEdgeOnlyPlan_neverOffloads() throws Exception {
+        ScriptedCloud cloud = new ScriptedCloud();
+        EdgeAgent agent = new EdgeAgent(local, cloud, new FixedPlanner(Plan.edgeOnly(4, 2.0)), new HandTimer(), now::get);
+        Outcome o = await(agent.classify("e", TestPacks.testSet().image(4), 40 * MS));
+        assertThat(o.answer().reason()).isEqualTo("all-done");
+        assertThat(o.bytesSent()).isZero();
+        assertThat(cloud.sent).isEmpty();
+    }
+}
