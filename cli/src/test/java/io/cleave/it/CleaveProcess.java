@@ -23,7 +23,7 @@ final class CleaveProcess implements AutoCloseable {
                 "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-Dorg.slf4j.simpleLogger.log.ai.djl.onnxruntime.engine.OrtEngine=error",
                 "-cp", System.getProperty("java.class.path"), "io.cleave.cli.Cleave", command, "--host", "127.0.0.1", "--port", "0"));
-        if (command.equals("worker")) {
+        if (command.equals("worker") || command.equals("edge")) {
             cmd.addAll(List.of("--pack", TestPacks.packDir().toAbsolutePath().toString(), "--threads", "1"));
         }
         cmd.addAll(extraArgs);
@@ -55,6 +55,13 @@ final class CleaveProcess implements AutoCloseable {
     /** A worker serving the committed pack. */
     static CleaveProcess start(String... extraArgs) throws Exception {
         return new CleaveProcess("worker", List.of(extraArgs));
+    }
+
+    /** An edge agent serving its device API (`edge --serve`) on the committed pack. */
+    static CleaveProcess edge(String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--serve"));
+        args.addAll(List.of(extraArgs));
+        return new CleaveProcess("edge", args);
     }
 
     static CleaveProcess coordinator(String... extraArgs) throws Exception {

@@ -21,6 +21,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -43,8 +44,19 @@ public final class EdgeAgent {
     private final ModelPack pack;
     private final int finalExit;
     private final AtomicLong refused = new AtomicLong();
+    private final Executor delivery;
 
     public EdgeAgent(LocalPipeline local, CloudPath cloud, Planner planner, DeadlineTimer timer, NanoClock clock) {
+        this(local, cloud, planner, timer, clock, Runnable::run);
+    }
+
+    /**
+     * @param delivery where answers decided by the deadline timer are handed to the caller's callbacks: the
+     *     timer thread only decides, so that many deadlines falling together (a burst of requests) are all decided on
+     *     time instead of each waiting for the callbacks of those before it
+     */
+    public EdgeAgent(LocalPipeline local, CloudPath cloud, Planner planner, DeadlineTimer timer, NanoClock clock, Executor delivery) {
+        this.delivery = delivery;
         this.local = local;
         this.cloud = cloud;
         this.planner = planner;
@@ -146,7 +158,16 @@ public final class EdgeAgent {
         }
 
         void start() {
-            cancelTimer = timer.at(deadline - guard, () -> settle(arbiter.deadline(clock.nanoTime())));
+            cancelTimer = timer.at(deadline - guard, () -> {
+                Optional<Answer> a = arbiter.deadline(clock.nanoTime());
+                if (a.isPresent()) {
+                    try {
+                        delivery.execute(() -> settle(a));
+                    } catch (java.util.concurrent.RejectedExecutionException e) {
+                        settle(a);
+                    }
+                }
+            });
             if (offload && plan.split() == 0) {
                 sent = cloud.offload(id, plan, pixels, null, deadline, this);
             }

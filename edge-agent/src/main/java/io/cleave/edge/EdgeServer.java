@@ -45,10 +45,12 @@ public final class EdgeServer implements AutoCloseable {
     private final LocalPipeline local;
     private final GrpcCloudPath cloud;
     private final DeadlineTimer deadlines;
+    private final java.util.concurrent.ExecutorService answers; // hands deadline answers to callers
     private final ScheduledExecutorService control; // probes and assignments: never the deadline thread
     private final EdgeAgent agent;
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server; // null without a port
+    private final java.util.concurrent.ExecutorService api; // the device API's handlers; null without a port
     private EdgeMeasurements measurements;
     private AdaptivePlanner adaptive;
     private LinkProber prober;
@@ -80,7 +82,10 @@ public final class EdgeServer implements AutoCloseable {
                 chosen = adaptive;
             }
         }
-        agent = new EdgeAgent(local, cloud, chosen == null ? new FixedPlanner(config.plan()) : chosen, deadlines, NanoClock.SYSTEM);
+        answers = Executors.newFixedThreadPool(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())),
+                daemon("cleave-edge-answers"));
+        agent = new EdgeAgent(local, cloud, chosen == null ? new FixedPlanner(config.plan()) : chosen, deadlines, NanoClock.SYSTEM,
+                answers);
         agent.emulateSlowdown(config.slowdown());
         follower = config.coordinator() == null ? null
                 : new AssignmentFollower(config.coordinator(), workers, java.util.UUID.randomUUID().toString(), pack.id(), control, 500,
@@ -91,7 +96,11 @@ public final class EdgeServer implements AutoCloseable {
         }
         agent.warmUp(WARM_UP_ROUNDS);
         if (serve) {
+            // the device API's handlers only admit and queue (classify never blocks): a few threads, not gRPC's unbounded
+            // default pool, whose hundreds of runnable threads under a burst would starve compute and the deadline timer
+            api = Executors.newFixedThreadPool(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())), daemon("cleave-edge-api", Thread.NORM_PRIORITY - 1));
             server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
+                    .executor(api)
                     .addService(new EdgeService(agent, this::uplinkMbps, config.policy()))
                     .addService(health.getHealthService())
                     .build()
@@ -100,6 +109,7 @@ public final class EdgeServer implements AutoCloseable {
             health.setStatus("", ServingStatus.SERVING);
         } else {
             server = null;
+            api = null;
         }
     }
 
@@ -177,8 +187,12 @@ public final class EdgeServer implements AutoCloseable {
         if (follower != null) {
             follower.close();
         }
+        if (api != null) {
+            api.shutdown();
+        }
         local.close();
         control.shutdown();
+        answers.shutdown();
         deadlines.close();
         cloud.close();
         workers.close();
@@ -186,10 +200,15 @@ public final class EdgeServer implements AutoCloseable {
     }
 
     static java.util.concurrent.ThreadFactory daemon(String name) {
+        return daemon(name, Thread.NORM_PRIORITY);
+    }
+
+    static java.util.concurrent.ThreadFactory daemon(String name, int priority) {
         java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
         return r -> {
             Thread t = new Thread(r, name + "-" + n.incrementAndGet());
             t.setDaemon(true);
+            t.setPriority(priority);
             return t;
         };
     }
