@@ -33,7 +33,7 @@ final class EdgeHarness implements AutoCloseable {
         local = new LocalPipeline(engine, concurrency, NanoClock.SYSTEM);
         cloud = new GrpcCloudPath(workers, engine.pack(), NanoClock.SYSTEM);
         agent = new EdgeAgent(local, cloud, new FixedPlanner(plan), deadlines, NanoClock.SYSTEM);
-        agent.warmUp(50);
+        agent.warmUpUntilSettled(java.util.concurrent.TimeUnit.SECONDS.toNanos(20));
     }
 
     @Override

@@ -16,9 +16,25 @@ import java.util.List;
  * @param coordinator coordinator host:port to follow for worker assignments, or null
  * @param via HTTP CONNECT proxy (host:port) every worker channel goes through, e.g. a {@code cleave link}; null: direct
  * @param slowdown emulated device class: each local segment takes this many times its measured time (1: this machine as is)
+ * @param warmUpMillis at most this long warming the whole path (cloud included) until the JIT settles before taking
+ *     traffic; 0: only local passes (e.g. where warm-up traffic would disturb an emulated link)
  */
 public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
-        int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown) {
+        int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown, long warmUpMillis) {
+    /** Default warm-up bound: a fresh JVM on 2 cores settles in a few seconds. */
+    public static final long DEFAULT_WARM_UP_MILLIS = 10_000;
+
+    public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
+            int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown) {
+        this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator, via, slowdown,
+                DEFAULT_WARM_UP_MILLIS);
+    }
+
+    /** The same configuration with another warm-up bound. */
+    public EdgeConfig withWarmUpMillis(long millis) {
+        return new EdgeConfig(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator,
+                via, slowdown, millis);
+    }
 
     public EdgeConfig {
         if (!(slowdown >= 1)) {

@@ -94,7 +94,11 @@ public final class EdgeServer implements AutoCloseable {
             agent.measureInto(measurements);
             cloud.measureInto(measurements);
         }
-        agent.warmUp(WARM_UP_ROUNDS);
+        if (config.warmUpMillis() > 0) {
+            agent.warmUpUntilSettled(TimeUnit.MILLISECONDS.toNanos(config.warmUpMillis()));
+        } else {
+            agent.warmUp(WARM_UP_ROUNDS);
+        }
         if (serve) {
             // the device API's handlers only admit and queue (classify never blocks): a few threads, not gRPC's unbounded
             // default pool, whose hundreds of runnable threads under a burst would starve compute and the deadline timer

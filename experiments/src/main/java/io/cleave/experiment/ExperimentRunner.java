@@ -105,7 +105,8 @@ public final class ExperimentRunner {
                             trace, start, fallback)
                     : null;
             EdgeConfig ec = new EdgeConfig(cfg.pack(), cfg.kMax(), cfg.threads(), List.of("127.0.0.1:" + link.port()), plan, 4,
-                    "127.0.0.1", 0, 1000, fixed || oracle != null ? "fixed" : policy, null, null, cfg.slowdown());
+                    "127.0.0.1", 0, 1000, fixed || oracle != null ? "fixed" : policy, null, null, cfg.slowdown())
+                    .withWarmUpMillis(0); // warm-up offloads would consume the trace the link replays
             try (EdgeServer edge = EdgeServer.start(ec, oracle, false)) {
                 self.set(edge);
                 long period = (long) (1e9 / cfg.ratePerSecond());

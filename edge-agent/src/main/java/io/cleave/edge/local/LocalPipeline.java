@@ -130,6 +130,11 @@ public final class LocalPipeline implements AutoCloseable {
         return firstExitBlock;
     }
 
+    /** Bytes of one raw input image. */
+    public int inputSize() {
+        return preprocessor.size();
+    }
+
     public Tensor preprocess(byte[] pixels) {
         return preprocessor.apply(pixels, 1);
     }

@@ -1,7 +1,6 @@
 package io.cleave.edge.race;
 
 import io.cleave.core.time.NanoClock;
-import java.util.Arrays;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +20,7 @@ public interface DeadlineTimer extends AutoCloseable {
 
     /**
      * How long before a deadline {@code budgetNanos} away to answer: {@link #MIN_GUARD_NANOS}, or
-     * more where the timer has been seen to fire late, at most a quarter of the budget.
+     * more where the timer has been seen to fire late, at most a third of the budget.
      */
     default long guardNanos(long budgetNanos) {
         return Math.min(MIN_GUARD_NANOS, budgetNanos / 10);
@@ -40,12 +39,13 @@ public interface DeadlineTimer extends AutoCloseable {
      * deadline it fires, and on a 10 ms tick while requests come in, and answers that much earlier:
      * on a loaded device, threads wake up late (a CPU shared with compute and the JIT, collector
      * pauses, a noisy virtual machine), and a deadline answer must absorb it. The guard is a high
-     * quantile of the last 256 lateness samples plus a margin.
+     * one and a half times the worst of the last 256 lateness samples (about 2.5 s of ticks) plus a margin: a deadline
+     * is a promise, and the rare stall longer than any recent one is the one that breaks it.
      */
     final class Dedicated implements DeadlineTimer {
         static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
         static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(2);
-        static final long MARGIN_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+        static final long MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
         private static final int SAMPLES = 256;
 
         private final NanoClock clock;
@@ -101,10 +101,11 @@ public interface DeadlineTimer extends AutoCloseable {
             lateness[next] = Math.max(0, late);
             next = (next + 1) % SAMPLES;
             count = Math.min(count + 1, SAMPLES);
-            long[] v = Arrays.copyOf(lateness, count);
-            Arrays.sort(v);
-            long q = v[Math.max(0, (int) Math.ceil(0.99 * count) - 1)];
-            guard = Math.max(MIN_GUARD_NANOS, q + MARGIN_NANOS);
+            long worst = 0;
+            for (int i = 0; i < count; i++) {
+                worst = Math.max(worst, lateness[i]);
+            }
+            guard = Math.max(MIN_GUARD_NANOS, worst + worst / 2 + MARGIN_NANOS);
         }
 
         /** The lateness-derived guard now, before the per-request cap. */
@@ -114,7 +115,7 @@ public interface DeadlineTimer extends AutoCloseable {
 
         @Override
         public long guardNanos(long budgetNanos) {
-            return Math.min(guard, Math.max(Math.min(MIN_GUARD_NANOS, budgetNanos / 10), budgetNanos / 4));
+            return Math.min(guard, Math.max(Math.min(MIN_GUARD_NANOS, budgetNanos / 10), budgetNanos / 3));
         }
 
         @Override
