@@ -205,9 +205,9 @@ def main(argv=None):
     meta = {
         "model": {"id": pid, "version": a.version,
                   "description": a.description or (
-                      f"{'untrained (random weights) ' if not trained else ''}{source['kind']} ViT: {c['depth']} blocks, "
-                      f"width {c['dim']}, {c['heads']} heads, patch {c['patch']}, {c['image']}x{c['image']}"
-                      + (f"; {n_extra} extra untrained exits" if n_extra else ""))},
+                      f"{'untrained (random weights), ' if not trained else ''}{source.get('layout', source['kind'])}-layout "
+                      f"ViT: {c['depth']} blocks, width {c['dim']}, {c['heads']} heads, patch {c['patch']}, "
+                      f"{c['image']}x{c['image']}" + (f"; {n_extra} extra untrained exit(s)" if n_extra else ""))},
         "trained": trained,
         "source": source,
         "preprocessing": {"resize": resize, "interpolation": a.interpolation, "crop": c["image"], "divide": 255.0,
