@@ -173,6 +173,19 @@ class ImportCommandTest(unittest.TestCase):
             with torch.no_grad():
                 np.testing.assert_allclose(recorded, src(torch.from_numpy(x)).numpy(), atol=1e-6)
 
+    def test_timmDeitFile_becomesAPackCheckedAgainstTheReference(self):
+        torch.manual_seed(0)
+        src = perturb(timm_reference.VisionTransformer(img_size=32, patch_size=8, num_classes=3, embed_dim=48, depth=2,
+                                                       num_heads=3, distilled=True), 6)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "deit.pth")
+            torch.save({"model": src.state_dict()}, path)  # DeiT's released checkpoints wrap the state dict so
+            man = import_vit.main(["--timm", path, "--heads", "3", "--out", os.path.join(d, "p"), "--golden", "2"])
+            self.assertEqual(man["source"]["kind"], "timm")
+            self.assertEqual(man["tokens"]["count"], 18)
+            self.assertLessEqual(man["training"]["parityMaxAbsDiff"], TOL)
+            self.assertEqual(man["labels"], ["class_0", "class_1", "class_2"])
+
     def test_randomInit_isLabelledUntrained(self):
         with tempfile.TemporaryDirectory() as d:
             man = import_vit.main(["--random-init", "--image", "16", "--patch", "8", "--dim", "16", "--depth", "2",

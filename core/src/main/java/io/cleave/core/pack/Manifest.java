@@ -6,7 +6,7 @@ import java.util.Map;
 /**
  * The {@code manifest.json} of a model pack, as written by {@code onnx-models/build_pack.py}
  * (version 1) and {@code onnx-models/import_vit.py} (version 2). Field names follow the JSON; see
- * {@code docs/model-pack.md}. Fields that only version 2 has are null in a version-1 manifest.
+ * {@code onnx-models/README.md}. Fields that only version 2 has are null in a version-1 manifest.
  */
 public record Manifest(
         String format,

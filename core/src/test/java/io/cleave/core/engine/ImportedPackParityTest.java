@@ -6,6 +6,9 @@ import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.plan.PackStats;
 import io.cleave.core.testing.TestImages;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -34,6 +37,28 @@ class ImportedPackParityTest {
             System.out.printf("imported pack %s: Java final exit vs source logits, max |diff| %.3g over %d inputs%n",
                     name, diff, x.batch());
             assertThat(diff).isLessThanOrEqualTo(TOL);
+        }
+    }
+
+    /**
+     * The same check on packs too large to commit, e.g. a vit_b_16 or DeiT-S made by import_vit.py:
+     * {@code -Dcleave.importedPacks=/tmp/vit-b16,/tmp/deit-s} (comma-separated folders).
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "cleave.importedPacks", matches = ".+")
+    void largeImportedPacks_giveTheSourceModelsLogits() {
+        for (String dir : System.getProperty("cleave.importedPacks").split(",")) {
+            ModelPack pack = ModelPack.load(Path.of(dir.trim()));
+            try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(1))) {
+                Tensor x = golden(pack, "input");
+                long t0 = System.nanoTime();
+                Tensor logits = engine.exit(pack.exitCount() - 1, engine.blocks(engine.stem(x), 0, pack.blockCount()));
+                double ms = (System.nanoTime() - t0) / 1e6;
+                double diff = maxAbsDiff(logits, golden(pack, "source_logits"));
+                System.out.printf("imported pack %s: Java final exit vs source logits, max |diff| %.3g over %d inputs "
+                        + "(%.0f ms for the batch, 1 thread)%n", pack.id(), diff, x.batch(), ms);
+                assertThat(diff).as(pack.id()).isLessThanOrEqualTo(TOL);
+            }
         }
     }
 
