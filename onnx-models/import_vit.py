@@ -15,7 +15,9 @@ The backbone is cut into stem, one graph per block and the model's own head as t
 writing, the chained segments are checked against the source model's own logits (torchvision's
 VisionTransformer; for timm layouts the reference module cleave_vit/timm_reference.py, since timm
 itself is not installed here); the source logits are recorded as the golden tensor
-`source_logits`.
+`source_logits`. --golden-photos also records real images through torchvision's eval transform
+(PIL): `photo_input` and the source's `photo_source_logits`, so the Java side can check the whole
+path from JPEG/PNG bytes to logits.
 
     /usr/bin/python3 onnx-models/import_vit.py --torchvision vit_b_16.pth --labels imagenet --out packs/vit-b16
     /usr/bin/python3 onnx-models/import_vit.py --timm deit_small.pth --interpolation bicubic --out packs/deit-s
@@ -107,6 +109,28 @@ def load_labels(spec, classes):
     return labels
 
 
+def load_state_dict(path, unsafe):
+    """Tensors only (torch.load(weights_only=True)) unless --unsafe-load: a checkpoint file is a
+    pickle, and unpickling runs code."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=not unsafe)
+    except Exception as e:  # noqa: BLE001 - torch raises pickle errors of several types
+        if unsafe:
+            raise
+        raise SystemExit(f"{path}: cannot load it as plain tensors ({type(e).__name__}: {str(e)[:200]}); re-save it "
+                         "with torch.save(model.state_dict(), FILE), or pass --unsafe-load if you trust the file")
+
+
+def photo_inputs(paths, prep, channels):
+    """Real images through torchvision's eval transform on PIL, as the manifest describes it."""
+    from PIL import Image
+    from torchvision import transforms as T
+    mode = {"bilinear": T.InterpolationMode.BILINEAR, "bicubic": T.InterpolationMode.BICUBIC}[prep["interpolation"]]
+    t = T.Compose([T.Resize(prep["resize"], interpolation=mode), T.CenterCrop(prep["crop"]), T.ToTensor(),
+                   T.Normalize(prep["mean"], prep["std"])])
+    return torch.stack([t(Image.open(p).convert("RGB" if channels == 3 else "L")) for p in paths])
+
+
 def sha256_file(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -145,6 +169,9 @@ def build_parser():
     p.add_argument("--mean", type=float, nargs="+", default=IMAGENET_MEAN)
     p.add_argument("--std", type=float, nargs="+", default=IMAGENET_STD)
     ap.add_argument("--golden", type=int, default=4, help="seeded random inputs whose tensors are recorded")
+    ap.add_argument("--golden-photos", nargs="+", metavar="IMAGE", default=[],
+                    help="JPEG/PNG files whose preprocessed input and source logits are recorded")
+    ap.add_argument("--unsafe-load", action="store_true", help="unpickle a checkpoint that holds more than tensors")
     ap.add_argument("--tolerance", type=float, default=1e-4, help="max |segments - source| allowed on logits")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -167,7 +194,7 @@ def main(argv=None):
         trained = False
     else:
         path = a.torchvision or a.timm
-        sd = torch.load(path, map_location="cpu")
+        sd = load_state_dict(path, a.unsafe_load)
         try:
             if a.torchvision:
                 m = imported.from_torchvision(sd, a.heads, exits)
@@ -200,6 +227,18 @@ def main(argv=None):
         raise SystemExit(f"--resize {resize} is smaller than the crop {c['image']}")
     if len(a.mean) != c["channels"] or len(a.std) != c["channels"]:
         raise SystemExit(f"--mean/--std need {c['channels']} values")
+    prep = {"resize": resize, "interpolation": a.interpolation, "crop": c["image"], "divide": 255.0,
+            "mean": a.mean, "std": a.std}
+    extra = {"source_logits": theirs}
+    photos = []
+    if a.golden_photos:
+        px = photo_inputs(a.golden_photos, prep, c["channels"])
+        with torch.no_grad():
+            extra["photo_input"], extra["photo_source_logits"] = px, src(px)
+            pdiff = float((m(px)[-1] - extra["photo_source_logits"]).abs().max())
+        if not pdiff <= a.tolerance:
+            raise SystemExit(f"on the photos the cut model differs from its source by {pdiff} > {a.tolerance}")
+        photos = [os.path.basename(p) for p in a.golden_photos]
     pid = a.id or os.path.basename(os.path.normpath(a.out))
     n_extra = len(exits)
     meta = {
@@ -210,8 +249,7 @@ def main(argv=None):
                       f"{c['image']}x{c['image']}" + (f"; {n_extra} extra untrained exit(s)" if n_extra else ""))},
         "trained": trained,
         "source": source,
-        "preprocessing": {"resize": resize, "interpolation": a.interpolation, "crop": c["image"], "divide": 255.0,
-                          "mean": a.mean, "std": a.std},
+        "preprocessing": prep,
         "labels": load_labels(a.labels, c["classes"]),
         "exits": [{"temperature": 1.0, "accuracy": None, "ece": None, "thresholds": [], "copycat": False,
                    "trained": trained and kind == "final"} for _, kind in m.exit_specs],
@@ -222,7 +260,7 @@ def main(argv=None):
         shutil.rmtree(a.out)
     t1 = time.time()
     manifest = export.export_pack(m, a.out, meta, x.numpy(), format_version=export.FORMAT_VERSION_2,
-                                  extra_golden={"source_logits": theirs})
+                                  extra_golden=extra, golden_photos=photos)
     size = sum(os.path.getsize(os.path.join(a.out, f)) for f in manifest["files"])
     log(f"pack {pid} -> {a.out}: {len(manifest['blocks'])} blocks, {len(manifest['exits'])} exits, "
         f"{size / 1e6:.2f} MB; export {time.time() - t1:.1f}s, total {time.time() - t0:.1f}s")

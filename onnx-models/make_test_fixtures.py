@@ -13,6 +13,7 @@ core/src/test/resources/images/:
 core/src/test/resources/packs/:
   tiny-deit         --random-init, timm layout with a distillation token, an MLP exit after block 1
   tiny-torchvision  a random (perturbed) torchvision VisionTransformer imported from its state-dict file
+  both record the two photos through the pack's preprocessing (--golden-photos)
 """
 import gzip
 import os
@@ -61,9 +62,11 @@ def images():
 def packs():
     out = os.path.join(RES, "packs")
     os.makedirs(out, exist_ok=True)
+    photos = [os.path.join(SKIMAGE, p) for p in PHOTOS]
     import_vit.main(["--random-init", "--image", "32", "--patch", "8", "--dim", "32", "--depth", "3", "--heads", "2",
                      "--classes", "5", "--distilled", "--exits", "1:mlp", "--resize", "36", "--interpolation",
-                     "bicubic", "--golden", "3", "--version", "0.1.0", "--out", os.path.join(out, "tiny-deit")])
+                     "bicubic", "--golden", "3", "--version", "0.1.0", "--out", os.path.join(out, "tiny-deit"),
+                     "--golden-photos"] + photos)
     torch.manual_seed(0)
     src = VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64,
                             num_classes=4)
@@ -78,7 +81,7 @@ def packs():
         with open(labels, "w") as f:
             f.write("cat\nrocket\ncoffee\nastronaut\n")
         import_vit.main(["--torchvision", path, "--heads", "2", "--untrained", "--labels", labels, "--golden", "3",
-                         "--version", "0.1.0", "--out", os.path.join(out, "tiny-torchvision")])
+                         "--version", "0.1.0", "--out", os.path.join(out, "tiny-torchvision"), "--golden-photos"] + photos)
 
 
 if __name__ == "__main__":

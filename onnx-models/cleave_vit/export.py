@@ -59,12 +59,13 @@ def write_f32(path, array):
     np.ascontiguousarray(array, dtype="<f4").tofile(path)
 
 
-def export_pack(m, out_dir, meta, golden_images, format_version=FORMAT_VERSION, extra_golden=None):
+def export_pack(m, out_dir, meta, golden_images, format_version=FORMAT_VERSION, extra_golden=None, golden_photos=()):
     """meta: dict with model id/version, preprocessing, labels, per-exit stats, training info
     (version 2 also: trained, source).
 
     golden_images: normalized float32 [G,C,H,W] images whose tensors are recorded.
-    extra_golden: more named tensors to record (e.g. the source model's own logits)."""
+    extra_golden: more named tensors to record (e.g. the source model's own logits).
+    golden_photos: file names of the real images behind `photo_input`, if recorded (version 2)."""
     os.makedirs(os.path.join(out_dir, "golden"), exist_ok=True)
     m.eval()
     cfg = m.config
@@ -92,6 +93,8 @@ def export_pack(m, out_dir, meta, golden_images, format_version=FORMAT_VERSION, 
                           **meta["exits"][e]))
 
     golden = _write_golden(m, out_dir, golden_images, extra_golden or {})
+    if golden_photos:
+        golden["photos"] = list(golden_photos)
     stem_flops = vit.count_flops(m.stem, x)
     input_spec = {"name": "image", "shape": [cfg["channels"], cfg["image"], cfg["image"]],
                   "dtype": "float32", "rawDtype": "uint8", "preprocessing": meta["preprocessing"]}

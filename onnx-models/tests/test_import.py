@@ -186,6 +186,40 @@ class ImportCommandTest(unittest.TestCase):
             self.assertLessEqual(man["training"]["parityMaxAbsDiff"], TOL)
             self.assertEqual(man["labels"], ["class_0", "class_1", "class_2"])
 
+    def test_checkpointHoldingMoreThanTensors_needsUnsafeLoad(self):
+        import argparse
+        src = timm_reference.VisionTransformer(img_size=16, patch_size=8, num_classes=2, embed_dim=16, depth=1,
+                                               num_heads=2)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "ck.pth")
+            torch.save({"model": src.state_dict(), "args": argparse.Namespace(lr=1)}, path)
+            with self.assertRaisesRegex(SystemExit, "--unsafe-load"):
+                import_vit.main(["--timm", path, "--heads", "2", "--out", os.path.join(d, "p")])
+            man = import_vit.main(["--timm", path, "--heads", "2", "--unsafe-load", "--out", os.path.join(d, "p"),
+                                   "--golden", "1"])
+            self.assertEqual(man["source"]["kind"], "timm")
+
+    def test_goldenPhotos_areRecordedThroughTheEvalTransform(self):
+        photos = ["/usr/lib/python3/dist-packages/skimage/data/rocket.jpg"]
+        if not os.path.exists(photos[0]):
+            self.skipTest("python3-skimage is not installed")
+        with tempfile.TemporaryDirectory() as d:
+            man = import_vit.main(["--random-init", "--image", "32", "--patch", "8", "--dim", "16", "--depth", "1",
+                                   "--heads", "2", "--classes", "4", "--golden", "1", "--out", os.path.join(d, "p"),
+                                   "--golden-photos"] + photos)
+            self.assertEqual(man["golden"]["photos"], ["rocket.jpg"])
+            names = {t["name"]: t["shape"] for t in man["golden"]["tensors"]}
+            self.assertEqual(names["photo_input"], [1, 3, 32, 32])
+            self.assertEqual(names["photo_source_logits"], [1, 4])
+
+    def test_grayscaleRandomInit_isAGrayPack(self):
+        with tempfile.TemporaryDirectory() as d:
+            man = import_vit.main(["--random-init", "--image", "28", "--patch", "4", "--channels", "1", "--dim", "16",
+                                   "--depth", "1", "--heads", "2", "--classes", "10", "--mean", "0.286", "--std", "0.353",
+                                   "--golden", "1", "--out", os.path.join(d, "g")])
+            self.assertEqual(man["input"]["color"], "GRAY")
+            self.assertEqual(man["input"]["shape"], [1, 28, 28])
+
     def test_randomInit_isLabelledUntrained(self):
         with tempfile.TemporaryDirectory() as d:
             man = import_vit.main(["--random-init", "--image", "16", "--patch", "8", "--dim", "16", "--depth", "2",

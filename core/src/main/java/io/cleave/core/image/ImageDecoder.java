@@ -56,6 +56,7 @@ public final class ImageDecoder {
         return null;
     }
 
+    /** Decodes JPEG or PNG bytes; throws {@code INVALID_ARGUMENT} for anything it cannot take. */
     public static Image8 decode(byte[] bytes) {
         String format = format(bytes);
         if (format == null) {

@@ -50,6 +50,7 @@ public final class Resampler {
 
     private Resampler() {}
 
+    /** {@code in} resized to {@code width x height}, as PIL's {@code resize((width, height), filter)}. */
     public static Image8 resize(Image8 in, int width, int height, Filter filter) {
         if (width <= 0 || height <= 0) {
             throw new IllegalArgumentException("resize to " + width + "x" + height);

@@ -82,5 +82,10 @@ public record Manifest(
 
     public record GoldenTensor(String name, String file, List<Integer> shape) {}
 
-    public record Golden(List<GoldenTensor> tensors, double tolerance) {}
+    /**
+     * Recorded tensors. {@code photos} (version 2, optional): the real images, by file name, whose
+     * preprocessed input and source logits are recorded as {@code photo_input} and
+     * {@code photo_source_logits}.
+     */
+    public record Golden(List<GoldenTensor> tensors, double tolerance, List<String> photos) {}
 }

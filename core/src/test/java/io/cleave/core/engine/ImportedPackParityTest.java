@@ -95,6 +95,28 @@ class ImportedPackParityTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"tiny-deit", "tiny-torchvision"})
+    void photoBytes_giveTheLogitsPythonGetsFromTheSamePhoto(String name) {
+        ModelPack pack = pack(name);
+        java.util.List<String> photos = pack.manifest().golden().photos();
+        assertThat(photos).containsExactly("rocket.jpg", "chelsea.png");
+        Tensor wantInput = golden(pack, "photo_input");
+        Tensor wantLogits = golden(pack, "photo_source_logits");
+        Preprocessor pre = new Preprocessor(pack);
+        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(1))) {
+            for (int i = 0; i < photos.size(); i++) {
+                Tensor x = pre.image(TestImages.bytes("images/" + photos.get(i)));
+                assertThat(maxAbsDiff(x, wantInput.sample(i))).as(photos.get(i) + " input").isZero();
+                Tensor logits = engine.exit(pack.exitCount() - 1, engine.blocks(engine.stem(x), 0, pack.blockCount()));
+                double diff = maxAbsDiff(logits, wantLogits.sample(i));
+                System.out.printf("imported pack %s: %s bytes -> Java logits vs PIL/torchvision + source model, max |diff| %.3g%n",
+                        name, photos.get(i), diff);
+                assertThat(diff).as(photos.get(i) + " logits").isLessThanOrEqualTo(TOL);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-deit", "tiny-torchvision"})
     void untrainedPack_saysSoAndPlansWithChanceAccuracy(String name) {
         ModelPack pack = pack(name);
         assertThat(pack.trained()).isFalse();
