@@ -58,6 +58,17 @@ class ImportedPackParityTest {
                 System.out.printf("imported pack %s: Java final exit vs source logits, max |diff| %.3g over %d inputs "
                         + "(%.0f ms for the batch, 1 thread)%n", pack.id(), diff, x.batch(), ms);
                 assertThat(diff).as(pack.id()).isLessThanOrEqualTo(TOL);
+                java.util.List<String> photos = pack.manifest().golden().photos();
+                for (int i = 0; photos != null && i < photos.size(); i++) {
+                    Tensor px = new Preprocessor(pack).image(TestImages.bytes("images/" + photos.get(i)));
+                    double inDiff = maxAbsDiff(px, golden(pack, "photo_input").sample(i));
+                    Tensor pl = engine.exit(pack.exitCount() - 1, engine.blocks(engine.stem(px), 0, pack.blockCount()));
+                    double pDiff = maxAbsDiff(pl, golden(pack, "photo_source_logits").sample(i));
+                    System.out.printf("imported pack %s: %s bytes -> input max |diff| %.3g, logits max |diff| %.3g%n",
+                            pack.id(), photos.get(i), inDiff, pDiff);
+                    assertThat(inDiff).isZero();
+                    assertThat(pDiff).isLessThanOrEqualTo(TOL);
+                }
             }
         }
     }
