@@ -5,6 +5,8 @@
 
 core/src/test/resources/images/:
   rocket.jpg, chelsea.png, truncated.jpg   copied from Debian's python3-skimage (see LICENSE.md)
+  portrait.png                             a 120x171 crop of chelsea.png: the portrait path, upscaling, and
+                                           crop offsets that Python rounds half to even
   expected/NAME_RESIZE_CROP_INTERP.u8.gz   the pixels torchvision's eval transform gives on a PIL image
                                            (convert("RGB"), Resize(RESIZE, INTERP), CenterCrop(CROP)):
                                            uint8 [3][CROP][CROP], gzipped
@@ -35,6 +37,7 @@ RES = os.path.join(HERE, "..", "core", "src", "test", "resources")
 SKIMAGE = "/usr/lib/python3/dist-packages/skimage/data"
 PHOTOS = ("rocket.jpg", "chelsea.png")
 CONFIGS = ((256, 224, "bilinear"), (256, 224, "bicubic"), (40, 32, "bicubic"))
+PORTRAIT_CONFIGS = ((40, 32, "bilinear"), (200, 192, "bicubic"))
 MODES = {"bilinear": T.InterpolationMode.BILINEAR, "bicubic": T.InterpolationMode.BICUBIC}
 
 
@@ -43,10 +46,12 @@ def images():
     os.makedirs(os.path.join(out, "expected"), exist_ok=True)
     for name in PHOTOS + ("truncated.jpg",):
         shutil.copyfile(os.path.join(SKIMAGE, name), os.path.join(out, name))
-    for name in PHOTOS:
-        im = Image.open(os.path.join(SKIMAGE, name)).convert("RGB")
+    Image.open(os.path.join(SKIMAGE, "chelsea.png")).crop((150, 60, 270, 231)).save(os.path.join(out, "portrait.png"))
+    for name, configs in [(p, CONFIGS) for p in PHOTOS] + [("portrait.png", PORTRAIT_CONFIGS)]:
+        src = os.path.join(out if name == "portrait.png" else SKIMAGE, name)
+        im = Image.open(src).convert("RGB")
         stem = name.split(".")[0]
-        for resize, crop, interp in CONFIGS:
+        for resize, crop, interp in configs:
             t = T.Compose([T.Resize(resize, interpolation=MODES[interp]), T.CenterCrop(crop)])
             px = t(im)
             base = os.path.join(out, "expected", f"{stem}_{resize}_{crop}_{interp}")
