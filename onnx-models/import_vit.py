@@ -26,13 +26,11 @@ path from JPEG/PNG bytes to logits.
 """
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import sys
 import time
 
-import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))

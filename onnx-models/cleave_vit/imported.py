@@ -184,10 +184,8 @@ class _Loader:
         self.used.add(key)
         return self.sd[key]
 
-    def put(self, param, key, reshape=None):
+    def put(self, param, key):
         t = self.get(key)
-        if reshape is not None:
-            t = t.reshape(reshape)
         if tuple(t.shape) != tuple(param.shape):
             raise UnsupportedModel(f"{key}: shape {tuple(t.shape)} where the model expects {tuple(param.shape)}")
         with torch.no_grad():
