@@ -11,6 +11,10 @@ from . import model as vit
 
 OPSET = 17
 FORMAT_VERSION = 1
+# Version 2 adds: RGB (or grayscale) input of any size with torchvision-style preprocessing
+# (resize the shorter side, centre crop, /255, per-channel mean and std), the `trained` flag and
+# the model's source. Packs without those needs stay version 1, byte for byte as before.
+FORMAT_VERSION_2 = 2
 
 
 def sha256(path):
@@ -55,10 +59,13 @@ def write_f32(path, array):
     np.ascontiguousarray(array, dtype="<f4").tofile(path)
 
 
-def export_pack(m, out_dir, meta, golden_images):
-    """meta: dict with model id/version, preprocessing, labels, per-exit stats, training info.
+def export_pack(m, out_dir, meta, golden_images, format_version=FORMAT_VERSION, extra_golden=None, golden_photos=()):
+    """meta: dict with model id/version, preprocessing, labels, per-exit stats, training info
+    (version 2 also: trained, source).
 
-    golden_images: normalized float32 [G,1,H,W] test images whose tensors are recorded."""
+    golden_images: normalized float32 [G,C,H,W] images whose tensors are recorded.
+    extra_golden: more named tensors to record (e.g. the source model's own logits).
+    golden_photos: file names of the real images behind `photo_input`, if recorded (version 2)."""
     os.makedirs(os.path.join(out_dir, "golden"), exist_ok=True)
     m.eval()
     cfg = m.config
@@ -85,14 +92,23 @@ def export_pack(m, out_dir, meta, golden_images):
                            "params": vit.count_params(head), "flops": vit.count_flops(head, tokens)},
                           **meta["exits"][e]))
 
-    golden = _write_golden(m, out_dir, golden_images)
+    golden = _write_golden(m, out_dir, golden_images, extra_golden or {})
+    if golden_photos:
+        golden["photos"] = list(golden_photos)
     stem_flops = vit.count_flops(m.stem, x)
+    input_spec = {"name": "image", "shape": [cfg["channels"], cfg["image"], cfg["image"]],
+                  "dtype": "float32", "rawDtype": "uint8", "preprocessing": meta["preprocessing"]}
     manifest = {
         "format": "cleave-pack",
-        "formatVersion": FORMAT_VERSION,
+        "formatVersion": format_version,
         "model": meta["model"],
-        "input": {"name": "image", "shape": [cfg["channels"], cfg["image"], cfg["image"]],
-                  "dtype": "float32", "rawDtype": "uint8", "preprocessing": meta["preprocessing"]},
+    }
+    if format_version >= FORMAT_VERSION_2:
+        manifest["trained"] = bool(meta["trained"])
+        manifest["source"] = meta["source"]
+        input_spec["color"] = "RGB" if cfg["channels"] == 3 else "GRAY"
+    manifest.update({
+        "input": input_spec,
         "tokens": {"count": m.tokens, "dim": cfg["dim"]},
         "geometry": cfg,
         "labels": meta["labels"],
@@ -103,7 +119,7 @@ def export_pack(m, out_dir, meta, golden_images):
         "exits": exits,
         "golden": golden,
         "training": meta["training"],
-    }
+    })
     files = sorted(f for f in _walk(out_dir) if f != "manifest.json")
     manifest["files"] = {f: sha256(os.path.join(out_dir, f)) for f in files}
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
@@ -119,7 +135,7 @@ def _walk(root):
 
 
 @torch.no_grad()
-def _write_golden(m, out_dir, images):
+def _write_golden(m, out_dir, images, extra):
     x = torch.from_numpy(images)
     entries = []
 
@@ -135,4 +151,6 @@ def _write_golden(m, out_dir, images):
         put(f"tokens_after_block_{i:02d}", seq[i])
     for e, (after, _) in enumerate(m.exit_specs):
         put(f"logits_exit_{e}", m.exits[e](seq[after]))
+    for name, t in extra.items():
+        put(name, torch.as_tensor(t))
     return {"tensors": entries, "tolerance": 1e-4}

@@ -4,13 +4,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code manifest.json} of a model pack, as written by {@code onnx-models/build_pack.py}.
- * Field names follow the JSON; see {@code docs/model-pack.md}.
+ * The {@code manifest.json} of a model pack, as written by {@code onnx-models/build_pack.py}
+ * (version 1) and {@code onnx-models/import_vit.py} (version 2). Field names follow the JSON; see
+ * {@code onnx-models/README.md}. Fields that only version 2 has are null in a version-1 manifest.
  */
 public record Manifest(
         String format,
         int formatVersion,
         Model model,
+        Boolean trained,
+        Source source,
         Input input,
         Tokens tokens,
         List<String> labels,
@@ -23,9 +26,21 @@ public record Manifest(
 
     public record Model(String id, String version, String description) {}
 
-    public record Preprocessing(double divide, List<Double> mean, List<Double> std) {}
+    /** Where an imported model came from (version 2): torchvision, timm or random-init. */
+    public record Source(String kind, String layout, String file, String sha256, String check) {}
 
-    public record Input(String name, List<Integer> shape, String dtype, String rawDtype, Preprocessing preprocessing) {
+    /**
+     * {@code (x / divide - mean[c]) / std[c]} per channel. Version 2 adds torchvision's resize and
+     * crop: the shorter side resized to {@code resize} ({@code bilinear} or {@code bicubic}, as PIL
+     * does it), then a centred {@code crop} x {@code crop} square. Null there: the image must
+     * already have the input's size.
+     */
+    public record Preprocessing(double divide, List<Double> mean, List<Double> std, Integer resize, String interpolation,
+            Integer crop) {}
+
+    /** {@code color}: "RGB" or "GRAY" (version 2; version 1 input is grayscale). */
+    public record Input(String name, List<Integer> shape, String dtype, String rawDtype, Preprocessing preprocessing,
+            String color) {
         /** Number of values in one input sample. */
         public int size() {
             return shape.stream().reduce(1, (a, b) -> a * b);
@@ -42,6 +57,7 @@ public record Manifest(
 
     public record Block(int index, String file, String input, String output, long params, long flops) {}
 
+    /** Measured accuracy; null for an exit nobody measured (an imported pack's, untrained exits). */
     public record Accuracy(double validation, double test) {}
 
     public record Ece(double validationBefore, double validationAfter, double testBefore, double testAfter) {}
@@ -61,9 +77,15 @@ public record Manifest(
             Accuracy accuracy,
             Ece ece,
             List<Threshold> thresholds,
-            boolean copycat) {}
+            boolean copycat,
+            Boolean trained) {}
 
     public record GoldenTensor(String name, String file, List<Integer> shape) {}
 
-    public record Golden(List<GoldenTensor> tensors, double tolerance) {}
+    /**
+     * Recorded tensors. {@code photos} (version 2, optional): the real images, by file name, whose
+     * preprocessed input and source logits are recorded as {@code photo_input} and
+     * {@code photo_source_logits}.
+     */
+    public record Golden(List<GoldenTensor> tensors, double tolerance, List<String> photos) {}
 }

@@ -24,8 +24,11 @@ import java.util.List;
  * segments are consistent. The engine checks the graphs' inputs and outputs.
  */
 public final class ModelPack {
-    /** The manifest format versions this build reads. */
-    public static final int FORMAT_VERSION = 1;
+    /** The newest manifest format version this build reads; it reads every version from 1 up. */
+    public static final int FORMAT_VERSION = 2;
+
+    /** Interpolations of the version-2 resize, as torchvision names them. */
+    public static final List<String> INTERPOLATIONS = List.of("bilinear", "bicubic");
 
     private final Path dir;
     private final Manifest manifest;
@@ -48,8 +51,9 @@ public final class ModelPack {
         if (m == null || !"cleave-pack".equals(m.format())) {
             throw broken(file, "not a Cleave pack manifest (format is " + (m == null ? null : m.format()) + ")");
         }
-        if (m.formatVersion() != FORMAT_VERSION) {
-            throw broken(file, "unknown manifest version " + m.formatVersion() + "; this build reads version " + FORMAT_VERSION);
+        if (m.formatVersion() < 1 || m.formatVersion() > FORMAT_VERSION) {
+            throw broken(file, "unknown manifest version " + m.formatVersion() + "; this build reads versions 1 to "
+                    + FORMAT_VERSION);
         }
         ModelPack pack = new ModelPack(dir, m);
         pack.checkStructure(file);
@@ -65,6 +69,8 @@ public final class ModelPack {
         require(manifest.files() != null, file, "no file checksums");
         require(manifest.tokens() != null && manifest.tokens().size() > 0, file, "no token shape");
         require(manifest.input() != null && manifest.input().preprocessing() != null, file, "no input spec");
+        require(manifest.labels() != null && !manifest.labels().isEmpty(), file, "no labels");
+        checkInput(file);
         for (int i = 0; i < manifest.blocks().size(); i++) {
             require(manifest.blocks().get(i).index() == i + 1, file, "blocks must be numbered 1.." + manifest.blocks().size());
         }
@@ -85,6 +91,30 @@ public final class ModelPack {
         for (String n : named) {
             require(manifest.files().containsKey(n), file, n + " is not listed in files (no checksum)");
         }
+    }
+
+    private void checkInput(Path file) {
+        Manifest.Input in = manifest.input();
+        Manifest.Preprocessing p = in.preprocessing();
+        List<Integer> shape = in.shape();
+        require(shape != null && shape.size() == 3 && shape.stream().allMatch(d -> d != null && d > 0), file,
+                "input shape must be [channels, height, width], got " + shape);
+        int c = shape.get(0);
+        require(p.mean() != null && p.mean().size() == c && p.std() != null && p.std().size() == c, file,
+                "preprocessing needs " + c + " means and " + c + " stds for " + c + " input channel(s)");
+        require(p.std().stream().allMatch(v -> v > 0) && p.divide() > 0, file, "preprocessing divides by zero or less");
+        if (manifest.formatVersion() < 2) {
+            return; // no resize or crop: images must come at the input's size
+        }
+        require(manifest.trained() != null, file, "version 2 needs \"trained\": true or false");
+        require("RGB".equals(in.color()) && c == 3 || "GRAY".equals(in.color()) && c == 1, file,
+                "input color " + in.color() + " does not fit " + c + " channel(s); expected RGB with 3, GRAY with 1");
+        require(p.crop() != null && p.crop().equals(shape.get(1)) && p.crop().equals(shape.get(2)), file,
+                "crop " + p.crop() + " must equal the input's height and width " + shape.subList(1, 3));
+        require(p.resize() != null && p.resize() >= p.crop(), file,
+                "resize " + p.resize() + " must be at least the crop " + p.crop());
+        require(INTERPOLATIONS.contains(p.interpolation()), file,
+                "interpolation " + p.interpolation() + " is not one of " + INTERPOLATIONS);
     }
 
     private void checkFiles() {
@@ -158,6 +188,16 @@ public final class ModelPack {
 
     public int classes() {
         return manifest.labels().size();
+    }
+
+    /** Whether the weights were trained; false for a random-weight pack made for timing and bytes. */
+    public boolean trained() {
+        return manifest.trained() == null || manifest.trained();
+    }
+
+    /** Channels of the model's input: 1 (grayscale) or 3 (RGB). */
+    public int channels() {
+        return manifest.input().shape().get(0);
     }
 
     /** Index of the first exit sitting after block {@code block} or later, or exitCount(). */

@@ -38,7 +38,10 @@ public final class PackStats {
         this.inputBytes = inputBytes;
     }
 
-    /** From a pack: validation accuracy per exit, and its encodings.json when present. */
+    /**
+     * From a pack: validation accuracy per exit, and its encodings.json when present. An exit with
+     * no measured accuracy (an imported or random-weight pack's) counts as chance, 1 / classes.
+     */
     public static PackStats of(ModelPack pack) {
         Manifest m = pack.manifest();
         int n = pack.exitCount();
@@ -46,7 +49,7 @@ public final class PackStats {
         double[] acc = new double[n];
         for (Manifest.Exit e : m.exits()) {
             eb[e.index()] = e.afterBlock();
-            acc[e.index()] = e.accuracy().validation();
+            acc[e.index()] = e.accuracy() == null ? 1.0 / pack.classes() : e.accuracy().validation();
         }
         PackStats s = new PackStats(pack.blockCount(), eb, acc, m.tokens().count(), m.tokens().dim(), m.input().size());
         for (Manifest.Exit e : m.exits()) {
@@ -63,7 +66,7 @@ public final class PackStats {
                 JsonObject o = new Gson().fromJson(Files.readString(enc), JsonObject.class);
                 double[] testPlain = new double[n];
                 for (Manifest.Exit e : m.exits()) {
-                    testPlain[e.index()] = e.accuracy().test();
+                    testPlain[e.index()] = e.accuracy() == null ? 1.0 / pack.classes() : e.accuracy().test();
                 }
                 for (var r : o.getAsJsonArray("rows")) {
                     JsonObject row = r.getAsJsonObject();

@@ -1,0 +1,35 @@
+package io.cleave.core.image;
+
+/**
+ * An 8-bit image as planes: {@code channels} planes of {@code height x width} bytes, row-major,
+ * channel-major ({@code [C][H][W]}, the layout a model's input has). 1 channel is grayscale, 3 is RGB.
+ */
+public record Image8(int width, int height, int channels, byte[] planes) {
+    public Image8 {
+        if (width <= 0 || height <= 0 || (channels != 1 && channels != 3)) {
+            throw new IllegalArgumentException("bad image geometry " + width + "x" + height + "x" + channels);
+        }
+        if (planes.length != width * height * channels) {
+            throw new IllegalArgumentException("planes hold " + planes.length + " bytes, not " + width * height * channels);
+        }
+    }
+
+    /** Value of channel {@code c} at ({@code x}, {@code y}), 0..255. */
+    public int get(int c, int x, int y) {
+        return planes[(c * height + y) * width + x] & 0xFF;
+    }
+
+    /** The {@code w x h} window whose top-left corner is ({@code left}, {@code top}). */
+    public Image8 crop(int left, int top, int w, int h) {
+        if (left < 0 || top < 0 || left + w > width || top + h > height || w <= 0 || h <= 0) {
+            throw new IllegalArgumentException("crop " + w + "x" + h + "+" + left + "+" + top + " outside " + width + "x" + height);
+        }
+        byte[] out = new byte[w * h * channels];
+        for (int c = 0; c < channels; c++) {
+            for (int y = 0; y < h; y++) {
+                System.arraycopy(planes, (c * height + top + y) * width + left, out, (c * h + y) * w, w);
+            }
+        }
+        return new Image8(w, h, channels, out);
+    }
+}

@@ -1,0 +1,156 @@
+package io.cleave.core.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cleave.core.pack.Manifest;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.core.plan.PackStats;
+import io.cleave.core.testing.TestImages;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Packs made by onnx-models/import_vit.py (random weights, written by make_test_fixtures.py): the
+ * Java engine's chained segments give the source model's own logits ({@code source_logits}, from
+ * torchvision's VisionTransformer or the timm-layout reference) within 1e-4, and every recorded
+ * tensor is reproduced.
+ */
+class ImportedPackParityTest {
+    static final double TOL = 1e-4;
+
+    static ModelPack pack(String name) {
+        return ModelPack.load(TestImages.resource("packs/" + name));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-deit", "tiny-torchvision"})
+    void chainedSegments_giveTheSourceModelsLogits(String name) {
+        ModelPack pack = pack(name);
+        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(1))) {
+            Tensor x = golden(pack, "input");
+            Tensor tokens = engine.blocks(engine.stem(x), 0, pack.blockCount());
+            Tensor logits = engine.exit(pack.exitCount() - 1, tokens);
+            double diff = maxAbsDiff(logits, golden(pack, "source_logits"));
+            System.out.printf("imported pack %s: Java final exit vs source logits, max |diff| %.3g over %d inputs%n",
+                    name, diff, x.batch());
+            assertThat(diff).isLessThanOrEqualTo(TOL);
+        }
+    }
+
+    /**
+     * The same check on packs too large to commit, e.g. a vit_b_16 or DeiT-S made by import_vit.py:
+     * {@code -Dcleave.importedPacks=/tmp/vit-b16,/tmp/deit-s} (comma-separated folders).
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "cleave.importedPacks", matches = ".+")
+    void largeImportedPacks_giveTheSourceModelsLogits() {
+        for (String dir : System.getProperty("cleave.importedPacks").split(",")) {
+            ModelPack pack = ModelPack.load(Path.of(dir.trim()));
+            try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(1))) {
+                Tensor x = golden(pack, "input");
+                long t0 = System.nanoTime();
+                Tensor logits = engine.exit(pack.exitCount() - 1, engine.blocks(engine.stem(x), 0, pack.blockCount()));
+                double ms = (System.nanoTime() - t0) / 1e6;
+                double diff = maxAbsDiff(logits, golden(pack, "source_logits"));
+                System.out.printf("imported pack %s: Java final exit vs source logits, max |diff| %.3g over %d inputs "
+                        + "(%.0f ms for the batch, 1 thread)%n", pack.id(), diff, x.batch(), ms);
+                assertThat(diff).as(pack.id()).isLessThanOrEqualTo(TOL);
+                java.util.List<String> photos = pack.manifest().golden().photos();
+                for (int i = 0; photos != null && i < photos.size(); i++) {
+                    Tensor px = new Preprocessor(pack).image(TestImages.bytes("images/" + photos.get(i)));
+                    double inDiff = maxAbsDiff(px, golden(pack, "photo_input").sample(i));
+                    Tensor pl = engine.exit(pack.exitCount() - 1, engine.blocks(engine.stem(px), 0, pack.blockCount()));
+                    double pDiff = maxAbsDiff(pl, golden(pack, "photo_source_logits").sample(i));
+                    System.out.printf("imported pack %s: %s bytes -> input max |diff| %.3g, logits max |diff| %.3g%n",
+                            pack.id(), photos.get(i), inDiff, pDiff);
+                    assertThat(inDiff).isZero();
+                    assertThat(pDiff).isLessThanOrEqualTo(TOL);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-deit", "tiny-torchvision"})
+    void everyRecordedTensor_isReproducedSegmentBySegment(String name) {
+        ModelPack pack = pack(name);
+        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(1))) {
+            assertThat(maxAbsDiff(engine.stem(golden(pack, "input")), golden(pack, "tokens_after_stem"))).isLessThanOrEqualTo(TOL);
+            for (int b = 1; b <= pack.blockCount(); b++) {
+                Tensor in = golden(pack, b == 1 ? "tokens_after_stem" : String.format("tokens_after_block_%02d", b - 1));
+                assertThat(maxAbsDiff(engine.blocks(in, b - 1, b), golden(pack, String.format("tokens_after_block_%02d", b))))
+                        .as("block " + b).isLessThanOrEqualTo(TOL);
+            }
+            for (Manifest.Exit e : pack.manifest().exits()) {
+                Tensor in = golden(pack, String.format("tokens_after_block_%02d", e.afterBlock()));
+                assertThat(maxAbsDiff(engine.exit(e.index(), in), golden(pack, "logits_exit_" + e.index())))
+                        .as("exit " + e.index()).isLessThanOrEqualTo(TOL);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-deit", "tiny-torchvision"})
+    void aPhoto_runsEndToEndThroughThePacksPreprocessing(String name) {
+        ModelPack pack = pack(name);
+        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(1))) {
+            Tensor x = new Preprocessor(pack).image(TestImages.bytes("images/rocket.jpg"));
+            assertThat(x.shape()).containsExactly(1, 3, 32, 32);
+            Tensor logits = engine.exit(pack.exitCount() - 1, engine.blocks(engine.stem(x), 0, pack.blockCount()));
+            assertThat(logits.shape()).containsExactly(1, pack.classes());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-deit", "tiny-torchvision"})
+    void photoBytes_giveTheLogitsPythonGetsFromTheSamePhoto(String name) {
+        ModelPack pack = pack(name);
+        java.util.List<String> photos = pack.manifest().golden().photos();
+        assertThat(photos).containsExactly("rocket.jpg", "chelsea.png");
+        Tensor wantInput = golden(pack, "photo_input");
+        Tensor wantLogits = golden(pack, "photo_source_logits");
+        Preprocessor pre = new Preprocessor(pack);
+        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(1))) {
+            for (int i = 0; i < photos.size(); i++) {
+                Tensor x = pre.image(TestImages.bytes("images/" + photos.get(i)));
+                assertThat(maxAbsDiff(x, wantInput.sample(i))).as(photos.get(i) + " input").isZero();
+                Tensor logits = engine.exit(pack.exitCount() - 1, engine.blocks(engine.stem(x), 0, pack.blockCount()));
+                double diff = maxAbsDiff(logits, wantLogits.sample(i));
+                System.out.printf("imported pack %s: %s bytes -> Java logits vs PIL/torchvision + source model, max |diff| %.3g%n",
+                        name, photos.get(i), diff);
+                assertThat(diff).as(photos.get(i) + " logits").isLessThanOrEqualTo(TOL);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-deit", "tiny-torchvision"})
+    void untrainedPack_saysSoAndPlansWithChanceAccuracy(String name) {
+        ModelPack pack = pack(name);
+        assertThat(pack.trained()).isFalse();
+        assertThat(pack.manifest().exits()).allSatisfy(e -> assertThat(e.accuracy()).isNull());
+        PackStats stats = PackStats.of(pack);
+        assertThat(stats).isNotNull();
+    }
+
+    static Tensor golden(ModelPack pack, String name) {
+        for (Manifest.GoldenTensor g : pack.manifest().golden().tensors()) {
+            if (g.name().equals(name)) {
+                return new Tensor(pack.golden(name), g.shape().stream().mapToInt(Integer::intValue).toArray());
+            }
+        }
+        throw new AssertionError("no golden " + name + " in " + pack);
+    }
+
+    static double maxAbsDiff(Tensor a, Tensor b) {
+        assertThat(a.shape()).containsExactly(b.shape());
+        double worst = 0;
+        for (int i = 0; i < a.data().length; i++) {
+            worst = Math.max(worst, Math.abs(a.data()[i] - b.data()[i]));
+        }
+        return worst;
+    }
+}

@@ -1,0 +1,102 @@
+package io.cleave.core.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.ErrorCode;
+import io.cleave.core.testing.TestImages;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.zip.CRC32;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+
+class ImageDecoderTest {
+    @Test
+    void jpegPhoto_decodesToRgbAtItsSize() {
+        Image8 img = ImageDecoder.decode(TestImages.bytes("images/rocket.jpg"));
+        assertThat(img.width()).isEqualTo(640);
+        assertThat(img.height()).isEqualTo(427);
+        assertThat(img.channels()).isEqualTo(3);
+    }
+
+    @Test
+    void pngPhoto_decodesToRgbAtItsSize() {
+        Image8 img = ImageDecoder.decode(TestImages.bytes("images/chelsea.png"));
+        assertThat(img.width()).isEqualTo(451);
+        assertThat(img.height()).isEqualTo(300);
+        assertThat(img.channels()).isEqualTo(3);
+    }
+
+    @Test
+    void pngPixels_areExactlyTheStoredOnes() throws Exception {
+        BufferedImage b = new BufferedImage(3, 2, BufferedImage.TYPE_INT_RGB);
+        b.setRGB(0, 0, 0x102030);
+        b.setRGB(2, 1, 0xFFFEFD);
+        Image8 img = ImageDecoder.decode(png(b));
+        assertThat(new int[] {img.get(0, 0, 0), img.get(1, 0, 0), img.get(2, 0, 0)}).containsExactly(0x10, 0x20, 0x30);
+        assertThat(new int[] {img.get(0, 2, 1), img.get(1, 2, 1), img.get(2, 2, 1)}).containsExactly(0xFF, 0xFE, 0xFD);
+    }
+
+    @Test
+    void grayscalePng_decodesToOneChannelWithoutGammaChange() throws Exception {
+        BufferedImage b = new BufferedImage(4, 4, BufferedImage.TYPE_BYTE_GRAY);
+        b.getRaster().setSample(1, 2, 0, 77);
+        Image8 img = ImageDecoder.decode(png(b));
+        assertThat(img.channels()).isEqualTo(1);
+        assertThat(img.get(0, 1, 2)).isEqualTo(77);
+        assertThat(img.get(0, 0, 0)).isZero();
+    }
+
+    @Test
+    void truncatedJpeg_isAnErrorNotAGreyPicture() {
+        assertThatThrownBy(() -> ImageDecoder.decode(TestImages.bytes("images/truncated.jpg")))
+                .isInstanceOf(CleaveException.class)
+                .hasMessageContaining("undecodable jpeg image")
+                .extracting(e -> ((CleaveException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void jpegCutShort_isAnError() {
+        byte[] b = TestImages.bytes("images/rocket.jpg");
+        assertThatThrownBy(() -> ImageDecoder.decode(Arrays.copyOf(b, b.length / 2)))
+                .hasMessageContaining("undecodable jpeg image");
+    }
+
+    @Test
+    void notAnImage_saysWhatItStartsWith() {
+        assertThatThrownBy(() -> ImageDecoder.decode("GIF89a....".getBytes()))
+                .isInstanceOf(CleaveException.class)
+                .hasMessageContaining("not a JPEG or PNG image (10 bytes, starting 4749463839612e2e)");
+        assertThatThrownBy(() -> ImageDecoder.decode(new byte[0])).hasMessageContaining("not a JPEG or PNG image (0 bytes");
+    }
+
+    @Test
+    void absurdSize_isRejectedFromTheHeaderBeforeDecoding() {
+        assertThatThrownBy(() -> ImageDecoder.decode(pngHeader(100_000, 20)))
+                .isInstanceOf(CleaveException.class)
+                .hasMessageContaining("100000x20 pixels is outside the accepted sizes");
+        assertThatThrownBy(() -> ImageDecoder.decode(pngHeader(10_000, 10_000)))
+                .hasMessageContaining("at most 40 megapixels");
+    }
+
+    static byte[] png(BufferedImage b) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertThat(ImageIO.write(b, "png", out)).isTrue();
+        return out.toByteArray();
+    }
+
+    /** A PNG signature and a valid IHDR chunk claiming the given size, and nothing else. */
+    static byte[] pngHeader(int w, int h) {
+        ByteBuffer ihdr = ByteBuffer.allocate(17);
+        ihdr.put("IHDR".getBytes()).putInt(w).putInt(h).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+        CRC32 crc = new CRC32();
+        crc.update(ihdr.array());
+        ByteBuffer b = ByteBuffer.allocate(8 + 4 + 17 + 4);
+        b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}).putInt(13).put(ihdr.array()).putInt((int) crc.getValue());
+        return b.array();
+    }
+}

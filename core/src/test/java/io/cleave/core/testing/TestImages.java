@@ -1,0 +1,52 @@
+package io.cleave.core.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+
+/** The committed photos, the Python-side preprocessing they must match, and the imported test packs. */
+public final class TestImages {
+    private TestImages() {}
+
+    public static Path resource(String name) {
+        try {
+            var url = TestImages.class.getResource("/" + name);
+            if (url == null) {
+                throw new IllegalStateException("no test resource " + name + " (run onnx-models/make_test_fixtures.py)");
+            }
+            return Path.of(url.toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static byte[] bytes(String name) {
+        try {
+            return Files.readAllBytes(resource(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Expected 8-bit pixels [3][crop][crop] from PIL + torchvision for a photo and a resize/crop/filter. */
+    public static byte[] expectedPixels(String photo, int resize, int crop, String interpolation) {
+        String name = "images/expected/" + photo + "_" + resize + "_" + crop + "_" + interpolation + ".u8.gz";
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(resource(name)))) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Expected normalised input (ImageNet mean and std) from torchvision, little-endian float32. */
+    public static float[] expectedNormalised(String photo, int resize, int crop, String interpolation) {
+        byte[] b = bytes("images/expected/" + photo + "_" + resize + "_" + crop + "_" + interpolation + ".f32");
+        float[] out = new float[b.length / 4];
+        java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+        return out;
+    }
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""Write the Java tests' fixtures for imported packs and real images (seeded; ~2 s).
+
+    /usr/bin/python3 onnx-models/make_test_fixtures.py
+
+core/src/test/resources/images/:
+  rocket.jpg, chelsea.png, truncated.jpg   copied from Debian's python3-skimage (see LICENSE.md)
+  portrait.png                             a 120x171 crop of chelsea.png: the portrait path, upscaling, and
+                                           crop offsets that Python rounds half to even
+  expected/NAME_RESIZE_CROP_INTERP.u8.gz   the pixels torchvision's eval transform gives on a PIL image
+                                           (convert("RGB"), Resize(RESIZE, INTERP), CenterCrop(CROP)):
+                                           uint8 [3][CROP][CROP], gzipped
+  expected/NAME_40_32_bicubic.f32          the same then ToTensor and Normalize(ImageNet mean, std):
+                                           little-endian float32 [3][32][32]
+core/src/test/resources/packs/:
+  tiny-deit         --random-init, timm layout with a distillation token, an MLP exit after block 1
+  tiny-torchvision  a random (perturbed) torchvision VisionTransformer imported from its state-dict file
+  both record the two photos through the pack's preprocessing (--golden-photos)
+"""
+import gzip
+import os
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+import torch
+from PIL import Image
+from torchvision import transforms as T
+from torchvision.models.vision_transformer import VisionTransformer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import import_vit  # noqa: E402
+
+RES = os.path.join(HERE, "..", "core", "src", "test", "resources")
+SKIMAGE = "/usr/lib/python3/dist-packages/skimage/data"
+PHOTOS = ("rocket.jpg", "chelsea.png")
+CONFIGS = ((256, 224, "bilinear"), (256, 224, "bicubic"), (40, 32, "bicubic"))
+PORTRAIT_CONFIGS = ((40, 32, "bilinear"), (200, 192, "bicubic"))
+MODES = {"bilinear": T.InterpolationMode.BILINEAR, "bicubic": T.InterpolationMode.BICUBIC}
+
+
+def images():
+    out = os.path.join(RES, "images")
+    os.makedirs(os.path.join(out, "expected"), exist_ok=True)
+    for name in PHOTOS + ("truncated.jpg",):
+        shutil.copyfile(os.path.join(SKIMAGE, name), os.path.join(out, name))
+    Image.open(os.path.join(SKIMAGE, "chelsea.png")).crop((150, 60, 270, 231)).save(os.path.join(out, "portrait.png"))
+    for name, configs in [(p, CONFIGS) for p in PHOTOS] + [("portrait.png", PORTRAIT_CONFIGS)]:
+        src = os.path.join(out if name == "portrait.png" else SKIMAGE, name)
+        im = Image.open(src).convert("RGB")
+        stem = name.split(".")[0]
+        for resize, crop, interp in configs:
+            t = T.Compose([T.Resize(resize, interpolation=MODES[interp]), T.CenterCrop(crop)])
+            px = t(im)
+            base = os.path.join(out, "expected", f"{stem}_{resize}_{crop}_{interp}")
+            chw = np.ascontiguousarray(np.asarray(px).transpose(2, 0, 1))
+            with gzip.GzipFile(base + ".u8.gz", "wb", mtime=0) as f:
+                f.write(chw.tobytes())
+            if crop == 32:
+                norm = T.Normalize(import_vit.IMAGENET_MEAN, import_vit.IMAGENET_STD)(T.ToTensor()(px))
+                norm.numpy().astype("<f4").tofile(base + ".f32")
+            print(f"{name} {im.size} -> {resize}/{crop} {interp}")
+
+
+def packs():
+    out = os.path.join(RES, "packs")
+    os.makedirs(out, exist_ok=True)
+    photos = [os.path.join(SKIMAGE, p) for p in PHOTOS]
+    import_vit.main(["--random-init", "--image", "32", "--patch", "8", "--dim", "32", "--depth", "3", "--heads", "2",
+                     "--classes", "5", "--distilled", "--exits", "1:mlp", "--resize", "36", "--interpolation",
+                     "bicubic", "--golden", "3", "--version", "0.1.0", "--out", os.path.join(out, "tiny-deit"),
+                     "--golden-photos"] + photos)
+    torch.manual_seed(0)
+    src = VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64,
+                            num_classes=4)
+    g = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        for p in src.parameters():  # torchvision zero-initialises its head: perturb every weight
+            p.add_(torch.randn(p.shape, generator=g) * 0.05)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "tiny-torchvision.pth")
+        torch.save(src.state_dict(), path)
+        labels = os.path.join(d, "labels.txt")
+        with open(labels, "w") as f:
+            f.write("cat\nrocket\ncoffee\nastronaut\n")
+        import_vit.main(["--torchvision", path, "--heads", "2", "--untrained", "--labels", labels, "--golden", "3",
+                         "--version", "0.1.0", "--out", os.path.join(out, "tiny-torchvision"), "--golden-photos"] + photos)
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    images()
+    packs()
