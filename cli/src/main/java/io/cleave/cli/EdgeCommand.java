@@ -50,6 +50,11 @@ final class EdgeCommand implements Callable<Integer> {
             description = "emulate a slower device class: local compute takes this many times as long (default: ${DEFAULT-VALUE})")
     double slowdown;
 
+    @Option(names = "--warm-up-ms", defaultValue = "${env:CLEAVE_EDGE_WARM_UP_MS:-10000}",
+            description = "at most this long warming the whole path (offloads included) until the JIT settles, before taking traffic; "
+                    + "0: local passes only (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_WARM_UP_MS)")
+    long warmUpMs;
+
     @Option(names = "--images", description = "classify the first N committed test images", defaultValue = "0")
     int images;
 
@@ -62,7 +67,8 @@ final class EdgeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         EdgeConfig cfg = new EdgeConfig(packOptions.pack(), planOptions.kMax, packOptions.threads, planOptions.workers(),
-                planOptions.plan(), Math.max(1, concurrency), host, port, 2000, planOptions.policy, coordinator, via, slowdown);
+                planOptions.plan(), Math.max(1, concurrency), host, port, 2000, planOptions.policy, coordinator, via, slowdown)
+                .withWarmUpMillis(Math.max(0, warmUpMs));
         try (EdgeServer edge = EdgeServer.start(cfg, null, serve)) {
             if (serve) {
                 System.out.println("cleave edge listening on " + host + ":" + edge.port() + " (policy " + cfg.policy() + ", k_max "
