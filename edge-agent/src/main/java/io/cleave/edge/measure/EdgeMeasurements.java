@@ -11,14 +11,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * What the edge measures, kept current from live runs: its own compute per segment (a windowed
  * tail quantile), the worker's compute and queueing (from the timing in each cloud result and the
- * worker's reported profile), and the uplink (passively, from every offload).
+ * worker's reported profile), and the uplink ({@link LinkEstimator}: active probes, offloads timed
+ * at the sender, and offloads that got no result).
  *
  * <p>Segments: 0 = stem, k = block k, {@code blocks + 1 + e} = exit e.
  */
 public final class EdgeMeasurements {
     private static final long WINDOW = TimeUnit.SECONDS.toNanos(2);
-    /** Shortest transfer time credited to a sample: below it, timer resolution and scheduling dominate. */
-    public static final long MIN_TRANSFER_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
     private final ModelPack pack;
     private final int kMax;
@@ -41,7 +40,7 @@ public final class EdgeMeasurements {
         cloudSegment = new double[segments];
         queue = new WindowedSamples(clock, WINDOW, 1024);
         cloudScale = new WindowedSamples(clock, WINDOW, 1024);
-        link = new LinkEstimator(clock, TimeUnit.SECONDS.toNanos(1), 0.1);
+        link = new LinkEstimator(clock, WINDOW, LinkEstimator.DEFAULT_RESOLUTION_FLOOR_NANOS);
     }
 
     public int exitSegment(int exit) {
@@ -57,15 +56,21 @@ public final class EdgeMeasurements {
         cloudSegment[segment] = nanos;
     }
 
+    /** Blocks the device holds. */
+    public int kMax() {
+        return kMax;
+    }
+
     public LinkEstimator link() {
         return link;
     }
 
     /**
-     * The first cloud result of a request: passively samples the uplink and the worker's queueing.
-     * Bandwidth comes from the worker's clock (header arrival to last payload byte), which spans the
-     * payload's transfer and nothing else: edge-side timing would mix in latency and scheduling.
-     * Transfers faster than {@link #MIN_TRANSFER_NANOS} count as that long (a pessimistic floor).
+     * The first cloud result of a request: samples the worker's queueing and compute. It is no
+     * bandwidth sample: the worker's receive time (header to last payload byte) is a dispersion,
+     * and a payload that the link delivers in one burst arrives all at once, whatever the rate (a
+     * 784-byte input read as exactly 784 B / 100 us = 62.72 Mbps under the old floor). With the
+     * sender's own timing, use {@link #recordCloud(long, Candidate, double, long)}.
      */
     public void recordCloud(long bytes, Candidate first, double profiledComputeNanos) {
         Candidate.ServerTiming t = first.server();
@@ -76,20 +81,33 @@ public final class EdgeMeasurements {
         if (profiledComputeNanos > 0) {
             cloudScale.add(t.computeNanos() / profiledComputeNanos);
         }
-        link.recordTransfer(bytes, Math.max(t.receiveNanos(), MIN_TRANSFER_NANOS));
+    }
+
+    /**
+     * As above, and a passive bandwidth sample timed at the sender: {@code sentToFirstResultNanos}
+     * from the payload's first byte handed to the channel to the first result's arrival, less the
+     * worker's queueing and compute, is a delivery of {@code bytes} plus one round trip.
+     */
+    public void recordCloud(long bytes, Candidate first, double profiledComputeNanos, long sentToFirstResultNanos) {
+        recordCloud(bytes, first, profiledComputeNanos);
+        Candidate.ServerTiming t = first.server();
+        if (t != null) {
+            link.recordDelivery(bytes, sentToFirstResultNanos - t.queueNanos() - t.computeNanos());
+        }
     }
 
     /**
      * An offload that produced no result by the deadline: the payload (plus the worker's work for the
-     * first exit) did not make it in {@code waitedNanos}, so the uplink is at most this fast. Recorded
-     * as a bandwidth sample: pessimistic, which is the safe side, and the only evidence a collapsing
-     * link gives.
+     * first exit) did not make it in {@code waitedNanos}, so the uplink is at most
+     * {@code bytes / (waited - compute - rtt)} now. Recorded as that: a bound from above, which caps the
+     * estimate until newer evidence supersedes it and ages out with the window (never a value: the
+     * worker's queue, not the link, may have held it up).
      */
     public void recordNoResult(long bytes, long waitedNanos, double profiledComputeNanos) {
         double rtt = link.rtt();
         long transfer = (long) (waitedNanos - profiledComputeNanos - (Double.isNaN(rtt) ? 0 : rtt));
-        if (transfer >= TimeUnit.MILLISECONDS.toNanos(1)) {
-            link.recordTransfer(bytes, transfer);
+        if (transfer >= link.resolutionNanos()) {
+            link.recordUpperBound(bytes, transfer);
         }
     }
 

@@ -1,6 +1,9 @@
 package io.cleave.edge.measure;
 
 import com.google.protobuf.ByteString;
+import io.cleave.core.measure.LinkEstimator;
+import io.cleave.core.measure.ProbeSizer;
+import io.cleave.core.time.NanoClock;
 import io.cleave.proto.v1.BlockProfile;
 import io.cleave.proto.v1.DescribeRequest;
 import io.cleave.proto.v1.InferenceWorkerGrpc;
@@ -8,28 +11,57 @@ import io.cleave.proto.v1.ProbeReply;
 import io.cleave.proto.v1.TensorChunk;
 import io.cleave.proto.v1.WorkerDescription;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
- * Light active measurement of a worker link: a tiny Describe call every period gives the RTT
- * (and refreshes the worker's compute profile); when no offload has sampled the uplink for a
- * window, a small Probe stream samples it.
+ * Active measurement of a worker link, whether or not requests are being offloaded (a planner that
+ * stays local still needs to learn when the link has become good). Every period:
+ * <ul>
+ *   <li>a Describe call refreshes the worker's compute profile;
+ *   <li>a <b>ping</b>, an empty Probe stream (a few header bytes each way, like an offload's result),
+ *       gives the round trip the planner adds to every cloud path;
+ *   <li>after the ping, when the link has been left alone long enough, a <b>bandwidth probe</b>: a
+ *       Probe stream of {@link ProbeSizer#nextBytes} bytes, timed at the sender from the first byte
+ *       handed to the channel to the worker's reply. That is one delivery plus one round trip, which
+ *       {@link LinkEstimator#recordDelivery} turns into a rate, or only a bound from below when the
+ *       probe was too small to resolve it (the next one is then larger).
+ * </ul>
+ * The worker's own receive time (first chunk to last) is not used: on a link that delivers in
+ * bursts, a probe arrives in one piece whatever the rate.
+ *
+ * <p>One measurement is in flight at a time, so that a ping never queues behind a probe.
  */
 public final class LinkProber implements AutoCloseable {
-    static final int PROBE_BYTES = 2 * 1024;
-    static final int PROBE_CHUNK = 512;
+    /** Chunk of a bandwidth probe: large, so a 256 KiB probe is 16 messages. */
+    static final int PROBE_CHUNK = 16 * 1024;
+    private static final ByteString CHUNK = ByteString.copyFrom(new byte[PROBE_CHUNK]);
+    private static final long PING_DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    private final java.util.function.Supplier<ManagedChannel> channel;
+    private final Supplier<ManagedChannel> channel;
     private final EdgeMeasurements m;
+    private final NanoClock clock;
+    private final ProbeSizer sizer;
     private final ScheduledFuture<?> task;
+    private final AtomicBoolean busy = new AtomicBoolean();
+    private volatile boolean warm;
+    private volatile long nextProbeAt = Long.MIN_VALUE;
 
-    public LinkProber(java.util.function.Supplier<ManagedChannel> channel, EdgeMeasurements m, ScheduledExecutorService timers,
-            long periodMillis) {
+    public LinkProber(Supplier<ManagedChannel> channel, EdgeMeasurements m, ScheduledExecutorService timers, long periodMillis) {
+        this(channel, m, timers, periodMillis, NanoClock.SYSTEM, ProbeSizer.defaults(TimeUnit.MILLISECONDS.toNanos(periodMillis)));
+    }
+
+    LinkProber(Supplier<ManagedChannel> channel, EdgeMeasurements m, ScheduledExecutorService timers, long periodMillis, NanoClock clock,
+            ProbeSizer sizer) {
         this.channel = channel;
         this.m = m;
+        this.clock = clock;
+        this.sizer = sizer;
         this.task = timers.scheduleWithFixedDelay(this::probe, 0, periodMillis, TimeUnit.MILLISECONDS);
     }
 
@@ -39,23 +71,21 @@ public final class LinkProber implements AutoCloseable {
         if (ch == null) {
             return;
         }
-        long t0 = System.nanoTime();
+        describe(ch);
+        if (busy.compareAndSet(false, true)) {
+            ping(ch);
+        }
+    }
+
+    private void describe(ManagedChannel ch) {
         InferenceWorkerGrpc.newStub(ch).withDeadlineAfter(1, TimeUnit.SECONDS)
                 .describe(DescribeRequest.getDefaultInstance(), new StreamObserver<WorkerDescription>() {
                     @Override
                     public void onNext(WorkerDescription d) {
-                        long rtt = System.nanoTime() - t0;
-                        if (warm) {
-                            m.link().recordRtt(rtt);
-                        }
-                        warm = true; // the first call pays for connection set-up and class loading
                         for (BlockProfile p : d.getProfileList()) {
                             if (p.getBatch() == 1) {
                                 m.setCloudProfile(p.getBlock(), p.getMeanUs() * 1e3);
                             }
-                        }
-                        if (m.link().idle(TimeUnit.SECONDS.toNanos(1))) {
-                            probeBandwidth(ch);
                         }
                     }
 
@@ -70,29 +100,99 @@ public final class LinkProber implements AutoCloseable {
                 });
     }
 
-    private volatile boolean warm;
+    private void ping(ManagedChannel ch) {
+        long t0 = clock.nanoTime();
+        send(ch, 0, PING_DEADLINE_NANOS, new Reply() {
+            @Override
+            public void ok(long elapsed) {
+                if (warm) {
+                    m.link().recordRtt(elapsed);
+                }
+                warm = true; // the first call pays for stream set-up and class loading
+                if (clock.nanoTime() - nextProbeAt >= 0) {
+                    probeBandwidth(ch);
+                } else {
+                    busy.set(false);
+                }
+            }
+
+            @Override
+            public void failed(Status s) {
+                busy.set(false);
+            }
+        }, t0);
+    }
 
     private void probeBandwidth(ManagedChannel ch) {
-        StreamObserver<TensorChunk> req = InferenceWorkerGrpc.newStub(ch).withDeadlineAfter(1, TimeUnit.SECONDS)
-                .probe(new StreamObserver<ProbeReply>() {
-                    @Override
-                    public void onNext(ProbeReply r) {
-                        // the worker timed first chunk to last: the bytes after the first crossed in that time
-                        long bytes = r.getBytes() - PROBE_CHUNK;
-                        m.link().recordTransfer(bytes, Math.max(r.getReceiveUs() * 1000, EdgeMeasurements.MIN_TRANSFER_NANOS));
-                    }
+        LinkEstimator link = m.link();
+        int bytes = sizer.nextBytes(link);
+        double bw = link.bandwidth();
+        // long enough for the probe at a tenth of the rate it is sized for, and never under a second
+        long deadline = Math.max(PING_DEADLINE_NANOS, Double.isNaN(bw) ? 0 : (long) (10 * bytes * 1e9 / bw));
+        long t0 = clock.nanoTime();
+        send(ch, bytes, deadline, new Reply() {
+            @Override
+            public void ok(long elapsed) {
+                link.recordDelivery(bytes, elapsed);
+                nextProbeAt = clock.nanoTime() + sizer.pauseAfterNanos(elapsed, link);
+                busy.set(false);
+            }
 
-                    @Override
-                    public void onError(Throwable t) {
-                    }
+            @Override
+            public void failed(Status s) {
+                if (s.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+                    // not delivered in the deadline: the link is at most this fast now
+                    double rtt = link.rtt();
+                    link.recordUpperBound(bytes, (long) (deadline - (Double.isNaN(rtt) ? 0 : rtt)));
+                }
+                nextProbeAt = clock.nanoTime() + sizer.pauseAfterNanos(deadline, link);
+                busy.set(false);
+            }
+        }, t0);
+    }
 
-                    @Override
-                    public void onCompleted() {
-                    }
-                });
-        ByteString chunk = ByteString.copyFrom(new byte[PROBE_CHUNK]);
-        for (int i = 0; i < PROBE_BYTES / PROBE_CHUNK; i++) {
-            req.onNext(TensorChunk.newBuilder().setData(chunk).build());
+    private interface Reply {
+        void ok(long elapsedNanos);
+
+        void failed(Status s);
+    }
+
+    /** One Probe stream of {@code bytes} zero bytes (0: a ping); the reply is timed from {@code t0}. */
+    private void send(ManagedChannel ch, int bytes, long deadlineNanos, Reply reply, long t0) {
+        StreamObserver<TensorChunk> req;
+        try {
+            req = InferenceWorkerGrpc.newStub(ch).withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
+                    .probe(new StreamObserver<ProbeReply>() {
+                        private boolean done;
+
+                        @Override
+                        public void onNext(ProbeReply r) {
+                            done = true;
+                            reply.ok(clock.nanoTime() - t0);
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            if (!done) {
+                                done = true;
+                                reply.failed(Status.fromThrowable(t));
+                            }
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            if (!done) {
+                                done = true;
+                                reply.failed(Status.INTERNAL.withDescription("probe ended without a reply"));
+                            }
+                        }
+                    });
+        } catch (RuntimeException e) {
+            reply.failed(Status.fromThrowable(e));
+            return;
+        }
+        for (int left = bytes; left > 0; left -= PROBE_CHUNK) {
+            req.onNext(TensorChunk.newBuilder().setData(left >= PROBE_CHUNK ? CHUNK : CHUNK.substring(0, left)).build());
         }
         req.onCompleted();
     }

@@ -1,0 +1,60 @@
+package io.cleave.edge.measure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.cleave.core.testing.TestPacks;
+import io.cleave.core.time.ManualClock;
+import io.cleave.edge.race.Candidate;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class EdgeMeasurementsTest {
+    static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    static Candidate cloudResult(long receiveNanos, long queueNanos, long computeNanos) {
+        return new Candidate(3, 8, new float[10], 0, 1f, true, 0, new Candidate.ServerTiming(receiveNanos, queueNanos, computeNanos, 1));
+    }
+
+    @Test
+    void inputThatArrivedInOneBurst_isNoBandwidthSample() {
+        ManualClock clock = new ManualClock();
+        EdgeMeasurements m = new EdgeMeasurements(TestPacks.pack(), 2, clock, 0.9);
+        // the 784-byte input, all in one piece at the worker: the old code read 784 B / 100 us = 62.72 Mbps
+        m.recordCloud(784, cloudResult(0, 0, 2 * MS), 2 * MS);
+        assertThat(m.link().bandwidth()).isNaN();
+        assertThat(m.link().measured()).isFalse();
+    }
+
+    @Test
+    void offloadTimedAtTheSender_isADeliveryLessTheWorkersTime() {
+        ManualClock clock = new ManualClock();
+        EdgeMeasurements m = new EdgeMeasurements(TestPacks.pack(), 2, clock, 0.9);
+        for (int i = 0; i < 10; i++) {
+            m.link().recordRtt(10 * MS);
+        }
+        // 12.8 kB sent, first result 30 ms later: 3 ms queued, 2 ms compute, 10 ms round trip, so 15 ms of transfer
+        m.recordCloud(12_800, cloudResult(0, 3 * MS, 2 * MS), 2 * MS, 30 * MS);
+        assertThat(m.link().bandwidth()).isCloseTo(12_800 / 0.015, within(1.0));
+    }
+
+    @Test
+    void offloadsWithNoResult_capTheEstimateOnlyForAWindow() {
+        ManualClock clock = new ManualClock();
+        EdgeMeasurements m = new EdgeMeasurements(TestPacks.pack(), 2, clock, 0.9);
+        for (int i = 0; i < 10; i++) {
+            m.link().recordRtt(10 * MS);
+        }
+        m.link().recordDelivery(100_000, 30 * MS); // 5 MB/s
+        for (int i = 0; i < 3; i++) { // three slow offloads in a row: nothing back in 40 ms
+            clock.advance(50, TimeUnit.MILLISECONDS);
+            m.recordNoResult(784, 40 * MS, 2 * MS);
+        }
+        double capped = m.link().bandwidth();
+        assertThat(capped).isLessThan(1e5);
+        // the old code recorded these as values; here probes at 5 MB/s lift the estimate at once
+        clock.advance(250, TimeUnit.MILLISECONDS);
+        m.link().recordDelivery(100_000, 30 * MS);
+        assertThat(m.link().bandwidth()).isGreaterThan(2.5e6);
+    }
+}
