@@ -75,7 +75,7 @@ public final class EdgeServer implements AutoCloseable {
         if (!workers.isEmpty() || config.coordinator() != null) {
             // measure whenever there is a cloud to measure: plans use it, experiments compare with it
             measurements = new EdgeMeasurements(pack, engine.maxBlock(), NanoClock.SYSTEM, 0.9);
-            prober = new LinkProber(workers::primary, measurements, control, 250);
+            prober = new LinkProber(workers::probeChannel, measurements, control, 250);
             if (chosen == null && !"fixed".equals(config.policy())) {
                 adaptive = new AdaptivePlanner(policy(config.policy(), pack, config.plan()), measurements, config.plan(),
                         d -> log.debug("plan {}", d));

@@ -18,6 +18,7 @@ import java.util.function.Consumer;
 /** Channels to one or more cloud workers; picks one per call (round robin). */
 public final class WorkerClient implements AutoCloseable {
     private volatile List<ManagedChannel> channels;
+    private volatile ManagedChannel probeChannel; // its own connection to the first target; created on first use
     private volatile List<String> targets;
     private final AtomicInteger next = new AtomicInteger();
     private final InetSocketAddress via;
@@ -50,9 +51,14 @@ public final class WorkerClient implements AutoCloseable {
             return;
         }
         List<ManagedChannel> old = channels;
+        ManagedChannel oldProbe = probeChannel;
         channels = List.of(channelBuilder(target, via).build());
+        probeChannel = null;
         targets = List.of(target);
         old.forEach(ManagedChannel::shutdown);
+        if (oldProbe != null) {
+            oldProbe.shutdown();
+        }
     }
 
     /** How every edge channel to a worker is configured. */
@@ -119,6 +125,22 @@ public final class WorkerClient implements AutoCloseable {
         return now.isEmpty() ? null : now.get(0);
     }
 
+    /**
+     * A connection of its own to the first target, for link probes: probes then measure the link,
+     * not the backlog of requests queued on their connection, and a probe caught by a collapsing link
+     * never holds requests behind it. Null when there is no target.
+     */
+    public synchronized ManagedChannel probeChannel() {
+        List<String> now = targets;
+        if (now.isEmpty()) {
+            return null;
+        }
+        if (probeChannel == null) {
+            probeChannel = channelBuilder(now.get(0), via).build();
+        }
+        return probeChannel;
+    }
+
     /** Opens a stream and starts sending; results and the end arrive on gRPC threads. */
     public CloudCall infer(InferHeader header, byte[] payload, long deadlineNanos, Consumer<ExitResult> onResult,
             Consumer<Status> onEnd) {
@@ -135,6 +157,10 @@ public final class WorkerClient implements AutoCloseable {
 
     @Override
     public void close() {
+        ManagedChannel p = probeChannel;
+        if (p != null) {
+            p.shutdownNow();
+        }
         for (ManagedChannel c : channels) {
             c.shutdownNow();
         }

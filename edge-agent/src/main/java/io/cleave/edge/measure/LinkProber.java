@@ -50,7 +50,7 @@ public final class LinkProber implements AutoCloseable {
     private final ScheduledFuture<?> task;
     private final AtomicBoolean busy = new AtomicBoolean();
     private volatile boolean warm;
-    private volatile long nextProbeAt = Long.MIN_VALUE;
+    private volatile long nextProbeAt; // set to the clock's now at construction: probe at once
 
     public LinkProber(Supplier<ManagedChannel> channel, EdgeMeasurements m, ScheduledExecutorService timers, long periodMillis) {
         this(channel, m, timers, periodMillis, NanoClock.SYSTEM, ProbeSizer.defaults(TimeUnit.MILLISECONDS.toNanos(periodMillis)));
@@ -62,6 +62,9 @@ public final class LinkProber implements AutoCloseable {
         this.m = m;
         this.clock = clock;
         this.sizer = sizer;
+        // not Long.MIN_VALUE: "now - MIN_VALUE" overflows to a negative number for any positive clock reading
+        // (System.nanoTime is positive here), and no bandwidth probe was ever sent
+        this.nextProbeAt = clock.nanoTime();
         this.task = timers.scheduleWithFixedDelay(this::probe, 0, periodMillis, TimeUnit.MILLISECONDS);
     }
 
