@@ -26,7 +26,8 @@ class EdgeViaLinkTest {
             EdgeConfig ec = new EdgeConfig(TestPacks.packDir(), 4, 1, List.of("127.0.0.1:" + worker.port()), cloudOnly, 2, "127.0.0.1", 0,
                     1000, "fixed", null, "127.0.0.1:" + link.port(), 1);
             try (EdgeServer edge = EdgeServer.start(ec, null, false)) {
-                assertThat(link.openChannels()).isEqualTo(2); // the worker channel went through the link
+                // the request channel and the prober's own channel both went through the link (two sockets per tunnel)
+                assertThat(link.openChannels()).isEqualTo(4);
                 Outcome o = edge.agent().classify("via", new byte[784], TimeUnit.SECONDS.toNanos(2)).get(5, TimeUnit.SECONDS);
                 assertThat(o.answer().candidate().cloud()).isTrue();
                 assertThat(o.answer().latencyNanos()).isGreaterThan(TimeUnit.MILLISECONDS.toNanos(30)); // a round trip of the link
