@@ -106,6 +106,16 @@ public final class LinkEstimator {
         }
     }
 
+    /**
+     * {@code bytes} were delivered within {@code nanos} (a time that may also hold processing): the link
+     * is at least this fast. Sizes probes and lifts a stale estimate; never overrides a resolved sample.
+     */
+    public void recordLowerBound(long bytes, long nanos) {
+        if (bytes > 0 && nanos > 0) {
+            add(new Sample(clock.nanoTime(), Kind.LOWER, bytes, nanos));
+        }
+    }
+
     /** {@code bytes} were not delivered within {@code nanos} of transfer time: the link is at most this fast now. */
     public void recordUpperBound(long bytes, long nanos) {
         if (bytes > 0 && nanos > 0) {

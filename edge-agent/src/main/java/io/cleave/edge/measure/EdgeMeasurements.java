@@ -84,15 +84,21 @@ public final class EdgeMeasurements {
     }
 
     /**
-     * As above, and a passive bandwidth sample timed at the sender: {@code sentToFirstResultNanos}
+     * As above, and a passive bandwidth bound timed at the sender: {@code sentToFirstResultNanos}
      * from the payload's first byte handed to the channel to the first result's arrival, less the
-     * worker's queueing and compute, is a delivery of {@code bytes} plus one round trip.
+     * worker's queueing and compute and one round trip, is at least the transfer time of {@code bytes}.
+     * It also holds both sides' processing (threads, event loops, decoding: milliseconds on a busy
+     * device), which on a fast link is most of it, so it is recorded as a lower bound on the rate,
+     * never as the rate itself (measured: taken as the rate, a loopback link read under 1 MB/s in the
+     * demo); probes, sized until they resolve the rate, carry the value.
      */
     public void recordCloud(long bytes, Candidate first, double profiledComputeNanos, long sentToFirstResultNanos) {
         recordCloud(bytes, first, profiledComputeNanos);
         Candidate.ServerTiming t = first.server();
         if (t != null) {
-            link.recordDelivery(bytes, sentToFirstResultNanos - t.queueNanos() - t.computeNanos());
+            double r = link.rtt();
+            long transfer = sentToFirstResultNanos - t.queueNanos() - t.computeNanos() - (Double.isNaN(r) ? 0 : (long) r);
+            link.recordLowerBound(bytes, Math.max(transfer, link.resolutionNanos()));
         }
     }
 
