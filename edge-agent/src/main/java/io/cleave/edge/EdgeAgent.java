@@ -16,13 +16,17 @@ import io.cleave.edge.race.Answer;
 import io.cleave.edge.race.Arbiter;
 import io.cleave.edge.race.Candidate;
 import io.cleave.edge.race.DeadlineTimer;
+import io.cleave.proto.v1.Encoding;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The race of one request between the device's own exits and the cloud's. The planner chooses a
@@ -43,7 +47,6 @@ public final class EdgeAgent {
     private final NanoClock clock;
     private final ModelPack pack;
     private final int finalExit;
-    private final AtomicLong refused = new AtomicLong();
     private final Executor delivery;
 
     public EdgeAgent(LocalPipeline local, CloudPath cloud, Planner planner, DeadlineTimer timer, NanoClock clock) {
@@ -79,11 +82,6 @@ public final class EdgeAgent {
         return local.kMax();
     }
 
-    /** Requests refused at admission so far. */
-    public long refused() {
-        return refused.get();
-    }
-
     /**
      * Classifies one image (raw pixels) by {@code deadlineNanos} from now. The future completes
      * with an answer by the deadline, or at once with RESOURCE_EXHAUSTED when the device cannot
@@ -108,7 +106,6 @@ public final class EdgeAgent {
         }
         String refusal = run.admission();
         if (refusal != null) {
-            refused.incrementAndGet();
             return CompletableFuture.failedFuture(new CleaveException(ErrorCode.RESOURCE_EXHAUSTED, refusal));
         }
         run.start();
@@ -172,7 +169,7 @@ public final class EdgeAgent {
                 if (a.isPresent()) {
                     try {
                         delivery.execute(() -> settle(a));
-                    } catch (java.util.concurrent.RejectedExecutionException e) {
+                    } catch (RejectedExecutionException e) {
                         settle(a);
                     }
                 }
@@ -290,7 +287,7 @@ public final class EdgeAgent {
      */
     public int warmUpUntilSettled(long maxNanos) {
         local.warmUp(20); // admission control needs a first-exit cost before anything is admitted
-        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         boolean observable = jit != null && jit.isCompilationTimeMonitoringSupported();
         byte[] blank = new byte[local.inputSize()];
         int first = local.hasLocalExit() ? local.firstExitBlock() : 0;
@@ -299,23 +296,17 @@ public final class EdgeAgent {
         long compiledAtWindow = observable ? jit.getTotalCompilationTime() : 0;
         int n = 0;
         while (System.nanoTime() - start < maxNanos) {
-            Plan p = cloud != null && cloud.available() ? new Plan(true, n % 2 == 0 ? first : 0, io.cleave.proto.v1.Encoding.FP16, 2.0,
-                    local.kMax()) : Plan.edgeOnly(local.kMax(), 2.0);
+            Plan p = cloud != null && cloud.available() ? new Plan(true, n % 2 == 0 ? first : 0, Encoding.FP16, 2.0, local.kMax())
+                    : Plan.edgeOnly(local.kMax(), 2.0);
             try {
-                classify("warm-up-" + n, blank, java.util.concurrent.TimeUnit.SECONDS.toNanos(1), p).get(5, java.util.concurrent.TimeUnit.SECONDS);
+                classify("warm-up-" + n, blank, TimeUnit.SECONDS.toNanos(1), p).get(5, TimeUnit.SECONDS);
             } catch (Exception e) {
                 // a refused or failed warm-up request still warmed what it ran
             }
             n++;
             long now = System.nanoTime();
             if (now - windowStart >= 500_000_000L) {
-                if (!observable) {
-                    if (n >= WARM_UP_MIN_REQUESTS) {
-                        break;
-                    }
-                    continue;
-                }
-                long compiled = jit.getTotalCompilationTime();
+                long compiled = observable ? jit.getTotalCompilationTime() : 0; // unobservable: settled after the minimum
                 if (n >= WARM_UP_MIN_REQUESTS && (compiled - compiledAtWindow) * 1e6 < JIT_SETTLED_SHARE * (now - windowStart)) {
                     break;
                 }

@@ -10,7 +10,7 @@ import java.util.List;
  * @param kMax blocks the device holds (its capacity)
  * @param workers cloud worker targets (host:port); empty: edge-only
  * @param plan the fixed plan used until a planner is plugged in
- * @param concurrency requests computed locally at once
+ * @param concurrency compute threads of the local pipeline (at most the processors; requests beyond them queue by urgency)
  * @param policy "fixed" follows {@code plan}; otherwise a planner policy run embedded on live measurements:
  *     cleave, edge-only, cloud-only, neurosurgeon, edgent
  * @param coordinator coordinator host:port to follow for worker assignments, or null

@@ -100,9 +100,9 @@ public final class EdgeServer implements AutoCloseable {
             agent.warmUp(WARM_UP_ROUNDS);
         }
         if (serve) {
-            // the device API's handlers only admit and queue (classify never blocks): a few threads, not gRPC's unbounded
-            // default pool, whose hundreds of runnable threads under a burst would starve compute and the deadline timer
-            api = Executors.newFixedThreadPool(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())), daemon("cleave-edge-api", Thread.NORM_PRIORITY - 1));
+            // the device API's handlers only admit and queue (classify never blocks): a few threads, not gRPC's default
+            // pool, which starts a thread per concurrent call under a burst, on the cores compute and the deadline timer need
+            api = Executors.newFixedThreadPool(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())), daemon("cleave-edge-api"));
             server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
                     .executor(api)
                     .addService(new EdgeService(agent, this::uplinkMbps, config.policy()))
@@ -204,15 +204,10 @@ public final class EdgeServer implements AutoCloseable {
     }
 
     static java.util.concurrent.ThreadFactory daemon(String name) {
-        return daemon(name, Thread.NORM_PRIORITY);
-    }
-
-    static java.util.concurrent.ThreadFactory daemon(String name, int priority) {
         java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
         return r -> {
             Thread t = new Thread(r, name + "-" + n.incrementAndGet());
             t.setDaemon(true);
-            t.setPriority(priority);
             return t;
         };
     }

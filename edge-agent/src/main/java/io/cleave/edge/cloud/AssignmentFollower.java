@@ -34,7 +34,7 @@ public final class AssignmentFollower implements AutoCloseable {
         this.task = timers.scheduleWithFixedDelay(this::ask, 0, periodMillis, TimeUnit.MILLISECONDS);
     }
 
-    /** Never blocks: runs on the edge's timer thread, which also fires deadlines. */
+    /** Never blocks: runs on the edge's control thread, shared with the link prober, never the deadline thread. */
     void ask() {
         AssignRequest.Builder req = AssignRequest.newBuilder().setEdgeId(edgeId).setModelId(modelId)
                 .setCurrentTarget(workers.targets().isEmpty() ? "" : workers.targets().get(0));

@@ -119,12 +119,6 @@ public final class WorkerClient implements AutoCloseable {
         return channels.isEmpty();
     }
 
-    /** The channel to probe now (the first target), or null when there is none yet. */
-    public ManagedChannel primary() {
-        List<ManagedChannel> now = channels;
-        return now.isEmpty() ? null : now.get(0);
-    }
-
     /**
      * A connection of its own to the first target, for link probes: probes then measure the link,
      * not the backlog of requests queued on their connection, and a probe caught by a collapsing link

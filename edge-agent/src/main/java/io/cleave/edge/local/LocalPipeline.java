@@ -98,9 +98,6 @@ public final class LocalPipeline implements AutoCloseable {
         for (int i = 0; i < threads; i++) {
             Thread t = new Thread(this::serve, "cleave-edge-compute-" + (i + 1));
             t.setDaemon(true);
-            // below the deadline timer and the network threads: compute is what can wait (effective where the JVM maps
-            // Java priorities to the OS's, -XX:ThreadPriorityPolicy=1, as the launcher runs edges)
-            t.setPriority(Thread.MIN_PRIORITY);
             t.start();
             workers.add(t);
         }

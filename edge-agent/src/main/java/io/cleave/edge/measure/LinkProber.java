@@ -68,7 +68,7 @@ public final class LinkProber implements AutoCloseable {
         this.task = timers.scheduleWithFixedDelay(this::probe, 0, periodMillis, TimeUnit.MILLISECONDS);
     }
 
-    /** Never blocks: runs on the edge's timer thread, which also fires deadlines. */
+    /** Never blocks: runs on the edge's control thread, shared with the coordinator follower, never the deadline thread. */
     void probe() {
         ManagedChannel ch = channel.get();
         if (ch == null) {

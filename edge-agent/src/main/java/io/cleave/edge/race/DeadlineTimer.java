@@ -29,7 +29,7 @@ public interface DeadlineTimer extends AutoCloseable {
     @Override
     default void close() {}
 
-    /** A timer thread of its own (daemon, highest Java priority) that learns how late it fires. */
+    /** A timer thread of its own (daemon) that learns how late it fires. */
     static DeadlineTimer dedicated(NanoClock clock) {
         return new Dedicated(clock);
     }
@@ -62,7 +62,6 @@ public interface DeadlineTimer extends AutoCloseable {
             this.ex = new ScheduledThreadPoolExecutor(1, r -> {
                 Thread t = new Thread(r, "cleave-edge-deadlines");
                 t.setDaemon(true);
-                t.setPriority(Thread.MAX_PRIORITY);
                 return t;
             });
             ex.setRemoveOnCancelPolicy(true); // answered requests leave the queue at once, even under heavy load
