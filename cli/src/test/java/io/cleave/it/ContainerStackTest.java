@@ -72,7 +72,7 @@ class ContainerStackTest {
 
     private static GenericContainer<?> container(String image, Network net, String alias) {
         return new GenericContainer<>(DockerImageName.parse("cleave/" + image + ":" + TAG)).withNetwork(net).withNetworkAliases(alias)
-                .waitingFor(Wait.forHealthcheck().withStartupTimeout(Duration.ofMinutes(2)));
+                .waitingFor(Wait.forHealthcheck().withStartupTimeout(Duration.ofMinutes(3)));
     }
 
     private static boolean imageExists(String name) {
