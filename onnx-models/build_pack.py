@@ -82,19 +82,9 @@ def main():
     test = train.exit_logits(m, te_x)
     exits_meta = []
     for e, (after, kind) in enumerate(m.exit_specs):
-        t = calibrate.fit_temperature(val[e], va_y)
-        p_before, p_after = calibrate.softmax(val[e]), calibrate.softmax(val[e], t)
-        exits_meta.append({
-            "temperature": t,
-            "accuracy": {"validation": train.accuracy(val[e], va_y), "test": train.accuracy(test[e], te_y)},
-            "ece": {"validationBefore": calibrate.ece(p_before, va_y), "validationAfter": calibrate.ece(p_after, va_y),
-                    "testBefore": calibrate.ece(calibrate.softmax(test[e]), te_y),
-                    "testAfter": calibrate.ece(calibrate.softmax(test[e], t), te_y)},
-            "thresholds": calibrate.threshold_table(p_after, va_y),
-            "copycat": copycat_kept[e],
-        })
+        exits_meta.append(dict(calibrate.describe_exit(val[e], va_y, test[e], te_y), copycat=copycat_kept[e]))
         log(f"exit {e} after block {after} ({kind}): test {exits_meta[-1]['accuracy']['test']:.4f} "
-            f"T={t:.3f} ECE {exits_meta[-1]['ece']['validationBefore']:.4f} -> {exits_meta[-1]['ece']['validationAfter']:.4f}")
+            f"T={exits_meta[-1]['temperature']:.3f} ECE {exits_meta[-1]['ece']['validationBefore']:.4f} -> {exits_meta[-1]['ece']['validationAfter']:.4f}")
 
     meta = {
         "model": {"id": "fmnist-vit8", "version": a.version,

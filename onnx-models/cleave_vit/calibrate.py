@@ -50,3 +50,18 @@ def threshold_table(probs, labels, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.
         rows.append({"threshold": t, "stop_rate": float(m.mean()),
                      "accuracy_when_stopped": float(correct[m].mean()) if m.any() else None})
     return rows
+
+
+def describe_exit(val_logits, val_labels, test_logits, test_labels):
+    """An exit's manifest entry: temperature fitted on validation, accuracy, ECE before and after, thresholds."""
+    t = fit_temperature(val_logits, val_labels)
+    p_before, p_after = softmax(val_logits), softmax(val_logits, t)
+    return {
+        "temperature": t,
+        "accuracy": {"validation": float((val_logits.argmax(-1) == val_labels).mean()),
+                     "test": float((test_logits.argmax(-1) == test_labels).mean())},
+        "ece": {"validationBefore": ece(p_before, val_labels), "validationAfter": ece(p_after, val_labels),
+                "testBefore": ece(softmax(test_logits), test_labels),
+                "testAfter": ece(softmax(test_logits, t), test_labels)},
+        "thresholds": threshold_table(p_after, val_labels),
+    }

@@ -83,13 +83,18 @@ class MalformedFramesTest {
         return TensorCodec.encode(t, dim, enc);
     }
 
+    /** Exit indices from {@code first} to the final exit. */
+    static List<Integer> exitsFrom(int first) {
+        return java.util.stream.IntStream.range(first, pack.exitCount()).boxed().toList();
+    }
+
     /** After every bad request, a good one is answered with every exit after its split. */
     static void assertStillServing() throws Exception {
         byte[] good = tokens(Encoding.FP16, 0.25f);
         Reply r = call(List.of(frame(header(2, Encoding.FP16, good.length)), chunk(good)));
         assertThat(r.status().getCode()).isEqualTo(Status.Code.OK);
-        assertThat(r.results()).extracting(ExitResult::getExitIndex).containsExactly(1, 2, 3);
-        assertThat(r.results().get(2).getLast()).isTrue();
+        assertThat(r.results()).extracting(ExitResult::getExitIndex).containsExactlyElementsOf(exitsFrom(pack.firstExitAtOrAfter(3)));
+        assertThat(r.results().get(r.results().size() - 1).getLast()).isTrue();
     }
 
     static void expect(List<InferFrame> frames, Status.Code code, String message) throws Exception {
@@ -197,11 +202,12 @@ class MalformedFramesTest {
         byte[] px = TestPacks.testSet().image(0);
         Reply r = call(List.of(frame(header(0, Encoding.U8_IMAGE, px.length)), chunk(px)));
         assertThat(r.status().getCode()).isEqualTo(Status.Code.OK);
-        assertThat(r.results()).extracting(ExitResult::getExitIndex).containsExactly(0, 1, 2, 3);
+        assertThat(r.results()).extracting(ExitResult::getExitIndex).containsExactlyElementsOf(exitsFrom(0));
         try (io.cleave.core.engine.SegmentEngine engine = io.cleave.core.engine.SegmentEngine.open(pack,
                 io.cleave.core.engine.EngineOptions.defaults())) {
             int[][] ref = new io.cleave.core.eval.ExitEvaluator(engine).predictions(TestPacks.testSet(), 1, 1);
-            assertThat(r.results()).extracting(ExitResult::getPredictedClass).containsExactly(ref[0][0], ref[1][0], ref[2][0], ref[3][0]);
+            assertThat(r.results()).extracting(ExitResult::getPredictedClass)
+                    .containsExactlyElementsOf(java.util.Arrays.stream(ref).map(exit -> exit[0]).toList());
         }
         HealthCheckResponse h = HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.newBuilder()
                 .setService("cleave.v1.InferenceWorker").build());

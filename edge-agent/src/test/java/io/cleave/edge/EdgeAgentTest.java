@@ -108,6 +108,9 @@ class EdgeAgentTest {
     }
 
     static final Plan SPLIT_2_NO_EARLY_ANSWER = new Plan(true, 2, Encoding.FP16, 2.0, 4);
+    /** The exits a plan with k_max 4 computes on the device: the deepest is the one after block 4. */
+    static final int DEEPEST_LOCAL = TestPacks.pack().firstExitAtOrAfter(4);
+    static final int FINAL = TestPacks.pack().exitCount() - 1;
 
     static Candidate cloudExit(int exit, int block, int cls) {
         float[] p = new float[10];
@@ -128,7 +131,7 @@ class EdgeAgentTest {
         ScriptedCloud.Sent s = cloud.next();
         assertThat(s.tokens().shape()).containsExactly(1, 50, 64); // the tokens after block 2, handed over at the split
         now.addAndGet(7 * MS);
-        s.listener().candidate(cloudExit(3, 8, 4));
+        s.listener().candidate(cloudExit(FINAL, 8, 4));
         Outcome o = await(f);
         assertThat(o.answer().reason()).isEqualTo("final-exit");
         assertThat(o.answer().candidate().cloud()).isTrue();
@@ -145,14 +148,14 @@ class EdgeAgentTest {
         long start = now.get();
         CompletableFuture<Outcome> f = agent.classify("b", TestPacks.testSet().image(1), 40 * MS);
         ScriptedCloud.Sent s = cloud.next();
-        // local exits 0 and 1 come (blocks 2 and 4), then nothing: the cloud never answers, never ends
+        // local exits come (up to block 4), then nothing: the cloud never answers, never ends
         Thread.sleep(300); // local work is done long before; the answer must still wait for the deadline
         assertThat(f).isNotDone();
         timer.fireLast();
         Outcome o = await(f);
         assertThat(o.answer().reason()).isEqualTo("deadline");
         assertThat(o.answer().candidate().cloud()).isFalse();
-        assertThat(o.answer().candidate().exit()).isEqualTo(1);
+        assertThat(o.answer().candidate().exit()).isEqualTo(DEEPEST_LOCAL);
         assertThat(o.answer().deadlineMet()).isTrue();
         assertThat(o.answer().latencyNanos()).isLessThan(40 * MS);
         assertThat(timer.due.get(0).at() - start).as("fires before the deadline").isLessThan(40 * MS);
@@ -169,7 +172,7 @@ class EdgeAgentTest {
         Outcome o = await(f);
         assertThat(o.answer().reason()).isEqualTo("all-done");
         assertThat(o.answer().candidate().cloud()).isFalse();
-        assertThat(o.answer().candidate().exit()).isEqualTo(1);
+        assertThat(o.answer().candidate().exit()).isEqualTo(DEEPEST_LOCAL);
     }
 
     @Test

@@ -107,6 +107,11 @@ public final class LayerScheduler implements AutoCloseable {
         if (job.exits().isEmpty()) {
             throw CleaveException.invalid("job " + job.requestId() + " wants no exit");
         }
+        int first = job.exits().nextSetBit(0);
+        if (first < pack.firstExitAtOrAfter(job.split() + 1) || job.exits().length() > pack.exitCount()) {
+            throw CleaveException.invalid("job " + job.requestId() + " wants exits " + job.exits() + ": entering after block "
+                    + job.split() + ", only exits " + pack.firstExitAtOrAfter(job.split() + 1) + ".." + (pack.exitCount() - 1) + " lie ahead");
+        }
         CompletableFuture<Void> done = new CompletableFuture<>();
         lock.lock();
         try {

@@ -92,8 +92,9 @@ class LayerSchedulerTest {
             s.start();
             CompletableFuture.allOf(a, b, c).get(10, TimeUnit.SECONDS);
         }
-        assertThat(sink.of("a")).extracting(r -> r.out.exit()).containsExactly(0, 1, 2, 3);
-        assertThat(sink.of("a").get(0).out.maxBatch()).isEqualTo(1); // exit after block 2: alone
+        assertThat(sink.of("a")).extracting(r -> r.out.exit()).containsExactlyElementsOf(exitsAfter(0).stream().boxed().toList());
+        assertThat(sink.of("a")).filteredOn(r -> r.out.block() <= 2).isNotEmpty()
+                .allMatch(r -> r.out.maxBatch() == 1); // exits up to block 2: alone
         for (String id : List.of("a", "b", "c")) {
             List<Result> rs = sink.of(id);
             Result last = rs.get(rs.size() - 1);
@@ -120,20 +121,22 @@ class LayerSchedulerTest {
     void finishedSample_leavesTheBatch_andExitsRunOnlyForSamplesThatWantThem() throws Exception {
         ManualClock clock = new ManualClock();
         Sink sink = new Sink();
-        BitSet onlyExit1 = new BitSet();
-        onlyExit1.set(1);
+        int atBlock4 = pack.firstExitAtOrAfter(4);
+        assertThat(pack.exit(atBlock4).afterBlock()).isEqualTo(4);
+        BitSet onlyAtBlock4 = new BitSet();
+        onlyAtBlock4.set(atBlock4);
         try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), clock)) {
-            CompletableFuture<Void> shortJob = s.submit(new Job("short", tokensAfter(3, 2), 2, deadline(clock, 100), onlyExit1, sink.listener("short")));
+            CompletableFuture<Void> shortJob = s.submit(new Job("short", tokensAfter(3, 2), 2, deadline(clock, 100), onlyAtBlock4, sink.listener("short")));
             CompletableFuture<Void> longJob = s.submit(new Job("long", tokensAfter(4, 2), 2, deadline(clock, 100), exitsAfter(2), sink.listener("long")));
             s.start();
             CompletableFuture.allOf(shortJob, longJob).get(10, TimeUnit.SECONDS);
         }
-        assertThat(sink.of("short")).extracting(r -> r.out.exit()).containsExactly(1);
+        assertThat(sink.of("short")).extracting(r -> r.out.exit()).containsExactly(atBlock4);
         assertThat(sink.of("short").get(0).last).isTrue();
-        assertThat(sink.of("long")).extracting(r -> r.out.exit()).containsExactly(1, 2, 3);
-        // after exit 1 the short job left: the long one ran blocks 5-8 alone
-        assertThat(sink.of("long").get(1).out.maxBatch()).isEqualTo(2); // max so far includes blocks 3-4
-        assertThat(sink.of("long").get(0).out.maxBatch()).isEqualTo(2);
+        assertThat(sink.of("short").get(0).out.maxBatch()).isEqualTo(2); // blocks 3-4 ran with the long job
+        assertThat(sink.of("long")).extracting(r -> r.out.exit()).containsExactlyElementsOf(exitsAfter(2).stream().boxed().toList());
+        // maxBatch is the largest batch a result's sample ran in so far: 2, from blocks 3-4 shared with the short job
+        assertThat(sink.of("long")).allMatch(r -> r.out.maxBatch() == 2);
     }
 
     @Test
@@ -148,7 +151,9 @@ class LayerSchedulerTest {
         }
         // the urgent job finishes every exit before the other gets any
         List<String> order = sink.results.stream().map(r -> r.id).toList();
-        assertThat(order).containsExactly("urgent", "urgent", "late", "late", "late");
+        List<String> expected = new ArrayList<>(Collections.nCopies(exitsAfter(4).cardinality(), "urgent"));
+        expected.addAll(Collections.nCopies(exitsAfter(2).cardinality(), "late"));
+        assertThat(order).containsExactlyElementsOf(expected);
     }
 
     @Test
@@ -167,7 +172,25 @@ class LayerSchedulerTest {
             next.get(10, TimeUnit.SECONDS); // and the loop keeps serving
         }
         assertThat(sink.of("x")).isEmpty();
-        assertThat(sink.of("y")).hasSize(3);
+        assertThat(sink.of("y")).hasSize(exitsAfter(2).cardinality());
+    }
+
+    @Test
+    void jobWantingAnExitBehindItsSplit_isRefusedAtSubmit() {
+        ManualClock clock = new ManualClock();
+        BitSet behind = new BitSet();
+        behind.set(pack.firstExitAtOrAfter(1)); // the exit after block 1, for tokens that already left block 4
+        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), clock)) {
+            assertThatThrownBy(() -> s.submit(new Job("x", tokensAfter(0, 4), 4, deadline(clock, 100), behind, (o, last) -> { })))
+                    .isInstanceOf(CleaveException.class)
+                    .satisfies(e -> assertThat(((CleaveException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
+                    .hasMessageContaining("entering after block 4");
+            BitSet beyond = new BitSet();
+            beyond.set(pack.exitCount());
+            assertThatThrownBy(() -> s.submit(new Job("y", tokensAfter(0, 4), 4, deadline(clock, 100), beyond, (o, last) -> { })))
+                    .isInstanceOf(CleaveException.class);
+            assertThat(s.queued()).isZero();
+        }
     }
 
     @Test

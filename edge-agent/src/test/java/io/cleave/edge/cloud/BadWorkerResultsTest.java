@@ -53,7 +53,7 @@ class BadWorkerResultsTest {
 
     /** A well-formed final-exit result for a request split at block 2, to be spoiled. */
     static ExitResult.Builder good() {
-        ExitResult.Builder b = ExitResult.newBuilder().setRequestId("r").setExitIndex(3).setBlock(8).setPredictedClass(4)
+        ExitResult.Builder b = ExitResult.newBuilder().setRequestId("r").setExitIndex(TestPacks.pack().exitCount() - 1).setBlock(8).setPredictedClass(4)
                 .setConfidence(0.91f).setLast(true);
         for (int i = 0; i < 10; i++) {
             b.addProbabilities(i == 4 ? 0.91f : 0.01f);
@@ -70,8 +70,8 @@ class BadWorkerResultsTest {
                 b -> b.clearProbabilities(),
                 b -> b.setProbabilities(0, Float.NaN),
                 b -> b.setProbabilities(0, 0.5f), // sums to 1.4
-                b -> b.setExitIndex(7),
-                b -> b.setExitIndex(0).setBlock(2), // an exit the edge computed itself, before the split
+                b -> b.setExitIndex(TestPacks.pack().exitCount()), // no such exit
+                b -> b.setExitIndex(TestPacks.pack().firstExitAtOrAfter(2)).setBlock(2), // an exit the edge computed itself, at the split
                 b -> b.setBlock(6),
                 b -> b.setPredictedClass(0).setConfidence(0.01f)); // not the most probable class
     }

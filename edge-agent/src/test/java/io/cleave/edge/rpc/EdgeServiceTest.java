@@ -50,7 +50,7 @@ class EdgeServiceTest {
                 .setImage(ByteString.copyFrom(TestPacks.testSet().image(0))).setDeadlineMs(200).build());
         assertThat(r.getRequestId()).isEqualTo("img-0");
         assertThat(r.getSource()).isEqualTo(Source.LOCAL);
-        assertThat(r.getExitIndex()).isEqualTo(1); // k_max 4: exits after blocks 2 and 4 are local
+        assertThat(r.getExitIndex()).isEqualTo(TestPacks.pack().firstExitAtOrAfter(4)); // k_max 4: the exit after block 4 is the deepest local one
         assertThat(r.getBlock()).isEqualTo(4);
         assertThat(r.getReason()).isEqualTo("all-done");
         assertThat(r.getDeadlineMet()).isTrue();
