@@ -2,6 +2,8 @@ package io.cleave.experiment;
 
 import io.cleave.core.data.Dataset;
 import io.cleave.core.data.IdxReader;
+import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.ErrorCode;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.plan.PackStats;
 import io.cleave.core.plan.Plan;
@@ -126,8 +128,20 @@ public final class ExperimentRunner {
                     int req = i;
                     double at = (System.nanoTime() - start) / 1e9;
                     long budget = (long) (deadlineMs * 1e6);
-                    pending.add(edge.agent().classify(trace.name() + "-" + device.label() + "-" + policy + "-" + i, ds.image(img), budget).thenAccept(o ->
-                            rows.add(record(trace, device, policy, deadlineMs, req, at, o, ds.labels()[img], edge))));
+                    long sentAt = System.nanoTime();
+                    pending.add(edge.agent().classify(trace.name() + "-" + device.label() + "-" + policy + "-" + i, ds.image(img), budget)
+                            .handle((o, err) -> {
+                                if (err == null) {
+                                    return rows.add(record(trace, device, policy, deadlineMs, req, at, o, ds.labels()[img], edge));
+                                }
+                                Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                                        ? err.getCause() : err;
+                                if (!(cause instanceof CleaveException ce && ce.code() == ErrorCode.RESOURCE_EXHAUSTED)) {
+                                    throw new java.util.concurrent.CompletionException(cause);
+                                }
+                                // refused by the edge's admission control (it could not meet the deadline): a miss, no answer
+                                return rows.add(refused(trace, device, policy, deadlineMs, req, at, (System.nanoTime() - sentAt) / 1e6));
+                            }));
                     if (i % 20 == 0) {
                         progress.printf("\r[%3d/%d] %-32s %-10s %-12s %5.0f ms  %4d/%d", index + 1, runs, trace.name(), device.label(), policy,
                                 deadlineMs, i,
@@ -138,6 +152,12 @@ public final class ExperimentRunner {
             }
         }
         return rows;
+    }
+
+    private static RequestRecord refused(Trace trace, Device device, String policy, double deadlineMs, int req, double at, double waitedMs) {
+        long atMs = (long) (at * 1000);
+        return new RequestRecord(trace.name(), device.label(), policy, deadlineMs, req, at, false, -1, "", -1, -1, false, false, waitedMs, 0,
+                false, Double.NaN, trace.mbpsBetween(atMs, atMs + Math.max(1, (long) deadlineMs)));
     }
 
     private static RequestRecord record(Trace trace, Device device, String policy, double deadlineMs, int req, double at, Outcome o, int label,

@@ -4,7 +4,8 @@ package io.cleave.experiment;
  * One request of an experiment, as written to requests.csv.
  *
  * @param device the device class's label
- * @param exit index of the answering exit (-1: no answer)
+ * @param exit index of the answering exit (-1: no answer, e.g. refused by the edge's admission control; source "none",
+ *     counted as a missed deadline)
  * @param exitBlock the block the answering exit sits after (its depth; -1: no answer or unknown)
  */
 public record RequestRecord(String trace, String device, String policy, double deadlineMs, int request, double startS, boolean offloaded,
@@ -16,7 +17,7 @@ public record RequestRecord(String trace, String device, String policy, double d
 
     String csv() {
         return String.join(",", trace, device, policy, fmt(deadlineMs), String.valueOf(request), fmt(startS), String.valueOf(offloaded),
-                String.valueOf(split), encoding, String.valueOf(exit), String.valueOf(exitBlock), cloud ? "cloud" : "local",
+                String.valueOf(split), encoding, String.valueOf(exit), String.valueOf(exitBlock), exit < 0 ? "none" : cloud ? "cloud" : "local",
                 String.valueOf(correct), fmt(latencyMs), String.valueOf(bytes), String.valueOf(deadlineMet), fmt(estimatedMbps),
                 fmt(trueMbps));
     }

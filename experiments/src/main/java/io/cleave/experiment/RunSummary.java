@@ -9,10 +9,11 @@ import java.util.List;
  * (Wilson for the proportions, normal for the mean depth; see {@link Stats}).
  *
  * @param meanDepthAtDeadline mean block of the answering exit, 0 for a late answer (what an untrained pack reports)
+ * @param unanswered requests with no answer (refused by the edge's admission control, or failed): counted as misses
  */
 public record RunSummary(String trace, String device, String policy, double deadlineMs, int requests, double accuracyAtDeadline,
         double accuracyLow, double accuracyHigh, double deadlineHitRate, double hitLow, double hitHigh, double meanDepthAtDeadline,
-        double depthLow, double depthHigh, double p50Ms, double p95Ms, double p99Ms, double bytesPerRequest, double offloadRate) {
+        double depthLow, double depthHigh, double p50Ms, double p95Ms, double p99Ms, double bytesPerRequest, double offloadRate, int unanswered) {
 
     static RunSummary of(String trace, String device, String policy, double deadlineMs, List<RequestRecord> rows) {
         int n = rows.size();
@@ -23,7 +24,8 @@ public record RunSummary(String trace, String device, String policy, double dead
         return new RunSummary(trace, device, policy, deadlineMs, n, acc.estimate(), acc.low(), acc.high(), hit.estimate(), hit.low(),
                 hit.high(), depth.estimate(), depth.low(), depth.high(), Percentiles.of(lat, 50), Percentiles.of(lat, 95),
                 Percentiles.of(lat, 99), rows.stream().mapToLong(RequestRecord::bytes).average().orElse(0),
-                rows.stream().filter(RequestRecord::offloaded).count() / (double) Math.max(1, n));
+                rows.stream().filter(RequestRecord::offloaded).count() / (double) Math.max(1, n),
+                (int) rows.stream().filter(r -> r.exit() < 0).count());
     }
 
     /** The run's score under {@code metric}, with its interval. */

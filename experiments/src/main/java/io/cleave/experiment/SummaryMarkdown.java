@@ -43,23 +43,25 @@ final class SummaryMarkdown {
         String score = metric == Metric.ACCURACY ? "accuracy at deadline [95% CI]" : "exit depth at deadline [95% CI]";
         b.append("| trace | device | policy | deadline ms | requests | ").append(score).append(" | ratio to oracle | deadline hits [95% CI] | ")
                 .append(metric == Metric.ACCURACY ? "mean exit depth" : "accuracy (untrained: not meaningful)")
-                .append(" | p50 ms | p95 ms | p99 ms | bytes/request | offloaded |\n");
-        b.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+                .append(" | unanswered | p50 ms | p95 ms | p99 ms | bytes/request | offloaded |\n");
+        b.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (RunSummary r : runs) {
             Stats.Interval s = r.score(metric);
             Optional<RunSummary> oracle = runs.stream().filter(o -> o.policy().equals("oracle") && o.cell().equals(r.cell())).findFirst();
-            String ratio = oracle.isEmpty() || r.policy().equals("oracle") || !(oracle.get().score(metric).estimate() > 0) ? "" : String.format(
-                    Locale.ROOT, "%.3fx", s.estimate() / oracle.get().score(metric).estimate());
+            String ratio = oracle.isEmpty() || r.policy().equals("oracle") ? ""
+                    : !(oracle.get().score(metric).estimate() > 0) ? "n/a (oracle 0)"
+                    : String.format(Locale.ROOT, "%.3fx", s.estimate() / oracle.get().score(metric).estimate());
             boolean flagged = paired.stream().anyMatch(p -> p.beatsOracle() && p.policy().equals(r.policy())
                     && new RequestRecord.Cell(p.trace(), p.device(), p.deadlineMs()).equals(r.cell()));
-            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %d | %s | %s | %.1f%% [%.1f, %.1f] | %s | %.1f | %.1f | %.1f | %.0f | %.0f%% |%n",
-                    r.trace(), r.device(), r.policy(), r.deadlineMs(), r.requests(), withInterval(metric, s), ratio + (flagged ? " ⚠" : ""),
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %d | %s | %s | %.1f%% [%.1f, %.1f] | %s | %d | %.1f | %.1f | %.1f | %.0f | %.0f%% |%n",
+                    r.trace(), r.device(), r.policy(), r.deadlineMs(), r.requests(), withInterval(metric, s), (ratio + (flagged ? " ⚠" : "")).trim(),
                     100 * r.deadlineHitRate(), 100 * r.hitLow(), 100 * r.hitHigh(),
                     metric == Metric.ACCURACY ? String.format(Locale.ROOT, "%.2f", r.meanDepthAtDeadline())
                             : String.format(Locale.ROOT, "%.1f%%", 100 * r.accuracyAtDeadline()),
-                    r.p50Ms(), r.p95Ms(), r.p99Ms(), r.bytesPerRequest(), 100 * r.offloadRate()));
+                    r.unanswered(), r.p50Ms(), r.p95Ms(), r.p99Ms(), r.bytesPerRequest(), 100 * r.offloadRate()));
         }
-        b.append("\n⚠: above the oracle beyond the 95% interval of the paired difference (see below).\n\n");
+        b.append("\n⚠: above the oracle beyond the 95% interval of the paired difference (see below). Unanswered: refused by the "
+                + "edge's admission control (it could not meet the deadline) or failed; each counts as a missed deadline.\n\n");
     }
 
     private static void beatsOracle(StringBuilder b, List<Comparisons.Paired> paired, Metric metric) {
