@@ -134,12 +134,9 @@ public final class ExperimentRunner {
                                 if (err == null) {
                                     return rows.add(record(trace, device, policy, deadlineMs, req, at, o, ds.labels()[img], edge));
                                 }
-                                Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-                                        ? err.getCause() : err;
-                                if (!(cause instanceof CleaveException ce && ce.code() == ErrorCode.RESOURCE_EXHAUSTED)) {
-                                    throw new java.util.concurrent.CompletionException(cause);
+                                if (!refusal(err)) {
+                                    throw new java.util.concurrent.CompletionException(err);
                                 }
-                                // refused by the edge's admission control (it could not meet the deadline): a miss, no answer
                                 return rows.add(refused(trace, device, policy, deadlineMs, req, at, (System.nanoTime() - sentAt) / 1e6));
                             }));
                     if (i % 20 == 0) {
@@ -152,6 +149,15 @@ public final class ExperimentRunner {
             }
         }
         return rows;
+    }
+
+    /**
+     * Whether a request failed because the edge's admission control refused it (it could not meet
+     * the deadline): recorded as an unanswered miss. Any other failure ends the experiment.
+     */
+    static boolean refusal(Throwable err) {
+        Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+        return cause instanceof CleaveException ce && ce.code() == ErrorCode.RESOURCE_EXHAUSTED;
     }
 
     private static RequestRecord refused(Trace trace, Device device, String policy, double deadlineMs, int req, double at, double waitedMs) {

@@ -96,6 +96,23 @@ class ReportTest {
     }
 
     @Test
+    void aRunMissingFromTheGrid_isAGapInThePlots_notAFailure() throws Exception {
+        List<RequestRecord> rows = rows().stream().filter(r -> !(r.policy().equals("cloud-only") && r.deadlineMs() == 20)).toList();
+        Report.write(dir, rows, summaries(rows), Map.of("devices", List.of("phone: test"), "link", "test link"), Metric.ACCURACY);
+        assertEquals(2 * Plots.PANEL_H, ImageIO.read(dir.resolve("deadline-miss-rate.png").toFile()).getHeight());
+        assertFalse(Files.readString(dir.resolve("summary.md")).contains("| cloud-only | 20 |"));
+    }
+
+    @Test
+    void onlyAdmissionRefusalsAreRecordedAsMisses() {
+        var refused = new io.cleave.core.error.CleaveException(io.cleave.core.error.ErrorCode.RESOURCE_EXHAUSTED, "edge overloaded");
+        assertTrue(ExperimentRunner.refusal(refused));
+        assertTrue(ExperimentRunner.refusal(new java.util.concurrent.CompletionException(refused)));
+        assertFalse(ExperimentRunner.refusal(new io.cleave.core.error.CleaveException(io.cleave.core.error.ErrorCode.INTERNAL, "bug")));
+        assertFalse(ExperimentRunner.refusal(new IllegalStateException("bug")));
+    }
+
+    @Test
     void everyPolicyGetsItsOwnColour() {
         List<String> policies = new ArrayList<>(ExperimentRunner.POLICIES);
         policies.addAll(List.of("fixed-0", "fixed-1", "fixed-3"));
