@@ -1,5 +1,6 @@
 package io.cleave.cli;
 
+import io.cleave.experiment.Device;
 import io.cleave.experiment.ExperimentConfig;
 import io.cleave.experiment.ExperimentRunner;
 import io.cleave.experiment.RemoteExperiment;
@@ -13,9 +14,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Trace x policy x deadline through a real worker and edge agent; CSV, JSON and Markdown reports. */
+/** Trace x device x policy x deadline through a real worker and edge agent; CSV, JSON and Markdown reports. */
 @Command(name = "experiment", mixinStandardHelpOptions = true,
-        description = "For each trace x policy x deadline: stream test images at a fixed rate through a real edge agent and "
+        description = "For each trace x device x policy x deadline: stream test images at a fixed rate through a real edge agent and "
                 + "worker on loopback, the edge's link replaying the trace; write requests.csv, summary.json, summary.md and PNG plots. "
                 + "With --edge: drive running edge agents (e.g. the docker-compose stack) instead.")
 final class ExperimentCommand implements Callable<Integer> {
@@ -40,12 +41,17 @@ final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--rate", defaultValue = "50", description = "requests per second (default: ${DEFAULT-VALUE})")
     double rate;
 
-    @Option(names = "--k-max", defaultValue = "4", description = "blocks the emulated device holds (default: ${DEFAULT-VALUE})")
-    int kMax;
+    @Option(names = "--k-max", description = "blocks the emulated device holds (default: 4); with --slowdown, defines the one device "
+            + "when no --device is given")
+    Integer kMax;
 
-    @Option(names = "--slowdown", defaultValue = "1",
-            description = "emulate a slower device class: local compute takes this many times as long (default: ${DEFAULT-VALUE})")
-    double slowdown;
+    @Option(names = "--slowdown",
+            description = "emulate a slower device class: local compute takes this many times as long (default: 1)")
+    Double slowdown;
+
+    @Option(names = "--device", description = "an emulated device class, label:kMax:slowdown (repeatable; e.g. phone:4:1 "
+            + "--device iot:2:2.5): every trace x device x policy x deadline is run, the label in every row and table")
+    List<String> deviceSpecs;
 
     @Mixin
     LinkConditionOptions conditions = new LinkConditionOptions();
@@ -89,10 +95,21 @@ final class ExperimentCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("trace " + t + " does not exist");
             }
         }
-        ExperimentConfig cfg = new ExperimentConfig(packOptions.pack(), Paths.defaultData(), traces, policies, deadlines, images, rate, kMax,
-                packOptions.threads, out, slowdown, conditions.conditions());
+        ExperimentConfig cfg = new ExperimentConfig(packOptions.pack(), Paths.defaultData(), traces, policies, deadlines, images, rate, devices(),
+                packOptions.threads, out, conditions.conditions());
         new ExperimentRunner(cfg, System.err).run();
         return report();
+    }
+
+    /** The --device list, or the one device --k-max/--slowdown define. */
+    List<Device> devices() {
+        if (deviceSpecs == null || deviceSpecs.isEmpty()) {
+            return List.of(Device.of(kMax == null ? 4 : kMax, slowdown == null ? 1 : slowdown));
+        }
+        if (kMax != null || slowdown != null) {
+            throw new IllegalArgumentException("give devices with --device label:kMax:slowdown or one with --k-max/--slowdown, not both");
+        }
+        return deviceSpecs.stream().map(Device::parse).toList();
     }
 
     private int report() throws java.io.IOException {

@@ -2,27 +2,45 @@ package io.cleave.experiment;
 
 import io.cleave.link.LinkConditions;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 
 /**
- * One experiment: every trace x policy x deadline, each run streaming {@code images} test images
- * at {@code ratePerSecond} through a real edge agent and worker, the edge's link replaying the trace.
+ * One experiment: every trace x device x policy x deadline, each run streaming {@code images} test
+ * images at {@code ratePerSecond} through a real edge agent and worker, the edge's link replaying the trace.
  *
- * @param kMax blocks the emulated device holds (the device class; labelled in every report)
- * @param slowdown the emulated device's compute is this many times slower than this machine's (1: as is)
+ * @param devices the emulated device classes (labelled in every row and table); at least one, labels distinct
  * @param conditions delay, loss and outages added to every run's link
  */
 public record ExperimentConfig(Path pack, Path data, List<Path> traces, List<String> policies, List<Double> deadlinesMs, int images,
-        double ratePerSecond, int kMax, int threads, Path out, double slowdown, LinkConditions conditions) {
+        double ratePerSecond, List<Device> devices, int threads, Path out, LinkConditions conditions) {
+
+    public ExperimentConfig {
+        devices = List.copyOf(devices);
+        if (devices.isEmpty()) {
+            throw new IllegalArgumentException("an experiment needs at least one device");
+        }
+        var labels = new HashSet<String>();
+        for (Device d : devices) {
+            if (!labels.add(d.label())) {
+                throw new IllegalArgumentException("two devices are labelled '" + d.label() + "'");
+            }
+        }
+    }
+
+    /** One device, given as blocks held and compute slowdown (the {@code --k-max}/{@code --slowdown} options). */
+    public ExperimentConfig(Path pack, Path data, List<Path> traces, List<String> policies, List<Double> deadlinesMs, int images,
+            double ratePerSecond, int kMax, int threads, Path out, double slowdown, LinkConditions conditions) {
+        this(pack, data, traces, policies, deadlinesMs, images, ratePerSecond, List.of(Device.of(kMax, slowdown)), threads, out, conditions);
+    }
 
     public ExperimentConfig(Path pack, Path data, List<Path> traces, List<String> policies, List<Double> deadlinesMs, int images,
             double ratePerSecond, int kMax, int threads, Path out) {
         this(pack, data, traces, policies, deadlinesMs, images, ratePerSecond, kMax, threads, out, 1, LinkConditions.CLEAN);
     }
 
-    /** The device class, as every report labels it. */
-    String deviceLabel() {
-        return "emulated device class: holds k_max=" + kMax + " blocks, " + threads + " ONNX Runtime thread(s), on this machine's CPU"
-                + (slowdown > 1 ? String.format(java.util.Locale.ROOT, " slowed %.1fx", slowdown) : "") + " (not a real device)";
+    /** Runs in the whole experiment. */
+    int runs() {
+        return traces.size() * devices.size() * policies.size() * deadlinesMs.size();
     }
 }

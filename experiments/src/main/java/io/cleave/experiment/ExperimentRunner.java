@@ -2,6 +2,8 @@ package io.cleave.experiment;
 
 import io.cleave.core.data.Dataset;
 import io.cleave.core.data.IdxReader;
+import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.ErrorCode;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.plan.PackStats;
 import io.cleave.core.plan.Plan;
@@ -30,8 +32,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Runs an experiment: one real worker on loopback; per run, a fresh link proxy replaying the
  * trace from its start (so every policy sees the same network) and a fresh edge agent with the
- * policy, streaming test images open-loop at a fixed rate. Writes requests.csv, summary.json and
- * summary.md to the output folder.
+ * device class and policy, streaming test images open-loop at a fixed rate (request i sends test
+ * image i in every run, so policies pair by image). Writes requests.csv, summary.json and
+ * summary.md to the output folder; an untrained pack is scored by exit depth instead of accuracy.
  */
 public final class ExperimentRunner {
     /** Policies a run can use: the edge's planner policies, a fixed split, and the oracle. */
@@ -51,19 +54,22 @@ public final class ExperimentRunner {
         Dataset ds = IdxReader.read(cfg.data(), "t10k");
         List<RequestRecord> all = Collections.synchronizedList(new ArrayList<>());
         List<RunSummary> summaries = new ArrayList<>();
-        int runs = cfg.traces().size() * cfg.policies().size() * cfg.deadlinesMs().size();
+        int runs = cfg.runs();
         int done = 0;
         WorkerConfig wc = new WorkerConfig(cfg.pack(), "127.0.0.1", 0, cfg.threads(), SchedulerConfig.defaults(), 1 << 20, 1000);
         try (WorkerServer worker = WorkerServer.start(wc)) {
             for (var tracePath : cfg.traces()) {
                 Trace trace = Trace.load(tracePath);
                 Trace down = downlinkOf(tracePath);
-                for (String policy : cfg.policies()) {
-                    for (double deadline : cfg.deadlinesMs()) {
-                        List<RequestRecord> rows = runOne(pack, ds, worker.port(), trace, down, policy, deadline, done, runs);
-                        all.addAll(rows);
-                        summaries.add(RunSummary.of(trace.name(), policy, deadline, rows));
-                        done++;
+                for (Device device : cfg.devices()) {
+                    for (String policy : cfg.policies()) {
+                        for (double deadline : cfg.deadlinesMs()) {
+                            List<RequestRecord> rows = runOne(pack, ds, worker.port(), trace, down, device, policy, deadline, done, runs);
+                            rows.sort(java.util.Comparator.comparingInt(RequestRecord::request));
+                            all.addAll(rows);
+                            summaries.add(RunSummary.of(trace.name(), device.label(), policy, deadline, rows));
+                            done++;
+                        }
                     }
                 }
             }
@@ -71,12 +77,13 @@ public final class ExperimentRunner {
         progress.println();
         var meta = new java.util.LinkedHashMap<String, Object>();
         meta.put("pack", cfg.pack().getFileName().toString());
-        meta.put("device", cfg.deviceLabel());
+        meta.put("devices", cfg.devices().stream().map(d -> d.describe(cfg.threads())).toList());
+        meta.put("trainedPack", pack.trained());
         meta.put("link", "uplink replays each trace from its start through a TCP proxy on loopback; downlink replays the matching "
                 + "Mahimahi .down trace where there is one, else results return unshaped; " + cfg.conditions().describe());
         meta.put("images", cfg.images());
         meta.put("ratePerSecond", cfg.ratePerSecond());
-        Report.write(cfg.out(), all, summaries, meta);
+        Report.write(cfg.out(), all, summaries, meta, Metric.forPack(pack.trained()));
         return summaries;
     }
 
@@ -90,13 +97,13 @@ public final class ExperimentRunner {
         return Files.isRegularFile(down) ? Trace.load(down) : null;
     }
 
-    private List<RequestRecord> runOne(ModelPack pack, Dataset ds, int workerPort, Trace trace, Trace down, String policy, double deadlineMs,
-            int index, int runs) throws Exception {
+    private List<RequestRecord> runOne(ModelPack pack, Dataset ds, int workerPort, Trace trace, Trace down, Device device, String policy,
+            double deadlineMs, int index, int runs) throws Exception {
         List<RequestRecord> rows = Collections.synchronizedList(new ArrayList<>());
         try (LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", workerPort), index + 1)) {
-            Plan fallback = new Plan(true, 0, Encoding.U8_IMAGE, 2.0, cfg.kMax());
+            Plan fallback = new Plan(true, 0, Encoding.U8_IMAGE, 2.0, device.kMax());
             boolean fixed = policy.startsWith("fixed-");
-            Plan plan = fixed ? new Plan(true, Integer.parseInt(policy.substring(6)), Encoding.FP16, 2.0, cfg.kMax()) : fallback;
+            Plan plan = fixed ? new Plan(true, Integer.parseInt(policy.substring(6)), Encoding.FP16, 2.0, device.kMax()) : fallback;
             AtomicReference<EdgeServer> self = new AtomicReference<>();
             long start = System.nanoTime();
             cfg.conditions().apply(link, Shaper.trace(trace, start), down == null ? null : Shaper.trace(down, start), start);
@@ -104,8 +111,8 @@ public final class ExperimentRunner {
                     ? new OraclePlanner(Policies.oracle(PackStats.of(pack), 2.0), () -> self.get() == null ? null : self.get().measurements(),
                             trace, start, fallback)
                     : null;
-            EdgeConfig ec = new EdgeConfig(cfg.pack(), cfg.kMax(), cfg.threads(), List.of("127.0.0.1:" + link.port()), plan, 4,
-                    "127.0.0.1", 0, 1000, fixed || oracle != null ? "fixed" : policy, null, null, cfg.slowdown())
+            EdgeConfig ec = new EdgeConfig(cfg.pack(), device.kMax(), cfg.threads(), List.of("127.0.0.1:" + link.port()), plan, 4,
+                    "127.0.0.1", 0, 1000, fixed || oracle != null ? "fixed" : policy, null, null, device.slowdown())
                     .withWarmUpMillis(0); // warm-up offloads would consume the trace the link replays
             try (EdgeServer edge = EdgeServer.start(ec, oracle, false)) {
                 self.set(edge);
@@ -121,10 +128,20 @@ public final class ExperimentRunner {
                     int req = i;
                     double at = (System.nanoTime() - start) / 1e9;
                     long budget = (long) (deadlineMs * 1e6);
-                    pending.add(edge.agent().classify(trace.name() + "-" + policy + "-" + i, ds.image(img), budget).thenAccept(o ->
-                            rows.add(record(trace, policy, deadlineMs, req, at, o, ds.labels()[img], edge))));
+                    long sentAt = System.nanoTime();
+                    pending.add(edge.agent().classify(trace.name() + "-" + device.label() + "-" + policy + "-" + i, ds.image(img), budget)
+                            .handle((o, err) -> {
+                                if (err == null) {
+                                    return rows.add(record(trace, device, policy, deadlineMs, req, at, o, ds.labels()[img], edge));
+                                }
+                                if (!refusal(err)) {
+                                    throw new java.util.concurrent.CompletionException(err);
+                                }
+                                return rows.add(refused(trace, device, policy, deadlineMs, req, at, (System.nanoTime() - sentAt) / 1e6));
+                            }));
                     if (i % 20 == 0) {
-                        progress.printf("\r[%3d/%d] %-32s %-12s %5.0f ms  %4d/%d", index + 1, runs, trace.name(), policy, deadlineMs, i,
+                        progress.printf("\r[%3d/%d] %-32s %-10s %-12s %5.0f ms  %4d/%d", index + 1, runs, trace.name(), device.label(), policy,
+                                deadlineMs, i,
                                 cfg.images());
                     }
                 }
@@ -134,12 +151,28 @@ public final class ExperimentRunner {
         return rows;
     }
 
-    private static RequestRecord record(Trace trace, String policy, double deadlineMs, int req, double at, Outcome o, int label, EdgeServer edge) {
+    /**
+     * Whether a request failed because the edge's admission control refused it (it could not meet
+     * the deadline): recorded as an unanswered miss. Any other failure ends the experiment.
+     */
+    static boolean refusal(Throwable err) {
+        Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+        return cause instanceof CleaveException ce && ce.code() == ErrorCode.RESOURCE_EXHAUSTED;
+    }
+
+    private static RequestRecord refused(Trace trace, Device device, String policy, double deadlineMs, int req, double at, double waitedMs) {
+        long atMs = (long) (at * 1000);
+        return new RequestRecord(trace.name(), device.label(), policy, deadlineMs, req, at, false, -1, "", -1, -1, false, false, waitedMs, 0,
+                false, Double.NaN, trace.mbpsBetween(atMs, atMs + Math.max(1, (long) deadlineMs)));
+    }
+
+    private static RequestRecord record(Trace trace, Device device, String policy, double deadlineMs, int req, double at, Outcome o, int label,
+            EdgeServer edge) {
         var c = o.answer().candidate();
         double est = edge.uplinkMbps();
         long atMs = (long) (at * 1000);
-        return new RequestRecord(trace.name(), policy, deadlineMs, req, at, o.plan().offload(), o.plan().offload() ? o.plan().split() : -1,
-                o.plan().offload() ? o.plan().encoding().name() : "", c.exit(), c.cloud(), c.predictedClass() == label,
+        return new RequestRecord(trace.name(), device.label(), policy, deadlineMs, req, at, o.plan().offload(),
+                o.plan().offload() ? o.plan().split() : -1, o.plan().offload() ? o.plan().encoding().name() : "", c.exit(), c.block(), c.cloud(), c.predictedClass() == label,
                 o.answer().latencyNanos() / 1e6, o.bytesSent(), o.answer().deadlineMet(), est,
                 trace.mbpsBetween(atMs, atMs + Math.max(1, (long) deadlineMs)));
     }

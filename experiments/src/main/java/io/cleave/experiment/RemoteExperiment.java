@@ -81,7 +81,8 @@ public final class RemoteExperiment {
                     List<RequestRecord> rows = perEdge.get(i).get();
                     all.addAll(rows);
                     String policy = rows.isEmpty() ? "?" : rows.get(0).policy();
-                    runs.add(RunSummary.of(edges.get(i).name(), policy, deadline, rows));
+                    rows.sort(java.util.Comparator.comparingInt(RequestRecord::request));
+                    runs.add(RunSummary.of(edges.get(i).name(), edges.get(i).name(), policy, deadline, rows));
                 }
             }
             progress.println();
@@ -91,7 +92,8 @@ public final class RemoteExperiment {
             meta.put("link", "each edge's own link (see the deployment, e.g. docker-compose.yml); true bandwidth is not known to this runner");
             meta.put("images", images);
             meta.put("ratePerSecond", rate);
-            Report.write(out, all, runs, meta);
+            // the runner does not hold the edges' packs: it scores accuracy, which is meaningless for an untrained pack
+            Report.write(out, all, runs, meta, Metric.ACCURACY);
             return runs;
         } finally {
             channels.forEach(ManagedChannel::shutdownNow);
@@ -140,8 +142,8 @@ public final class RemoteExperiment {
                     public void onNext(ClassifyResponse c) {
                         policies.putIfAbsent(edge.name(), c.getPolicy());
                         double est = c.getEstimatedUplinkMbps() > 0 ? c.getEstimatedUplinkMbps() : Double.NaN;
-                        rows.add(new RequestRecord(edge.name(), c.getPolicy(), deadlineMs, req, at, c.getOffloaded(),
-                                c.getOffloaded() ? c.getSplit() : -1, c.getOffloaded() ? c.getEncoding().name() : "", c.getExitIndex(),
+                        rows.add(new RequestRecord(edge.name(), edge.name(), c.getPolicy(), deadlineMs, req, at, c.getOffloaded(),
+                                c.getOffloaded() ? c.getSplit() : -1, c.getOffloaded() ? c.getEncoding().name() : "", c.getExitIndex(), c.getBlock(),
                                 c.getSource() == Source.CLOUD, c.getPredictedClass() == ds.labels()[img], c.getLatencyUs() / 1e3,
                                 c.getBytesSent(), c.getDeadlineMet(), est, Double.NaN));
                     }
@@ -149,8 +151,8 @@ public final class RemoteExperiment {
                     @Override
                     public void onError(Throwable t) {
                         // an error is an unanswered request: counted as a miss, with the time the runner waited
-                        rows.add(new RequestRecord(edge.name(), policies.getOrDefault(edge.name(), "?"), deadlineMs, req, at, false, -1, "",
-                                -1, false, false, (System.nanoTime() - sentAt) / 1e6, 0, false, Double.NaN, Double.NaN));
+                        rows.add(new RequestRecord(edge.name(), edge.name(), policies.getOrDefault(edge.name(), "?"), deadlineMs, req, at, false, -1,
+                                "", -1, -1, false, false, (System.nanoTime() - sentAt) / 1e6, 0, false, Double.NaN, Double.NaN));
                         done.complete(null);
                     }
 
