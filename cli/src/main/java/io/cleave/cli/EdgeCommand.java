@@ -2,6 +2,7 @@ package io.cleave.cli;
 
 import io.cleave.core.data.Dataset;
 import io.cleave.core.data.IdxReader;
+import io.cleave.edge.DeviceClass;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
 import io.cleave.edge.Outcome;
@@ -16,7 +17,9 @@ import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** Runs an edge agent: classifies files or the test set, or serves its gRPC API. */
 @Command(name = "edge", mixinStandardHelpOptions = true,
@@ -50,6 +53,14 @@ final class EdgeCommand implements Callable<Integer> {
             description = "emulate a slower device class: local compute takes this many times as long (default: ${DEFAULT-VALUE})")
     double slowdown;
 
+    @Option(names = "--device-class", defaultValue = "${env:CLEAVE_EDGE_DEVICE_CLASS}",
+            description = "emulate a named device class, calibrated from published measurements (sets k_max and the slowdown): "
+                    + "this-machine, pi4, pi5, phone; `cleave bench device` shows each one's source (env CLEAVE_EDGE_DEVICE_CLASS)")
+    String deviceClass;
+
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--warm-up-ms", defaultValue = "${env:CLEAVE_EDGE_WARM_UP_MS:-10000}",
             description = "at most this long warming the whole path (offloads included) until the JIT settles, before taking traffic; "
                     + "0: local passes only (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_WARM_UP_MS)")
@@ -66,14 +77,20 @@ final class EdgeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        DeviceClass device = deviceClass();
+        if (device != null) {
+            planOptions.kMax = device.kMax();
+            slowdown = device.slowdown();
+        }
         EdgeConfig cfg = new EdgeConfig(packOptions.pack(), planOptions.kMax, packOptions.threads, planOptions.workers(),
                 planOptions.plan(), Math.max(1, concurrency), host, port, 2000, planOptions.policy, coordinator, via, slowdown)
-                .withWarmUpMillis(Math.max(0, warmUpMs));
+                .withWarmUpMillis(Math.max(0, warmUpMs)).withDevice(device == null ? null : device.name());
         try (EdgeServer edge = EdgeServer.start(cfg, null, serve)) {
             if (serve) {
-                System.out.println("cleave edge listening on " + host + ":" + edge.port() + " (policy " + cfg.policy() + ", k_max "
-                        + cfg.kMax() + (slowdown > 1 ? ", emulated device " + slowdown + "x slower" : "") + (via != null ? ", via link " + via : "")
-                        + ")");
+                System.out.println("cleave edge listening on " + host + ":" + edge.port() + " (policy " + cfg.policy() + ", "
+                        + (device != null ? "device " + device.describe() : "k_max " + cfg.kMax()
+                                + (slowdown > 1 ? ", emulated device " + slowdown + "x slower" : ""))
+                        + (via != null ? ", via link " + via : "") + ")");
                 System.out.flush();
                 edge.awaitTermination();
                 return 0;
@@ -99,6 +116,19 @@ final class EdgeCommand implements Callable<Integer> {
             }
             return 0;
         }
+    }
+
+    /** The named device class, if one was given; it and --k-max/--slowdown on the command line are exclusive. */
+    private DeviceClass deviceClass() {
+        if (deviceClass == null || deviceClass.isBlank()) {
+            return null;
+        }
+        var parsed = spec.commandLine().getParseResult();
+        if (parsed.hasMatchedOption("--k-max") || parsed.hasMatchedOption("--slowdown")) {
+            throw new IllegalArgumentException("--device-class " + deviceClass + " sets k_max and the slowdown: give it or --k-max/--slowdown, "
+                    + "not both");
+        }
+        return DeviceClass.named(deviceClass);
     }
 
     /** Reads an image file as grayscale pixels at the model's input size. */

@@ -49,7 +49,8 @@ final class ExperimentCommand implements Callable<Integer> {
             description = "emulate a slower device class: local compute takes this many times as long (default: 1)")
     Double slowdown;
 
-    @Option(names = "--device", description = "an emulated device class, label:kMax:slowdown (repeatable; e.g. phone:4:1 "
+    @Option(names = "--device", description = "an emulated device class: a named one calibrated from published measurements "
+            + "(this-machine, pi4, pi5, phone; see `cleave bench device`) or label:kMax:slowdown (repeatable; e.g. --device pi4 "
             + "--device iot:2:2.5): every trace x device x policy x deadline is run, the label in every row and table")
     List<String> deviceSpecs;
 

@@ -19,14 +19,14 @@ final class TestSetRunner {
             try {
                 agent.classify("img-" + i, ds.image(i), budget).whenComplete((o, err) -> {
                     if (err != null) {
-                        summary.error();
+                        summary.error(err);
                     } else {
                         summary.add(o, label);
                     }
                     inFlight.release();
                 });
             } catch (RuntimeException e) {
-                summary.error();
+                summary.error(e);
                 inFlight.release();
             }
         }

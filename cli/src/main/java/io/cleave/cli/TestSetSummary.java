@@ -39,10 +39,20 @@ final class TestSetSummary {
         }
     }
 
-    synchronized void error() {
+    private final Map<String, Integer> errorKinds = new TreeMap<>();
+
+    synchronized void error(Throwable t) {
         errors++;
         total++;
+        Throwable root = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+        String m = String.valueOf(root.getMessage());
+        // one line per kind: the message up to its first number, which is where refusals differ
+        String kind = root.getClass().getSimpleName() + ": " + m.replaceAll("[0-9].*$", "").strip();
+        errorKinds.merge(kind, 1, Integer::sum);
+        firstOfKind.putIfAbsent(kind, m);
     }
+
+    private final Map<String, String> firstOfKind = new TreeMap<>();
 
     synchronized double accuracyAtDeadline() {
         return total == 0 ? 0 : correctInTime / (double) total;
@@ -51,6 +61,7 @@ final class TestSetSummary {
     synchronized void print(PrintStream out) {
         long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
         out.printf("requests %d, answered %d, errors %d%n", total, l.length, errors);
+        errorKinds.forEach((k, v) -> out.printf("  %d x %s (first: %s)%n", v, k.substring(0, k.indexOf(':')), firstOfKind.get(k)));
         out.printf("accuracy at deadline %.2f%%, deadlines met %.2f%%, offloaded bytes/request %.0f%n",
                 100.0 * correctInTime / Math.max(1, total), 100.0 * met / Math.max(1, total), bytes / (double) Math.max(1, total));
         if (l.length > 0) {

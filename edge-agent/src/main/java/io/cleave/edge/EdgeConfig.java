@@ -20,20 +20,36 @@ import java.util.List;
  *     traffic; 0: only local passes (e.g. where warm-up traffic would disturb an emulated link)
  */
 public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
-        int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown, long warmUpMillis) {
+        int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown, long warmUpMillis,
+        String device) {
     /** Default warm-up bound: a fresh JVM on 2 cores settles in a few seconds. */
     public static final long DEFAULT_WARM_UP_MILLIS = 10_000;
 
     public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
             int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown) {
         this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator, via, slowdown,
-                DEFAULT_WARM_UP_MILLIS);
+                DEFAULT_WARM_UP_MILLIS, null);
     }
 
     /** The same configuration with another warm-up bound. */
     public EdgeConfig withWarmUpMillis(long millis) {
         return new EdgeConfig(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator,
-                via, slowdown, millis);
+                via, slowdown, millis, device);
+    }
+
+    /** The same configuration, naming its device (a {@link DeviceClass} whose k_max and slowdown it already has) in every answer. */
+    public EdgeConfig withDevice(String name) {
+        return new EdgeConfig(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator,
+                via, slowdown, warmUpMillis, name);
+    }
+
+    /** The device as answers name it: the class, or k&lt;k_max&gt;[-x&lt;slowdown&gt;] for an unnamed one. */
+    public String deviceLabel() {
+        if (device != null) {
+            return device;
+        }
+        return slowdown > 1 ? "k" + kMax + "-x" + (slowdown == Math.rint(slowdown) ? String.valueOf((long) slowdown) : String.valueOf(slowdown))
+                : "k" + kMax;
     }
 
     public EdgeConfig {

@@ -105,7 +105,7 @@ public final class EdgeServer implements AutoCloseable {
             api = Executors.newFixedThreadPool(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())), daemon("cleave-edge-api"));
             server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
                     .executor(api)
-                    .addService(new EdgeService(agent, this::uplinkMbps, config.policy()))
+                    .addService(new EdgeService(agent, this::uplinkMbps, config.policy(), config.deviceLabel()))
                     .addService(health.getHealthService())
                     .build()
                     .start();

@@ -1,11 +1,13 @@
 package io.cleave.experiment;
 
+import io.cleave.edge.DeviceClass;
 import java.util.Locale;
 
 /**
  * An emulated device class an experiment runs on: the blocks it holds and how much slower its
- * compute is than this machine's. A named registry of classes is to come; until then a device is
- * given on the command line as {@code label:kMax:slowdown}.
+ * compute is than this machine's. Given on the command line as a named class ({@link DeviceClass}:
+ * {@code pi4}, {@code pi5}, {@code phone}, {@code this-machine}, calibrated from published
+ * measurements) or as {@code label:kMax:slowdown}.
  *
  * @param label names the device in every row and table
  * @param kMax blocks the device holds (0: none, everything is sent)
@@ -29,11 +31,19 @@ public record Device(String label, int kMax, double slowdown) {
         return new Device(slowdown > 1 ? String.format(Locale.ROOT, "k%d-x%s", kMax, trim(slowdown)) : "k" + kMax, kMax, slowdown);
     }
 
-    /** Parses {@code label:kMax:slowdown}, e.g. {@code phone:4:1} or {@code iot:2:2.5}. */
+    /** Parses a named class ({@code pi4}) or {@code label:kMax:slowdown}, e.g. {@code iot:2:2.5}. */
     public static Device parse(String spec) {
+        if (spec != null && !spec.contains(":")) {
+            try {
+                DeviceClass c = DeviceClass.named(spec);
+                return new Device(c.name(), c.kMax(), c.slowdown());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--device " + e.getMessage() + ", or label:kMax:slowdown");
+            }
+        }
         String[] p = spec == null ? new String[0] : spec.split(":", -1);
         if (p.length != 3) {
-            throw new IllegalArgumentException("--device must be label:kMax:slowdown (e.g. phone:4:1), got '" + spec + "'");
+            throw new IllegalArgumentException("--device must be a named class or label:kMax:slowdown (e.g. iot:2:2.5), got '" + spec + "'");
         }
         int k;
         double s;
@@ -56,6 +66,12 @@ public record Device(String label, int kMax, double slowdown) {
 
     /** How reports describe it. */
     String describe(int threads) {
+        if (DeviceClass.exists(label)) {
+            DeviceClass c = DeviceClass.named(label);
+            if (c.kMax() == kMax && c.slowdown() == slowdown) {
+                return c.describe() + "; " + threads + " ONNX Runtime thread(s) on this machine's CPU; calibration: " + c.source();
+            }
+        }
         return label + ": emulated, holds k_max=" + kMax + " blocks, " + threads + " ONNX Runtime thread(s) on this machine's CPU"
                 + (slowdown > 1 ? ", compute slowed " + trim(slowdown) + "x" : "") + " (not a real device)";
     }

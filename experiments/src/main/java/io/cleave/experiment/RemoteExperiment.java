@@ -3,6 +3,7 @@ package io.cleave.experiment;
 import io.cleave.core.data.Dataset;
 import io.cleave.core.data.IdxReader;
 import io.cleave.core.net.HostPort;
+import io.cleave.edge.DeviceClass;
 import io.cleave.proto.v1.ClassifyRequest;
 import io.cleave.proto.v1.ClassifyResponse;
 import io.cleave.proto.v1.EdgeAgentGrpc;
@@ -82,13 +83,19 @@ public final class RemoteExperiment {
                     all.addAll(rows);
                     String policy = rows.isEmpty() ? "?" : rows.get(0).policy();
                     rows.sort(java.util.Comparator.comparingInt(RequestRecord::request));
-                    runs.add(RunSummary.of(edges.get(i).name(), edges.get(i).name(), policy, deadline, rows));
+                    runs.add(RunSummary.of(edges.get(i).name(), devices.getOrDefault(edges.get(i).name(), edges.get(i).name()), policy, deadline,
+                            rows));
                 }
             }
             progress.println();
             Map<String, Object> meta = new LinkedHashMap<>();
             meta.put("device", "edge agents as deployed: " + edges.stream().map(e -> e.name() + " at " + e.target()).toList()
                     + " (device classes and links as each was started; emulated unless they run on real devices)");
+            meta.put("devices", edges.stream().map(e -> {
+                String d = devices.getOrDefault(e.name(), "?");
+                return e.name() + " = " + (DeviceClass.exists(d) ? DeviceClass.named(d).describe() + "; calibration: "
+                        + DeviceClass.named(d).source() : d + " (as the edge reports itself)");
+            }).toList());
             meta.put("link", "each edge's own link (see the deployment, e.g. docker-compose.yml); true bandwidth is not known to this runner");
             meta.put("images", images);
             meta.put("ratePerSecond", rate);
@@ -111,6 +118,9 @@ public final class RemoteExperiment {
     }
 
     static final int WARMUP = 20;
+
+    /** Each edge's device, as its answers name it. */
+    private final Map<String, String> devices = Collections.synchronizedMap(new LinkedHashMap<>());
 
     private List<RequestRecord> drive(Edge edge, EdgeAgentGrpc.EdgeAgentStub stub, Dataset ds, double deadlineMs, Map<String, String> policies) {
         List<RequestRecord> rows = Collections.synchronizedList(new ArrayList<>());
@@ -141,8 +151,9 @@ public final class RemoteExperiment {
                     @Override
                     public void onNext(ClassifyResponse c) {
                         policies.putIfAbsent(edge.name(), c.getPolicy());
+                        devices.putIfAbsent(edge.name(), c.getDevice().isEmpty() ? edge.name() : c.getDevice());
                         double est = c.getEstimatedUplinkMbps() > 0 ? c.getEstimatedUplinkMbps() : Double.NaN;
-                        rows.add(new RequestRecord(edge.name(), edge.name(), c.getPolicy(), deadlineMs, req, at, c.getOffloaded(),
+                        rows.add(new RequestRecord(edge.name(), devices.get(edge.name()), c.getPolicy(), deadlineMs, req, at, c.getOffloaded(),
                                 c.getOffloaded() ? c.getSplit() : -1, c.getOffloaded() ? c.getEncoding().name() : "", c.getExitIndex(), c.getBlock(),
                                 c.getSource() == Source.CLOUD, c.getPredictedClass() == ds.labels()[img], c.getLatencyUs() / 1e3,
                                 c.getBytesSent(), c.getDeadlineMet(), est, Double.NaN));
@@ -151,7 +162,8 @@ public final class RemoteExperiment {
                     @Override
                     public void onError(Throwable t) {
                         // an error is an unanswered request: counted as a miss, with the time the runner waited
-                        rows.add(new RequestRecord(edge.name(), edge.name(), policies.getOrDefault(edge.name(), "?"), deadlineMs, req, at, false, -1,
+                        rows.add(new RequestRecord(edge.name(), devices.getOrDefault(edge.name(), edge.name()), policies.getOrDefault(edge.name(), "?"),
+                                deadlineMs, req, at, false, -1,
                                 "", -1, -1, false, false, (System.nanoTime() - sentAt) / 1e6, 0, false, Double.NaN, Double.NaN));
                         done.complete(null);
                     }

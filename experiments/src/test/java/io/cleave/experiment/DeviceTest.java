@@ -19,12 +19,21 @@ class DeviceTest {
 
     @Test
     void parse_refusesBadInput_withOneLineNamingIt() {
-        for (String bad : List.of("phone", "phone:4", "phone:4:1:9", ":4:1", "phone:four:1", "phone:4:fast", "phone:-1:1", "phone:4:0.5",
+        for (String bad : List.of("toaster", "phone:4", "phone:4:1:9", ":4:1", "phone:four:1", "phone:4:fast", "phone:-1:1", "phone:4:0.5",
                 "phone:4:NaN", "phone:4:Infinity", "a,b:4:1")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Device.parse(bad), bad);
             assertTrue(e.getMessage().startsWith("--device"), e.getMessage());
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
         }
+    }
+
+    @Test
+    void parse_takesANamedClass_withItsCalibratedBlocksAndSlowdown() {
+        io.cleave.edge.DeviceClass pi4 = io.cleave.edge.DeviceClass.named("pi4");
+        Device d = Device.parse("pi4");
+        assertEquals(new Device("pi4", pi4.kMax(), pi4.slowdown()), d);
+        assertTrue(d.describe(1).contains("emulated") && d.describe(1).contains("arXiv:2404.11630"), d.describe(1));
+        assertFalse(new Device("pi4", 8, 1).describe(1).contains("arXiv"), "a label that only borrows the name claims no calibration");
     }
 
     @Test

@@ -154,17 +154,32 @@ public final class LocalPipeline implements AutoCloseable {
 
     /**
      * How long from now a request submitted now would wait for its first local exit: the first-exit
-     * work of the requests ahead of it shared over the threads, one segment in progress, then its
-     * own. Measured costs (a high quantile of recent requests); 0 before anything was measured.
+     * work of the requests ahead of it shared over the threads (their median cost), one segment in
+     * progress, then its own (a high quantile of recent requests), times a margin; 0 before anything
+     * was measured.
      */
     public long firstExitEtaNanos() {
+        if (awaitingFirstExit.get() == 0) {
+            return idleFirstExitEtaNanos();
+        }
         double own = firstExitCost.quantile(0.9);
         if (Double.isNaN(own)) {
             return 0;
         }
         int steps = firstExitBlock + 2; // stem, the blocks, the exit
-        double ahead = awaitingFirstExit.get() * own / threads;
+        // the work ahead is a sum of many requests' costs: their typical cost, not each one's worst
+        double ahead = awaitingFirstExit.get() * firstExitCost.quantile(0.5) / threads;
         return (long) (ADMISSION_MARGIN * (ahead + own + own / steps));
+    }
+
+    /**
+     * With nothing queued ahead, the request's own first-exit cost, without the burst margin: an idle
+     * device admits anything its measured cost fits, so an estimate inflated by a stall or a cold start
+     * is refreshed by the next request instead of refusing all traffic until its samples age out.
+     */
+    private long idleFirstExitEtaNanos() {
+        double own = firstExitCost.quantile(0.5);
+        return Double.isNaN(own) ? 0 : (long) own;
     }
 
     /**
@@ -210,8 +225,8 @@ public final class LocalPipeline implements AutoCloseable {
                 while (e < localExits.size() && localExits.get(e).afterBlock() == b) {
                     engine.exit(localExits.get(e).index(), t);
                     t0 = record(segments.exit(localExits.get(e).index()), t0);
-                    if (e == 0) {
-                        firstExitCost.add(t0 - start);
+                    if (e == 0 && 2 * r >= rounds) {
+                        firstExitCost.add(t0 - start); // the later, warmer half: cold first passes would refuse traffic for a window
                     }
                     e++;
                 }

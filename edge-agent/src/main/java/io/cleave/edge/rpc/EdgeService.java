@@ -20,12 +20,17 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
     private final EdgeAgent agent;
     private final DoubleSupplier uplinkMbps;
     private final String policy;
+    private final String device;
 
-    /** {@code uplinkMbps}: the edge's uplink estimate, NaN when it has none; {@code policy}: its planning policy, reported with each answer. */
-    public EdgeService(EdgeAgent agent, DoubleSupplier uplinkMbps, String policy) {
+    /**
+     * {@code uplinkMbps}: the edge's uplink estimate, NaN when it has none; {@code policy}: its planning policy; {@code device}:
+     * its device class; both reported with each answer.
+     */
+    public EdgeService(EdgeAgent agent, DoubleSupplier uplinkMbps, String policy, String device) {
         this.agent = agent;
         this.uplinkMbps = uplinkMbps;
         this.policy = policy;
+        this.device = device;
     }
 
     @Override
@@ -45,7 +50,8 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
                 if (err != null) {
                     out.onError(StatusMapper.toException(err));
                 } else {
-                    out.onNext(toProto(o, agent.pack().manifest().labels(), uplinkMbps.getAsDouble(), policy));
+                    out.onNext(toProto(o, agent.pack().manifest().labels(), uplinkMbps.getAsDouble(), policy).toBuilder()
+                            .setDevice(device == null ? "" : device).build());
                     out.onCompleted();
                 }
             });

@@ -32,7 +32,8 @@ class EdgeServiceTest {
 
     @BeforeAll
     static void start() throws Exception {
-        EdgeConfig cfg = new EdgeConfig(TestPacks.packDir(), 4, 1, List.of(), Plan.edgeOnly(4, 2.0), 2, "127.0.0.1", 0, 1000);
+        EdgeConfig cfg = new EdgeConfig(TestPacks.packDir(), 4, 1, List.of(), Plan.edgeOnly(4, 2.0), 2, "127.0.0.1", 0, 1000)
+                .withDevice("bench-top"); // a label the answers must carry
         edge = EdgeServer.start(cfg, null, true);
         channel = NettyChannelBuilder.forAddress("127.0.0.1", edge.port()).usePlaintext().build();
         stub = EdgeAgentGrpc.newBlockingStub(channel);
@@ -53,6 +54,7 @@ class EdgeServiceTest {
         assertThat(r.getExitIndex()).isEqualTo(TestPacks.pack().firstExitAtOrAfter(4)); // k_max 4: the exit after block 4 is the deepest local one
         assertThat(r.getBlock()).isEqualTo(4);
         assertThat(r.getReason()).isEqualTo("all-done");
+        assertThat(r.getDevice()).isEqualTo("bench-top");
         assertThat(r.getDeadlineMet()).isTrue();
         assertThat(r.getProbabilitiesCount()).isEqualTo(10);
         assertThat(r.getLabel()).isEqualTo(TestPacks.pack().manifest().labels().get(r.getPredictedClass()));

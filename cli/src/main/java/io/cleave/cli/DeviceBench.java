@@ -1,0 +1,103 @@
+package io.cleave.cli;
+
+import io.cleave.core.engine.EngineOptions;
+import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.engine.Tensor;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.edge.DeviceClass;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Calibrates the named device classes: DeiT-Tiny (224x224, batch 1) through this project's engine
+ * here, next to each class's published time on its real device, and the ratio (the slowdown the
+ * class should emulate) beside the slowdown the registry holds.
+ */
+@Command(name = "device", mixinStandardHelpOptions = true,
+        description = "DeiT-Tiny at 224x224, batch 1, through the Java engine on this machine (1 and 2 threads) next to each named "
+                + "device class's published DeiT-Tiny time, and the ratio: the slowdown the class should emulate, beside the one it does.")
+final class DeviceBench implements Callable<Integer> {
+    @Option(names = "--reference-pack", description = "a DeiT-Tiny-geometry pack (default: made once with onnx-models/import_vit.py "
+            + "--random-init into target/deit-tiny-random; random weights time like trained ones)")
+    Path pack;
+
+    @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with PyTorch, to make the default pack (default: ${DEFAULT-VALUE})")
+    String python;
+
+    @Option(names = "--iters", defaultValue = "60", description = "timed passes per thread count (default: ${DEFAULT-VALUE})")
+    int iters;
+
+    @Override
+    public Integer call() throws Exception {
+        if (iters < 5) {
+            throw new IllegalArgumentException("--iters must be >= 5, got " + iters);
+        }
+        Path p = pack != null ? pack : makeReferencePack();
+        ModelPack ref = ModelPack.load(p);
+        System.out.printf(Locale.ROOT, "reference model: %s (%d blocks, width %d, %d tokens)%n", ref.id(), ref.blockCount(),
+                ref.manifest().tokens().dim(), ref.manifest().tokens().count());
+        double[] here = new double[3];
+        for (int threads = 1; threads <= 2; threads++) {
+            here[threads] = medianMs(ref, threads);
+            System.out.printf(Locale.ROOT, "here, %d thread(s): %.1f ms (median of %d)%n", threads, here[threads], iters);
+        }
+        System.out.printf("%-13s %10s %12s %10s %10s%n", "class", "published", "here", "ratio", "registry");
+        for (DeviceClass c : DeviceClass.all()) {
+            if (c.publishedMs() == 0) {
+                System.out.printf("%-13s %10s %12s %10s %10s%n", c.name(), "-", "-", "-", "1.0x");
+                continue;
+            }
+            double h = here[c.hereThreads()];
+            System.out.printf(Locale.ROOT, "%-13s %8.1f ms %7.1f ms/%dt %9.1fx %9.1fx%n", c.name(), c.publishedMs(), h, c.hereThreads(),
+                    c.publishedMs() / h, c.slowdown());
+        }
+        System.out.println("sources:");
+        for (DeviceClass c : DeviceClass.all()) {
+            System.out.println("  " + c.name() + ": " + c.source());
+        }
+        return 0;
+    }
+
+    private double medianMs(ModelPack ref, int threads) {
+        try (SegmentEngine engine = SegmentEngine.open(ref, EngineOptions.defaults().withThreads(threads))) {
+            List<Integer> in = ref.manifest().input().shape();
+            Tensor img = new Tensor(new float[ref.manifest().input().size()], 1, in.get(0), in.get(1), in.get(2));
+            int last = ref.exitCount() - 1;
+            Runnable pass = () -> engine.exit(last, engine.blocks(engine.stem(img), 0, ref.blockCount()));
+            for (int i = 0; i < 10; i++) {
+                pass.run();
+            }
+            long[] t = new long[iters];
+            for (int i = 0; i < iters; i++) {
+                long t0 = System.nanoTime();
+                pass.run();
+                t[i] = System.nanoTime() - t0;
+            }
+            Arrays.sort(t);
+            return t[iters / 2] / 1e6;
+        }
+    }
+
+    private Path makeReferencePack() throws Exception {
+        Path out = Paths.home().resolve("target/deit-tiny-random");
+        if (Files.isRegularFile(out.resolve("manifest.json"))) {
+            return out;
+        }
+        System.out.println("making the reference pack (DeiT-Tiny geometry, random weights) in " + out);
+        Process proc = new ProcessBuilder(python, Paths.home().resolve("onnx-models/import_vit.py").toString(), "--random-init",
+                "--image", "224", "--patch", "16", "--dim", "192", "--depth", "12", "--heads", "3", "--mlp-ratio", "4",
+                "--classes", "1000", "--id", "deit-tiny-random", "--out", out.toString()).inheritIO().start();
+        if (!proc.waitFor(5, TimeUnit.MINUTES) || proc.exitValue() != 0) {
+            throw new IllegalStateException("making the reference pack failed (" + python + " onnx-models/import_vit.py); "
+                    + "give one with --reference-pack");
+        }
+        return out;
+    }
+}
