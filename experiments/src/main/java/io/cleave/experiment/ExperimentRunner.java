@@ -117,6 +117,7 @@ public final class ExperimentRunner {
             try (EdgeServer edge = EdgeServer.start(ec, oracle, false)) {
                 self.set(edge);
                 long period = (long) (1e9 / cfg.ratePerSecond());
+                AtomicReference<String> firstRefusal = new AtomicReference<>();
                 long t0 = System.nanoTime();
                 List<CompletableFuture<?>> pending = new ArrayList<>();
                 for (int i = 0; i < cfg.images(); i++) {
@@ -136,6 +137,9 @@ public final class ExperimentRunner {
                                 }
                                 if (!refusal(err)) {
                                     throw new java.util.concurrent.CompletionException(err);
+                                }
+                                if (firstRefusal.compareAndSet(null, String.valueOf(err.getMessage()))) {
+                                    progress.printf("%n  first refusal in this run (request %d): %s%n", req, err.getMessage());
                                 }
                                 return rows.add(refused(trace, device, policy, deadlineMs, req, at, (System.nanoTime() - sentAt) / 1e6));
                             }));
