@@ -1,6 +1,7 @@
 package io.cleave.edge;
 
 import io.cleave.core.plan.Plan;
+import io.cleave.core.plan.PolicyRegistry;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -56,6 +57,10 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
         if (!(slowdown >= 1)) {
             throw new IllegalArgumentException("slowdown must be >= 1 (an emulated device is never faster than this machine), got " + slowdown);
         }
+        if (!PolicyRegistry.FIXED.equals(policy) && !PolicyRegistry.isPlanned(policy)) {
+            throw new IllegalArgumentException("unknown policy '" + policy + "'; expected one of "
+                    + String.join(", ", PolicyRegistry.edgePolicies()));
+        }
     }
 
     public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host, int port,
@@ -65,6 +70,6 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
 
     public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host, int port,
             long shutdownGraceMillis) {
-        this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, "fixed", null);
+        this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, PolicyRegistry.FIXED, null);
     }
 }
