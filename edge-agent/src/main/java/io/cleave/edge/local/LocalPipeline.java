@@ -156,9 +156,10 @@ public final class LocalPipeline implements AutoCloseable {
 
     /**
      * How long from now a request submitted now would wait for its first local exit: the first-exit
-     * work of the requests ahead of it shared over the threads (their median cost), one segment in
-     * progress, then its own (a high quantile of recent requests), times a margin; 0 before anything
-     * was measured.
+     * work of the requests ahead of it shared over the threads, one segment in progress, then its
+     * own, each at a high quantile of recent requests' costs (a burst's costs are those of its
+     * contended tail: at the median, 74% of a 500-request burst's admitted requests came late),
+     * times a margin; 0 before anything was measured.
      */
     public long firstExitEtaNanos() {
         if (awaitingFirstExit.get() == 0) {
@@ -169,8 +170,7 @@ public final class LocalPipeline implements AutoCloseable {
             return 0;
         }
         int steps = firstExitBlock + 2; // stem, the blocks, the exit
-        // the work ahead is a sum of many requests' costs: their typical cost, not each one's worst
-        double ahead = awaitingFirstExit.get() * firstExitCost.quantile(0.5) / threads;
+        double ahead = awaitingFirstExit.get() * own / threads;
         return (long) (ADMISSION_MARGIN * (ahead + own + own / steps));
     }
 
