@@ -50,6 +50,8 @@ public final class EdgeServer implements AutoCloseable {
     private final ScheduledExecutorService control; // probes and assignments: never the deadline thread
     private final EdgeAgent agent;
     private final ImageIntake intake;
+    /** Decodes of a 640x480 JPEG and PNG each before traffic, when warming up: about as many as the JIT took here to settle. */
+    static final int IMAGE_WARM_UP_ROUNDS = 15;
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server; // null without a port
     private final java.util.concurrent.ExecutorService api; // the device API's handlers; null without a port
@@ -102,6 +104,7 @@ public final class EdgeServer implements AutoCloseable {
         } else {
             agent.warmUp(WARM_UP_ROUNDS);
         }
+        intake.warmUp(config.warmUpMillis() > 0 ? IMAGE_WARM_UP_ROUNDS : 1);
         if (serve) {
             // the device API's handlers only admit and queue (classify never blocks): a few threads, not gRPC's default
             // pool, which starts a thread per concurrent call under a burst, on the cores compute and the deadline timer need
