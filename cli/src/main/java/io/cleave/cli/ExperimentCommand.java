@@ -29,8 +29,17 @@ final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--trace", description = "a trace file (repeatable)")
     List<Path> traceFiles;
 
-    @Option(names = "--policies", split = ",", defaultValue = "cleave,edge-only,cloud-only,fixed-2,neurosurgeon,edgent,oracle")
+    @Option(names = "--policies", split = ",", description = "policies to compare (default: ${COMPLETION-CANDIDATES}; also fixed-N: "
+            + "a fixed split after block N)", completionCandidates = ExperimentPolicies.class)
     List<String> policies;
+
+    /** The default policies, from the registry. */
+    static final class ExperimentPolicies implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return io.cleave.core.plan.PolicyRegistry.experimentDefaults().iterator();
+        }
+    }
 
     @Option(names = "--deadlines-ms", split = ",", defaultValue = "20,50,100")
     List<Double> deadlines;
@@ -71,8 +80,11 @@ final class ExperimentCommand implements Callable<Integer> {
                     System.err).run();
             return report();
         }
+        if (policies == null || policies.isEmpty()) {
+            policies = io.cleave.core.plan.PolicyRegistry.experimentDefaults();
+        }
         for (String p : policies) {
-            if (!ExperimentRunner.POLICIES.contains(p) && !p.matches("fixed-\\d+")) {
+            if (!io.cleave.core.plan.PolicyRegistry.isExperimentPolicy(p)) {
                 throw new IllegalArgumentException("unknown policy '" + p + "'; expected one of " + ExperimentRunner.POLICIES);
             }
         }

@@ -22,10 +22,18 @@ final class PlanOptions {
     @Option(names = "--threshold", defaultValue = "${env:CLEAVE_EDGE_THRESHOLD:-2}", description = "answer at once from a local exit at this calibrated confidence; above 1 (default): the planner chooses, fixed plans never answer early")
     double threshold;
 
-    @Option(names = "--policy", defaultValue = "${env:CLEAVE_EDGE_POLICY:-cleave}",
-            description = "fixed (--split/--encoding as given), or a planner run on live measurements: cleave, edge-only, "
-                    + "cloud-only, neurosurgeon, edgent (default: ${DEFAULT-VALUE})")
+    @Option(names = "--policy", defaultValue = "${env:CLEAVE_EDGE_POLICY:-cleave}", completionCandidates = EdgePolicies.class,
+            description = "fixed (--split/--encoding as given), or a planner run on live measurements; one of ${COMPLETION-CANDIDATES} "
+                    + "(default: ${DEFAULT-VALUE})")
     String policy;
+
+    /** The policies an edge runs, from the registry. */
+    static final class EdgePolicies implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return io.cleave.core.plan.PolicyRegistry.edgePolicies().iterator();
+        }
+    }
 
     @Option(names = "--deadline-ms", defaultValue = "${env:CLEAVE_DEADLINE_MS:-30}", description = "deadline per request (default: ${DEFAULT-VALUE})")
     double deadlineMs;

@@ -97,9 +97,13 @@ public final class EdgeAgent {
         }
         long start = clock.nanoTime();
         Tensor image = local.preprocess(pixels);
+        // the answer goes out a guard before the deadline (see DeadlineTimer): what arrives later cannot be used, so the
+        // planner plans for that time, not the deadline (a cloud exit predicted in the guard would be planned, sent, and
+        // always lose the race)
+        long guard = timer.guardNanos(deadlineNanos);
         Decision decision = forced != null ? new Decision("warm-up", forced, -1, false, Double.NaN, -1, java.util.Map.of())
-                : planner.decide(deadlineNanos);
-        Run run = new Run(requestId, pixels, image, decision, start, deadlineNanos);
+                : planner.decide(deadlineNanos - guard);
+        Run run = new Run(requestId, pixels, image, decision, start, deadlineNanos, guard);
         if (forced != null) {
             run.start();
             return run.result;
@@ -131,7 +135,7 @@ public final class EdgeAgent {
         volatile boolean cloudSeen;
         volatile Runnable cancelTimer;
 
-        Run(String id, byte[] pixels, Tensor image, Decision decision, long start, long budget) {
+        Run(String id, byte[] pixels, Tensor image, Decision decision, long start, long budget, long guard) {
             this.id = id;
             this.pixels = pixels;
             this.image = image;
@@ -140,7 +144,7 @@ public final class EdgeAgent {
             this.start = start;
             this.deadline = start + budget;
             // answer a little before the deadline (more on a device seen to wake up late), so that the answer is on time
-            this.guard = timer.guardNanos(budget);
+            this.guard = guard;
             this.offload = plan.offload() && cloud != null && cloud.available() && plan.split() < pack.blockCount();
             this.arbiter = new Arbiter(id, finalExit, plan.threshold(), start, deadline, offload);
         }

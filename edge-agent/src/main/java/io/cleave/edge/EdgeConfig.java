@@ -1,6 +1,7 @@
 package io.cleave.edge;
 
 import io.cleave.core.plan.Plan;
+import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.edge.image.ImageLimits;
 import java.nio.file.Path;
 import java.util.List;
@@ -67,6 +68,10 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
         if (!(slowdown >= 1)) {
             throw new IllegalArgumentException("slowdown must be >= 1 (an emulated device is never faster than this machine), got " + slowdown);
         }
+        if (!PolicyRegistry.FIXED.equals(policy) && !PolicyRegistry.isPlanned(policy)) {
+            throw new IllegalArgumentException("unknown policy '" + policy + "'; expected one of "
+                    + String.join(", ", PolicyRegistry.edgePolicies()));
+        }
     }
 
     public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host, int port,
@@ -76,6 +81,6 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
 
     public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host, int port,
             long shutdownGraceMillis) {
-        this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, "fixed", null);
+        this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, PolicyRegistry.FIXED, null);
     }
 }

@@ -13,7 +13,7 @@ import io.cleave.edge.race.DeadlineTimer;
 import io.cleave.edge.cloud.WorkerClient;
 import io.cleave.core.plan.PackStats;
 import io.cleave.core.plan.Plan;
-import io.cleave.core.plan.Policies;
+import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.core.plan.Policy;
 import io.cleave.edge.measure.EdgeMeasurements;
 import io.cleave.edge.measure.LinkProber;
@@ -80,7 +80,7 @@ public final class EdgeServer implements AutoCloseable {
             // measure whenever there is a cloud to measure: plans use it, experiments compare with it
             measurements = new EdgeMeasurements(pack, engine.maxBlock(), NanoClock.SYSTEM, 0.9);
             prober = new LinkProber(workers::probeChannel, measurements, control, 250);
-            if (chosen == null && !"fixed".equals(config.policy())) {
+            if (chosen == null && !PolicyRegistry.FIXED.equals(config.policy())) {
                 adaptive = new AdaptivePlanner(policy(config.policy(), pack, config.plan()), measurements, config.plan(),
                         d -> log.debug("plan {}", d));
                 chosen = adaptive;
@@ -132,16 +132,7 @@ public final class EdgeServer implements AutoCloseable {
 
     /** The named planner policy for a pack. */
     public static Policy policy(String name, ModelPack pack, Plan fallback) {
-        PackStats stats = PackStats.of(pack);
-        switch (name) {
-            case "cleave": return Policies.cleave(stats, fallback.threshold());
-            case "edge-only": return Policies.edgeOnly(stats, fallback.threshold());
-            case "cloud-only": return Policies.cloudOnly(stats);
-            case "neurosurgeon": return Policies.neurosurgeon(stats);
-            case "edgent": return Policies.edgent(stats, 1e6);
-            default: throw new IllegalArgumentException("unknown policy '" + name
-                    + "'; expected fixed, cleave, edge-only, cloud-only, neurosurgeon or edgent");
-        }
+        return PolicyRegistry.create(name, PackStats.of(pack), fallback.threshold());
     }
 
     /** The coordinator's latest assignment, or null (no coordinator, or no answer yet). */

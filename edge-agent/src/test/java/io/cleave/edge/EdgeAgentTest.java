@@ -82,7 +82,7 @@ class EdgeAgentTest {
     }
 
     /** Deadlines fired by the test. */
-    static final class HandTimer implements DeadlineTimer {
+    static class HandTimer implements DeadlineTimer {
         record Due(long at, Runnable task, boolean[] cancelled) {}
 
         final List<Due> due = new ArrayList<>();
@@ -185,6 +185,29 @@ class EdgeAgentTest {
         assertThat(o.answer().reason()).isEqualTo("confident");
         assertThat(o.answer().candidate().exit()).isEqualTo(0);
         assertThat(o.answer().candidate().cloud()).isFalse();
+    }
+
+    @Test
+    void thePlanner_plansForWhenTheAnswerGoesOut_theDeadlineLessTheTimersGuard() throws Exception {
+        HandTimer late = new HandTimer() {
+            @Override
+            public long guardNanos(long budgetNanos) {
+                return 12 * MS; // a timer seen to wake up 12 ms late answers that much early
+            }
+        };
+        List<Long> plannedFor = new ArrayList<>();
+        io.cleave.edge.plan.Planner recording = deadline -> {
+            plannedFor.add(deadline);
+            return Plan.edgeOnly(4, 2.0);
+        };
+        EdgeAgent agent = new EdgeAgent(local, new ScriptedCloud(), recording, late, now::get);
+        long start = now.get();
+        CompletableFuture<Outcome> f = agent.classify("g", TestPacks.testSet().image(5), 60 * MS);
+        // a cloud exit predicted in the last 12 ms could never be used: the answer goes out at 48 ms
+        assertThat(plannedFor).containsExactly(48 * MS);
+        assertThat(late.due.get(0).at() - start).isEqualTo(48 * MS);
+        late.fireLast();
+        await(f);
     }
 
     @Test

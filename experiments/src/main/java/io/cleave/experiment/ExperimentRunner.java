@@ -8,6 +8,7 @@ import io.cleave.core.pack.ModelPack;
 import io.cleave.core.plan.PackStats;
 import io.cleave.core.plan.Plan;
 import io.cleave.core.plan.Policies;
+import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
 import io.cleave.edge.Outcome;
@@ -38,7 +39,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class ExperimentRunner {
     /** Policies a run can use: the edge's planner policies, a fixed split, and the oracle. */
-    public static final List<String> POLICIES = List.of("cleave", "edge-only", "cloud-only", "fixed-2", "neurosurgeon", "edgent", "oracle");
+    public static final List<String> POLICIES = PolicyRegistry.experimentDefaults();
 
     private final ExperimentConfig cfg;
     private final PrintStream progress;
@@ -102,21 +103,22 @@ public final class ExperimentRunner {
         List<RequestRecord> rows = Collections.synchronizedList(new ArrayList<>());
         try (LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", workerPort), index + 1)) {
             Plan fallback = new Plan(true, 0, Encoding.U8_IMAGE, 2.0, device.kMax());
-            boolean fixed = policy.startsWith("fixed-");
-            Plan plan = fixed ? new Plan(true, Integer.parseInt(policy.substring(6)), Encoding.FP16, 2.0, device.kMax()) : fallback;
+            boolean fixed = PolicyRegistry.fixedSplit(policy) >= 0;
+            Plan plan = fixed ? new Plan(true, PolicyRegistry.fixedSplit(policy), Encoding.FP16, 2.0, device.kMax()) : fallback;
             AtomicReference<EdgeServer> self = new AtomicReference<>();
             long start = System.nanoTime();
             cfg.conditions().apply(link, Shaper.trace(trace, start), down == null ? null : Shaper.trace(down, start), start);
-            OraclePlanner oracle = policy.equals("oracle")
+            OraclePlanner oracle = policy.equals(PolicyRegistry.ORACLE)
                     ? new OraclePlanner(Policies.oracle(PackStats.of(pack), 2.0), () -> self.get() == null ? null : self.get().measurements(),
                             trace, start, fallback)
                     : null;
             EdgeConfig ec = new EdgeConfig(cfg.pack(), device.kMax(), cfg.threads(), List.of("127.0.0.1:" + link.port()), plan, 4,
-                    "127.0.0.1", 0, 1000, fixed || oracle != null ? "fixed" : policy, null, null, device.slowdown())
+                    "127.0.0.1", 0, 1000, fixed || oracle != null ? PolicyRegistry.FIXED : policy, null, null, device.slowdown())
                     .withWarmUpMillis(0); // warm-up offloads would consume the trace the link replays
             try (EdgeServer edge = EdgeServer.start(ec, oracle, false)) {
                 self.set(edge);
                 long period = (long) (1e9 / cfg.ratePerSecond());
+                AtomicReference<String> firstRefusal = new AtomicReference<>();
                 long t0 = System.nanoTime();
                 List<CompletableFuture<?>> pending = new ArrayList<>();
                 for (int i = 0; i < cfg.images(); i++) {
@@ -136,6 +138,9 @@ public final class ExperimentRunner {
                                 }
                                 if (!refusal(err)) {
                                     throw new java.util.concurrent.CompletionException(err);
+                                }
+                                if (firstRefusal.compareAndSet(null, String.valueOf(err.getMessage()))) {
+                                    progress.printf("%n  first refusal in this run (request %d): %s%n", req, err.getMessage());
                                 }
                                 return rows.add(refused(trace, device, policy, deadlineMs, req, at, (System.nanoTime() - sentAt) / 1e6));
                             }));

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -20,9 +21,12 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -39,6 +43,11 @@ import java.util.regex.Pattern;
  * the same emulated link. It only ever connects where it is told: callers keep both on loopback or
  * inside the project's own namespaces and containers.
  *
+ * <p>Each direction is one {@link Bottleneck} shared by its connections: bytes queue in arrival order
+ * and drain at the pace of the shaper current while they are sent, so a backlog built up on a slow
+ * link leaves at the new rate once the link speeds up. The queue is bounded: past
+ * {@link #QUEUE_BYTES} the proxy stops reading from the senders, whose TCP then holds the rest.
+ *
  * <p>Loss is emulated above TCP, which the proxy terminates: each 1500-byte packet is lost with the
  * configured probability and the piece holding it arrives one recovery time late, holding back the
  * bytes behind it (TCP's head-of-line blocking); nothing is dropped or reordered.
@@ -47,10 +56,15 @@ public final class LinkProxy implements AutoCloseable {
     /** Granularity of shaped delivery, in bytes. */
     static final int SHAPED_PIECE = 4096;
     static final int PACKET = 1500;
+    /** Bytes one direction's queue holds before the proxy stops reading from its senders. */
+    static final long QUEUE_BYTES = 1 << 20;
     private static final int MAX_CONNECT_HEADER = 8192;
     private static final Pattern CONNECT = Pattern.compile("^CONNECT ([^\\s:]+|\\[[^\\]]+\\]):(\\d+) HTTP/1\\.[01]\r\n");
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoop loop = group.next(); // the only one: every channel, queue and timer lives on it
+    private final Link upQueue = new Link(true);
+    private final Link downQueue = new Link(false);
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     private final Set<Direction> directions = ConcurrentHashMap.newKeySet();
     private final InetSocketAddress target;
@@ -111,20 +125,35 @@ public final class LinkProxy implements AutoCloseable {
 
     /**
      * Limits the edge-to-worker direction to {@code bytesPerSecond} from now on (0 removes the
-     * limit): each buffer is delivered when the link would have finished sending it, in order.
+     * limit): each buffer is delivered when the link would have finished sending it, in order. Bytes
+     * already queued drain at the new rate.
      */
     public void shapeUplink(double bytesPerSecond) {
-        uplink = bytesPerSecond <= 0 ? null : Shaper.rate(bytesPerSecond);
+        shapeUplink(bytesPerSecond <= 0 ? null : Shaper.rate(bytesPerSecond));
     }
 
-    /** Shapes the edge-to-worker direction with {@code shaper} (e.g. a trace replay); null removes shaping. */
+    /**
+     * Shapes the edge-to-worker direction with {@code shaper} (e.g. a trace replay) from now on, bytes
+     * already queued included; null removes shaping.
+     */
     public void shapeUplink(Shaper shaper) {
         uplink = shaper;
+        reshaped(upQueue);
     }
 
-    /** Shapes the worker-to-edge direction (results); null removes shaping. */
+    /** Shapes the worker-to-edge direction (results), as {@link #shapeUplink(Shaper)} does the other; null removes shaping. */
     public void shapeDownlink(Shaper shaper) {
         downlink = shaper;
+        reshaped(downQueue);
+    }
+
+    /** Re-times the piece being sent now under the new shaper (the ones behind it are timed as they reach the head). */
+    private void reshaped(Link queue) {
+        try {
+            loop.execute(queue::advance);
+        } catch (RejectedExecutionException closed) {
+            // the proxy is closed: nothing left to re-time
+        }
     }
 
     /** Adds {@code oneWay} propagation delay to each direction (a round trip gains twice that). */
@@ -154,15 +183,84 @@ public final class LinkProxy implements AutoCloseable {
         server.close().syncUninterruptibly();
         cut();
         // pieces still waiting for their delivery time would outlive the event loop: free them on it
-        group.submit(() -> directions.forEach(Direction::discard)).syncUninterruptibly();
+        group.submit(() -> {
+            upQueue.discard();
+            downQueue.discard();
+            directions.forEach(Direction::discard);
+        }).syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
     private record Pending(long atNanos, ByteBuf piece) {}
 
+    private record Sent(Direction direction, ByteBuf piece) {}
+
     /**
-     * One direction of one connection: pieces wait until the link would have delivered them and
-     * leave strictly in order. Touched only on the connection's event loop.
+     * One direction of the whole link: the {@link Bottleneck} its connections share, driven by the
+     * event loop's clock. Past {@link #QUEUE_BYTES} queued it stops reading from the connections that
+     * fill it, and reads again once half of that has drained.
+     */
+    private final class Link {
+        private final boolean up;
+        private final Bottleneck<Sent> queue = new Bottleneck<>();
+        private final Set<Direction> paused = new HashSet<>();
+        private ScheduledFuture<?> wake;
+        private long wakeAt;
+
+        Link(boolean up) {
+            this.up = up;
+        }
+
+        Shaper shaper() {
+            return up ? uplink : downlink;
+        }
+
+        void enqueue(Direction d, ByteBuf piece, long now) {
+            d.inLink++;
+            queue.add(new Sent(d, piece), piece.readableBytes(), now);
+        }
+
+        /** Passes on every piece the link has finished sending, then waits for the one it is sending. */
+        void advance() {
+            long now = System.nanoTime();
+            long next = queue.advance(now, shaper(), (s, end) -> s.direction().arrive(s.piece(), end));
+            if (!paused.isEmpty() && queue.queuedBytes() <= QUEUE_BYTES / 2) {
+                paused.forEach(Direction::resume);
+                paused.clear();
+            }
+            if (next != Long.MAX_VALUE && (wake == null || next < wakeAt)) {
+                if (wake != null) {
+                    wake.cancel(false);
+                }
+                wakeAt = next;
+                wake = loop.schedule(() -> {
+                    wake = null;
+                    advance();
+                }, next - now, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        /** A full queue stops reading from {@code d}'s sender. */
+        void pushBack(Direction d) {
+            if (queue.queuedBytes() > QUEUE_BYTES) {
+                paused.add(d);
+                d.from.config().setAutoRead(false); // again if stall(false) turned it on meanwhile
+            }
+        }
+
+        void discard() {
+            queue.clear(s -> s.piece().release());
+            if (wake != null) {
+                wake.cancel(false);
+                wake = null;
+            }
+        }
+    }
+
+    /**
+     * One direction of one connection: its pieces go through the link's shared queue, then wait out
+     * the propagation delay and any loss recovery and leave strictly in order. Touched only on the
+     * event loop.
      */
     private final class Direction {
         private final boolean up;
@@ -170,8 +268,10 @@ public final class LinkProxy implements AutoCloseable {
         private Channel to;
         private final ArrayDeque<Pending> pending = new ArrayDeque<>();
         private final SplittableRandom random;
+        private int inLink; // pieces still in the link's queue
         private boolean pumpScheduled;
         private boolean closeWhenDrained;
+        private boolean discarded;
 
         /** {@code connection}: the connection's number, which with the proxy's seed fixes this direction's loss pattern. */
         Direction(boolean up, Channel from, long connection) {
@@ -182,35 +282,54 @@ public final class LinkProxy implements AutoCloseable {
         }
 
         void send(ByteBuf data) {
-            Shaper shaper = up ? uplink : downlink;
-            long delay = delayNanos;
-            double p = loss;
-            if (shaper == null && delay == 0 && p == 0 && pending.isEmpty()) {
+            Link link = up ? upQueue : downQueue;
+            if (link.shaper() == null && delayNanos == 0 && loss == 0 && pending.isEmpty() && inLink == 0) {
                 relay(from, to, data);
                 return;
             }
             long now = System.nanoTime();
-            // packet-sized pieces, each delivered when the link would have carried it, strictly in order
+            // packet-sized pieces into the link's queue, which times each as it reaches the head
             while (data.isReadable()) {
-                ByteBuf piece = data.readRetainedSlice(Math.min(SHAPED_PIECE, data.readableBytes()));
-                long at = shaper == null ? now : shaper.deliver(now, piece.readableBytes());
-                at += delay;
-                if (p > 0) {
-                    int packets = (piece.readableBytes() + PACKET - 1) / PACKET;
-                    for (int i = 0; i < packets; i++) {
-                        if (random.nextDouble() < p) {
-                            at += lossRecoveryNanos;
-                        }
-                    }
-                }
-                pending.addLast(new Pending(at, piece));
+                link.enqueue(this, data.readRetainedSlice(Math.min(SHAPED_PIECE, data.readableBytes())), now);
             }
             data.release();
+            link.advance();
+            link.pushBack(this);
+        }
+
+        /** The link has finished sending {@code piece} at {@code sentAt}: it arrives after the delay and any loss recovery. */
+        void arrive(ByteBuf piece, long sentAt) {
+            inLink--;
+            if (discarded) {
+                piece.release();
+                return;
+            }
+            long at = sentAt + delayNanos;
+            double p = loss;
+            if (p > 0) {
+                int packets = (piece.readableBytes() + PACKET - 1) / PACKET;
+                for (int i = 0; i < packets; i++) {
+                    if (random.nextDouble() < p) {
+                        at += lossRecoveryNanos;
+                    }
+                }
+            }
+            pending.addLast(new Pending(at, piece));
             pump();
+        }
+
+        /** Reads from the sender again once the link's queue has room (unless the whole link is stalled). */
+        void resume() {
+            if (!stalled && from.isActive()) {
+                from.config().setAutoRead(true);
+            }
         }
 
         /** Delivers every piece whose time has come, in order, then waits for the next one's time. */
         private void pump() {
+            if (discarded) {
+                return;
+            }
             if (closeWhenDrained && (to == null || !to.isActive())) { // nowhere left to deliver: free what the link holds
                 discard();
                 return;
@@ -219,7 +338,7 @@ public final class LinkProxy implements AutoCloseable {
             while (!pending.isEmpty() && pending.peekFirst().atNanos() - now <= 0) {
                 relay(from, to, pending.pollFirst().piece());
             }
-            if (pending.isEmpty() && closeWhenDrained) {
+            if (pending.isEmpty() && inLink == 0 && closeWhenDrained) {
                 directions.remove(this);
                 if (to != null) {
                     to.close();
@@ -234,7 +353,9 @@ public final class LinkProxy implements AutoCloseable {
             }
         }
 
+        /** Frees what waits for delivery; pieces still in the link's queue are freed as they come out of it. */
         private void discard() {
+            discarded = true;
             pending.forEach(x -> x.piece().release());
             pending.clear();
             directions.remove(this);

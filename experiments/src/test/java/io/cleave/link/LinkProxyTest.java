@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /** The proxy moves bytes faithfully, at the shaped rate, and can cut a link. */
@@ -114,6 +115,112 @@ class LinkProxyTest {
                 assertThat(total / seconds).isBetween(rate * 0.95, rate * 1.05);
             }
             source.get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Reads {@code n} bytes from the link's target, noting when the last arrived. */
+    private static CompletableFuture<byte[]> receive(ServerSocket server, int n, AtomicLong doneAt) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (Socket s = server.accept()) {
+                byte[] b = s.getInputStream().readNBytes(n);
+                doneAt.set(System.nanoTime());
+                return b;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    private static byte[] randomBytes(int n, long seed) {
+        byte[] b = new byte[n];
+        new java.util.Random(seed).nextBytes(b);
+        return b;
+    }
+
+    @Test
+    void rateStepUp_drainsTheBacklogQueuedOnTheSlowLinkAtTheNewRate_everyByteInOrder() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", server.getLocalPort()))) {
+            link.shapeUplink(50_000); // 50 kB/s
+            byte[] sent = randomBytes(300_000, 5); // 6 s of backlog at the slow rate
+            AtomicLong doneAt = new AtomicLong();
+            CompletableFuture<byte[]> got = receive(server, sent.length, doneAt);
+            try (Socket s = new Socket("127.0.0.1", link.port())) {
+                s.getOutputStream().write(sent);
+                Thread.sleep(500);
+                long stepAt = System.nanoTime();
+                link.shapeUplink(20_000_000); // 20 MB/s: what is left takes ~15 ms
+                assertThat(got.get(10, TimeUnit.SECONDS)).isEqualTo(sent);
+                // before the backlog drained at the new rate it kept the old one: 5.5 s more
+                assertThat((doneAt.get() - stepAt) / 1e9).isLessThan(1.0);
+            }
+        }
+    }
+
+    @Test
+    void traceStepUp_drainsTheBacklogAtTheNewTrace() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", server.getLocalPort()))) {
+            link.shapeUplink(Shaper.trace(Trace.constant("slow", 50_000), System.nanoTime()));
+            byte[] sent = randomBytes(300_000, 6);
+            AtomicLong doneAt = new AtomicLong();
+            CompletableFuture<byte[]> got = receive(server, sent.length, doneAt);
+            try (Socket s = new Socket("127.0.0.1", link.port())) {
+                s.getOutputStream().write(sent);
+                Thread.sleep(500);
+                long stepAt = System.nanoTime();
+                link.shapeUplink(Shaper.trace(Trace.constant("fast", 20_000_000), stepAt));
+                assertThat(got.get(10, TimeUnit.SECONDS)).isEqualTo(sent);
+                assertThat((doneAt.get() - stepAt) / 1e9).isLessThan(1.0);
+            }
+        }
+    }
+
+    @Test
+    void rateStepDown_slowsTheBacklogToTheNewRate() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", server.getLocalPort()))) {
+            link.shapeUplink(100_000); // 100 kB/s
+            byte[] sent = randomBytes(100_000, 7); // 1 s at this rate
+            AtomicLong doneAt = new AtomicLong();
+            CompletableFuture<byte[]> got = receive(server, sent.length, doneAt);
+            try (Socket s = new Socket("127.0.0.1", link.port())) {
+                long t0 = System.nanoTime();
+                s.getOutputStream().write(sent);
+                Thread.sleep(250); // about a quarter delivered
+                link.shapeUplink(50_000); // the other ~75 kB take ~1.5 s instead of ~0.75 s
+                assertThat(got.get(10, TimeUnit.SECONDS)).isEqualTo(sent);
+                assertThat((doneAt.get() - t0) / 1e9).isBetween(1.5, 2.2);
+            }
+        }
+    }
+
+    @Test
+    void aFullQueue_stopsReadingFromTheSender_andLosesNothing() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", server.getLocalPort()))) {
+            link.shapeUplink(1_000); // 1 kB/s: nothing of note drains during the test
+            AtomicLong doneAt = new AtomicLong();
+            // more than the queue and the proxy socket's receive buffer can hold together (autotuned up to tcp_rmem's max, 32 MiB here)
+            int total = 40 << 20;
+            CompletableFuture<byte[]> got = receive(server, total, doneAt);
+            byte[] sent = randomBytes(total, 8);
+            try (Socket s = new Socket("127.0.0.1", link.port())) {
+                s.setSendBufferSize(64 * 1024);
+                CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                    try {
+                        s.getOutputStream().write(sent);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                Thread.sleep(1000);
+                // the proxy holds at most its queue: the rest waits in TCP's buffers, so the write cannot finish
+                assertThat(writer).isNotDone();
+                link.shapeUplink(0); // unshaped: the queue and what TCP held flow on
+                writer.get(10, TimeUnit.SECONDS);
+                assertThat(got.get(10, TimeUnit.SECONDS)).isEqualTo(sent);
+            }
         }
     }
 

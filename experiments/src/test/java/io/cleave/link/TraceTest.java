@@ -94,8 +94,16 @@ class TraceTest {
             try (Socket s = new Socket("127.0.0.1", link.port()); OutputStream out = s.getOutputStream()) {
                 long start = System.nanoTime();
                 link.shapeUplink(Shaper.trace(lte, start));
-                out.write(new byte[12_000_000]); // far more than the trace delivers in 3 s: always backlogged
-                out.flush();
+                // far more than the trace delivers in 3 s: always backlogged. The link's queue is bounded, so the
+                // write blocks once it and TCP's buffers are full: it runs beside the measurement
+                CompletableFuture.runAsync(() -> {
+                    try {
+                        out.write(new byte[12_000_000]);
+                        out.flush();
+                    } catch (java.io.IOException closedAtTheEnd) {
+                        // the test is over
+                    }
+                });
                 // once the link is backlogged, every second delivers what the trace says it can
                 long[] at = {1000, 2000, 3000};
                 long[] got = new long[at.length];

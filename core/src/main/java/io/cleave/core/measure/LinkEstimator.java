@@ -19,14 +19,16 @@ import java.util.concurrent.TimeUnit;
  *       while its inverse is inflated by every burst). Where the window holds less than
  *       {@link #RESOLUTIONS_PER_ESTIMATE} resolutions of transfer time (a slow, jittery link probed
  *       sparingly), the sum reaches back to older resolved samples, at most
- *       {@link #HISTORY_WINDOWS} windows;
+ *       {@link #HISTORY_WINDOWS} windows, unless bounds from below in the window show the link has
+ *       become faster than those older samples say (then the bounds stand, as below);
  *   <li><b>lower bound</b>: a delivery whose transfer time is below the resolution. It says only
  *       that the link carried those bytes within the noise: {@code bandwidth >= bytes / resolution}.
  *       Such samples size the next probe and lift a stale estimate, but never override a resolved
  *       one (a burst that arrives at once says nothing about the rate);
  *   <li><b>upper bound</b>: bytes that were not delivered within a time (an offload with no result
- *       by its deadline). It caps the estimate until a newer resolved sample supersedes it, and ages
- *       out with the window, so that a few slow offloads cannot pin the estimate.
+ *       by its deadline). It caps the estimate until newer evidence supersedes it (a resolved
+ *       sample, or a bound from below above it: the link has since carried more than the cap
+ *       allows), and ages out with the window, so that a few slow offloads cannot pin the estimate.
  * </ul>
  * Timings taken at the receiver alone (first to last byte) are not accepted: a burst of a link's
  * buffered bytes arrives at once and reads as any rate at all.
@@ -169,8 +171,9 @@ public final class LinkEstimator {
         long bytes = 0;
         long nanos = 0;
         boolean seenResolved = false;
-        double lower = Double.NaN;
-        double upper = Double.NaN; // bounds from above newer than every resolved sample
+        boolean resolvedInWindow = false;
+        double lower = Double.NaN; // the highest bound from below in the window, among those seen so far (newer first)
+        double upper = Double.NaN; // bounds from above newer than every resolved sample and not refuted by a newer bound from below
         long enough = RESOLUTIONS_PER_ESTIMATE * resolutionNanos();
         var newestFirst = samples.descendingIterator();
         while (newestFirst.hasNext()) {
@@ -180,15 +183,20 @@ public final class LinkEstimator {
                 bytes += s.bytes();
                 nanos += s.nanos();
                 seenResolved = true;
+                resolvedInWindow |= inWindow;
             } else if (s.kind() == Kind.LOWER && inWindow) {
                 lower = Double.isNaN(lower) ? s.rate() : Math.max(lower, s.rate());
-            } else if (s.kind() == Kind.UPPER && inWindow && !seenResolved) {
+            } else if (s.kind() == Kind.UPPER && inWindow && !seenResolved && !(lower > s.rate())) {
                 upper = Double.isNaN(upper) ? s.rate() : Math.min(upper, s.rate());
             }
         }
+        double resolved = nanos > 0 ? bytes * 1e9 / nanos : Double.NaN;
         double e;
-        if (nanos > 0) {
-            e = bytes * 1e9 / nanos;
+        if (nanos > 0 && (resolvedInWindow || !(lower > resolved))) {
+            e = resolved;
+        } else if (nanos > 0) {
+            // resolved samples only from before the window, and newer bounds from below above them: the link has sped up
+            e = lower;
         } else if (!Double.isNaN(lower)) {
             // only bounds from below in the window: the link is at least this fast, and maybe as fast as it last was
             e = Double.isNaN(lastEstimate) ? lower : Math.max(lower, lastEstimate);

@@ -59,9 +59,7 @@ public final class ProbeSizer {
 
     /** Bytes for the next probe of the link {@code est} describes. */
     public synchronized int nextBytes(LinkEstimator est) {
-        double bw = est.bandwidth();
-        double lower = est.lowerBound();
-        double guess = Double.isNaN(bw) ? lower : Double.isNaN(lower) ? bw : Math.max(bw, lower);
+        double guess = sizingRate(est);
         int bytes = minBytes;
         if (!Double.isNaN(guess) && guess > 0) {
             double b = guess * Math.max(resolutions * est.resolutionNanos(), duty * periodNanos) / 1e9;
@@ -70,6 +68,13 @@ public final class ProbeSizer {
         }
         lastBytes = bytes;
         return bytes;
+    }
+
+    /** The rate probes are sized for: the larger of the estimate and the highest bound from below in the window, NaN if neither is known. */
+    public static double sizingRate(LinkEstimator est) {
+        double bw = est.bandwidth();
+        double lower = est.lowerBound();
+        return Double.isNaN(bw) ? lower : Double.isNaN(lower) ? bw : Math.max(bw, lower);
     }
 
     /**

@@ -72,6 +72,9 @@ public final class Policies {
                     best = new Plan(true, s, enc, 2.0, s);
                 }
             }
+            if (best == null) { // no finite time anywhere (e.g. the link is not measured yet): stay on the device
+                best = Plan.edgeOnly(c.kMax(), 2.0);
+            }
             return ev.evaluate("neurosurgeon", best, deadline, c);
         };
     }

@@ -111,6 +111,37 @@ class LinkEstimatorTest {
     }
 
     @Test
+    void upperBound_isVoidedByANewerBoundFromBelowAboveIt_butNotByAnOlderOne() {
+        ManualClock clock = new ManualClock();
+        LinkEstimator est = LinkEstimator.defaults(clock);
+        est.recordLowerBound(100_000, 10_000_000); // a probe: at least 10 MB/s
+        clock.advance(50, TimeUnit.MILLISECONDS);
+        est.recordUpperBound(784, 20_000_000); // then an offload got nothing back: at most 39 kB/s now
+        assertThat(est.bandwidth()).as("the newer bound from above stands: the link may just have slowed down")
+                .isCloseTo(784 / 0.02, within(1.0));
+        clock.advance(250, TimeUnit.MILLISECONDS);
+        est.recordLowerBound(100_000, 10_000_000); // the next probe carries 100 kB in 10 ms: the cap was wrong
+        assertThat(est.bandwidth()).isCloseTo(1e7, within(1.0));
+    }
+
+    @Test
+    void resolvedSamplesFromBeforeTheWindow_giveWayToNewerBoundsFromBelowAboveThem() {
+        ManualClock clock = new ManualClock();
+        LinkEstimator est = LinkEstimator.defaults(clock);
+        est.recordTransfer(4_000, 500_000_000); // a slow link: 8 kB/s
+        clock.advance(1500, TimeUnit.MILLISECONDS); // out of the window, still within its history
+        est.recordLowerBound(262_144, 20_000_000); // a 256 KiB probe through in under the resolution: >= 13 MB/s
+        assertThat(est.bandwidth()).isCloseTo(262_144 / 0.02, within(1.0));
+        // while the slow sample was in the window it stood: bounds from below do not override resolved samples there
+        ManualClock clock2 = new ManualClock();
+        LinkEstimator est2 = LinkEstimator.defaults(clock2);
+        est2.recordTransfer(4_000, 500_000_000);
+        clock2.advance(500, TimeUnit.MILLISECONDS);
+        est2.recordLowerBound(262_144, 20_000_000);
+        assertThat(est2.bandwidth()).isCloseTo(8_000, within(1.0));
+    }
+
+    @Test
     void pessimisticEstimate_recoversWithinOneWindow_onceTheLinkIsFast() {
         ManualClock clock = new ManualClock();
         LinkEstimator est = LinkEstimator.defaults(clock);

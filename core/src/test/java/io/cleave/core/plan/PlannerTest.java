@@ -185,6 +185,9 @@ class PlannerTest {
         Decision ns = Policies.neurosurgeon(PACK).decide(40 * MS, c);
         assertThat(ns.plan().split()).isZero();
         assertThat(ns.plan().threshold()).isGreaterThan(1.0);
+        // with no usable link estimate every cloud time is unknown: neurosurgeon stays on the device instead of failing
+        Decision blind = Policies.neurosurgeon(PACK).decide(40 * MS, c.withLink(Double.NaN, 5 * MS));
+        assertThat(blind.plan().offload()).isFalse();
         // edgent trusting a static 10 MB/s while the link gives 10 kB/s: its plan misses, Cleave's does not
         Costs slow = c.withLink(1e4, 5 * MS);
         Decision edgent = Policies.edgent(PACK, 1e7).decide(30 * MS, slow);

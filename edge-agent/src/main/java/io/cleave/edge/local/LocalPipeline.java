@@ -54,6 +54,7 @@ public final class LocalPipeline implements AutoCloseable {
     private final SegmentEngine engine;
     private final ModelPack pack;
     private final Segments segments;
+    private final TypicalTimes typical;
     private final Preprocessor preprocessor;
     private final NanoClock clock;
     private final int threads;
@@ -81,6 +82,7 @@ public final class LocalPipeline implements AutoCloseable {
         this.engine = engine;
         this.pack = engine.pack();
         this.segments = Segments.of(pack);
+        this.typical = new TypicalTimes(segments.count());
         this.preprocessor = new Preprocessor(pack);
         this.clock = clock;
         this.threads = threads;
@@ -154,9 +156,10 @@ public final class LocalPipeline implements AutoCloseable {
 
     /**
      * How long from now a request submitted now would wait for its first local exit: the first-exit
-     * work of the requests ahead of it shared over the threads (their median cost), one segment in
-     * progress, then its own (a high quantile of recent requests), times a margin; 0 before anything
-     * was measured.
+     * work of the requests ahead of it shared over the threads, one segment in progress, then its
+     * own, each at a high quantile of recent requests' costs (a burst's costs are those of its
+     * contended tail: at the median, 74% of a 500-request burst's admitted requests came late),
+     * times a margin; 0 before anything was measured.
      */
     public long firstExitEtaNanos() {
         if (awaitingFirstExit.get() == 0) {
@@ -167,8 +170,7 @@ public final class LocalPipeline implements AutoCloseable {
             return 0;
         }
         int steps = firstExitBlock + 2; // stem, the blocks, the exit
-        // the work ahead is a sum of many requests' costs: their typical cost, not each one's worst
-        double ahead = awaitingFirstExit.get() * firstExitCost.quantile(0.5) / threads;
+        double ahead = awaitingFirstExit.get() * own / threads;
         return (long) (ADMISSION_MARGIN * (ahead + own + own / steps));
     }
 
@@ -257,12 +259,17 @@ public final class LocalPipeline implements AutoCloseable {
         }
     }
 
-    /** Records a local segment's time (after any emulated slowdown); returns now. */
+    /**
+     * Records a local segment's time (after any emulated slowdown); returns now. The emulated device
+     * spends (factor - 1) times the segment's typical time here on top of this run: the typical time,
+     * not this run's, so that a run stretched by this machine's contention (a preempted thread, a GC
+     * pause) is not stretched again by the factor.
+     */
     private long record(int segment, long since) {
         long now = clock.nanoTime();
         double f = slowdown;
         if (f > 1) {
-            long until = now + (long) ((f - 1) * (now - since));
+            long until = now + (long) ((f - 1) * typical.addAndMedian(segment, now - since));
             for (long left = until - now; left > 0; left = until - clock.nanoTime()) {
                 LockSupport.parkNanos(left);
             }
@@ -281,6 +288,28 @@ public final class LocalPipeline implements AutoCloseable {
         workers.forEach(Thread::interrupt);
         for (Job j; (j = queue.poll()) != null; ) {
             j.end(new IllegalStateException("edge agent is shutting down"));
+        }
+    }
+
+    /** Each segment's median time over its last runs here: what an emulated slower device scales. */
+    static final class TypicalTimes {
+        private static final int WINDOW = 31;
+        private final long[][] recent;
+        private final int[] seen;
+
+        TypicalTimes(int segments) {
+            recent = new long[segments][WINDOW];
+            seen = new int[segments];
+        }
+
+        /** Adds a segment's time and returns the median of its last (up to) {@value #WINDOW} times. */
+        synchronized long addAndMedian(int segment, long nanos) {
+            long[] r = recent[segment];
+            r[seen[segment]++ % WINDOW] = nanos;
+            int n = Math.min(seen[segment], WINDOW);
+            long[] sorted = java.util.Arrays.copyOf(r, n);
+            java.util.Arrays.sort(sorted);
+            return sorted[n / 2];
         }
     }
 

@@ -27,11 +27,18 @@ public final class EdgeMeasurements {
     private final WindowedSamples cloudScale; // measured / profiled cloud compute, to follow load
     private final LinkEstimator link;
     private final double quantile;
+    // the offloads with no result since the last cloud result: how many, their bytes and transfer times
+    private int unanswered;
+    private long unansweredBytes;
+    private long unansweredNanos;
+    private long lastMissAt;
+    private final NanoClock clock;
 
     public EdgeMeasurements(ModelPack pack, int kMax, NanoClock clock, double quantile) {
         this.pack = pack;
         this.kMax = kMax;
         this.quantile = quantile;
+        this.clock = clock;
         int segments = pack.blockCount() + 1 + pack.exitCount();
         edge = new WindowedSamples[segments];
         for (int i = 0; i < segments; i++) {
@@ -73,6 +80,11 @@ public final class EdgeMeasurements {
      * sender's own timing, use {@link #recordCloud(long, Candidate, double, long)}.
      */
     public void recordCloud(long bytes, Candidate first, double profiledComputeNanos) {
+        synchronized (this) { // the link delivers again: a run of misses ends
+            unanswered = 0;
+            unansweredBytes = 0;
+            unansweredNanos = 0;
+        }
         Candidate.ServerTiming t = first.server();
         if (t == null) {
             return;
@@ -105,15 +117,54 @@ public final class EdgeMeasurements {
     /**
      * An offload that produced no result by the deadline: the payload (plus the worker's work for the
      * first exit) did not make it in {@code waitedNanos}, so the uplink is at most
-     * {@code bytes / (waited - compute - rtt)} now. Recorded as that: a bound from above, which caps the
+     * {@code bytes / (waited - worker - rtt)} now. Recorded as that: a bound from above, which caps the
      * estimate until newer evidence supersedes it and ages out with the window (never a value: the
-     * worker's queue, not the link, may have held it up).
+     * worker, not the link, may have held it up). The worker's time is the one the planner assumes
+     * (the pessimistic queueing and the profile scaled to the measured load, as in {@link #costs()}):
+     * with the bare profile, a worker slowed by load made a fast link read as slow, and a bound looser
+     * than the planner's own costs let it keep planning offloads that this very miss had ruled out.
+     *
+     * <p>Each transfer time is off by up to one resolution: the round trips' spread
+     * ({@link LinkEstimator#resolutionNanos()}) plus the worker's own (p90 - p10 of its queueing and
+     * compute), so one miss counts only if its transfer time is at least that (measured: single misses
+     * 2 ms past the round trips' spread alone capped a 20 MB/s link at 38 kB/s for a second). Misses
+     * in a row, with no result in between, are taken together: their errors average out as over
+     * {@code n} independent samples, so the run counts once its summed transfer time reaches
+     * {@code sqrt(n)} resolutions, as the bound {@code sum(bytes) / sum(transfer)} (never below the
+     * tightest single miss's bound, which each miss alone implies). Measured: on an 8 kB/s link with
+     * a 30 ms resolution, every 16 ms miss fell under the resolution alone and the planner kept
+     * offloading until a probe ended 1.5 s later. A run ends at a cloud result, or when its last miss
+     * has left the estimator's window.
      */
     public void recordNoResult(long bytes, long waitedNanos, double profiledComputeNanos) {
         double rtt = link.rtt();
-        long transfer = (long) (waitedNanos - profiledComputeNanos - (Double.isNaN(rtt) ? 0 : rtt));
-        if (transfer >= link.resolutionNanos()) {
+        double worker = queueNanos() + profiledComputeNanos * cloudScale();
+        long transfer = (long) (waitedNanos - worker - (Double.isNaN(rtt) ? 0 : rtt));
+        if (transfer <= 0) {
+            return; // the worker's own time explains the miss: nothing about the link
+        }
+        long runBytes;
+        long runNanos;
+        int n;
+        synchronized (this) {
+            long now = clock.nanoTime();
+            if (now - lastMissAt > link.windowNanos()) { // a run is evidence about now: one older than the window is over
+                unanswered = 0;
+                unansweredBytes = 0;
+                unansweredNanos = 0;
+            }
+            lastMissAt = now;
+            unansweredBytes += bytes;
+            unansweredNanos += transfer;
+            runBytes = unansweredBytes;
+            runNanos = unansweredNanos;
+            n = ++unanswered;
+        }
+        long resolution = link.resolutionNanos() + (long) workerSpreadNanos(profiledComputeNanos);
+        if (transfer >= resolution) {
             link.recordUpperBound(bytes, transfer);
+        } else if (n > 1 && runNanos >= resolution * Math.sqrt(n)) {
+            link.recordUpperBound(runBytes, runNanos);
         }
     }
 
@@ -143,7 +194,7 @@ public final class EdgeMeasurements {
         }
         double[] ee = new double[pack.exitCount()];
         double[] ce = new double[pack.exitCount()];
-        double scale = cloudScale.count() == 0 ? 1.0 : Math.max(1.0, cloudScale.quantile(0.9));
+        double scale = cloudScale();
         for (int e = 0; e < ee.length; e++) {
             ee[e] = pack.exit(e).afterBlock() <= kMax ? q(exitSegment(e)) : 0;
             ce[e] = cloudSegment[exitSegment(e)] * scale;
@@ -154,8 +205,25 @@ public final class EdgeMeasurements {
         }
         double bw = link.bandwidth();
         double rtt = link.rtt();
-        double qd = queue.count() == 0 ? 0 : queue.quantile(0.9);
+        double qd = queueNanos();
         return new Costs(stem, eb, ee, cloudSegment[0] * scale, cb, ce, qd, Double.isNaN(bw) ? 0 : bw, Double.isNaN(rtt) ? 0 : rtt);
+    }
+
+    /** The worker's compute relative to its profile, pessimistic (p90), never below the profile. */
+    private double cloudScale() {
+        return cloudScale.count() == 0 ? 1.0 : Math.max(1.0, cloudScale.quantile(0.9));
+    }
+
+    /** How much the worker's time for {@code profiledComputeNanos} of work varies: p90 - p10 of its queueing and compute. */
+    private double workerSpreadNanos(double profiledComputeNanos) {
+        double q = queue.count() == 0 ? 0 : queue.quantile(0.9) - queue.quantile(0.1);
+        double c = cloudScale.count() == 0 ? 0 : profiledComputeNanos * (cloudScale.quantile(0.9) - cloudScale.quantile(0.1));
+        return q + c;
+    }
+
+    /** The worker's queueing, pessimistic (p90), in nanoseconds. */
+    private double queueNanos() {
+        return queue.count() == 0 ? 0 : queue.quantile(0.9);
     }
 
     private double q(int segment) {

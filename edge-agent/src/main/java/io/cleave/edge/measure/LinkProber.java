@@ -129,9 +129,11 @@ public final class LinkProber implements AutoCloseable {
     private void probeBandwidth(ManagedChannel ch) {
         LinkEstimator link = m.link();
         int bytes = sizer.nextBytes(link);
-        double bw = link.bandwidth();
-        // long enough for the probe at a tenth of the rate it is sized for, and never under a second
-        long deadline = Math.max(PING_DEADLINE_NANOS, Double.isNaN(bw) ? 0 : (long) (10 * bytes * 1e9 / bw));
+        double rate = ProbeSizer.sizingRate(link);
+        // long enough for the probe at a tenth of the rate it is sized for, and never under a second. Not the estimate:
+        // sized by a bound from below far above a capped estimate, a probe got minutes, and when the link had just
+        // slowed down it reported nothing until its bytes were through (seconds after the link had sped up again)
+        long deadline = Math.max(PING_DEADLINE_NANOS, Double.isNaN(rate) ? 0 : (long) (10 * bytes * 1e9 / rate));
         long t0 = clock.nanoTime();
         send(ch, bytes, deadline, new Reply() {
             @Override

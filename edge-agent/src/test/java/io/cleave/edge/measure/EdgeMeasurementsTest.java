@@ -57,4 +57,52 @@ class EdgeMeasurementsTest {
         m.link().recordDelivery(100_000, 30 * MS);
         assertThat(m.link().bandwidth()).isGreaterThan(2.5e6);
     }
+
+    @Test
+    void aMissExplainedByTheWorkersMeasuredLoad_doesNotCapTheLink() {
+        ManualClock clock = new ManualClock();
+        EdgeMeasurements m = new EdgeMeasurements(TestPacks.pack(), 2, clock, 0.9);
+        for (int i = 0; i < 10; i++) {
+            m.link().recordRtt(10 * MS);
+            // the loaded worker: 3 ms queued, 20 ms computing what its profile says takes 2 ms
+            m.recordCloud(784, cloudResult(0, 3 * MS, 20 * MS), 2 * MS);
+        }
+        m.link().recordDelivery(100_000, 30 * MS); // 5 MB/s
+        // nothing back in 33 ms: the round trip and the worker's measured time alone take that long; with the bare
+        // 2 ms profile it read as 21 ms of transfer, a 37 kB/s link
+        m.recordNoResult(784, 33 * MS, 2 * MS);
+        assertThat(m.link().bandwidth()).isCloseTo(5e6, within(1.0));
+    }
+
+    @Test
+    void missesInARow_eachWithinTheNoise_capTheLinkOnceTheyAddUp_untilAResultEndsTheRun() {
+        ManualClock clock = new ManualClock();
+        EdgeMeasurements m = new EdgeMeasurements(TestPacks.pack(), 2, clock, 0.9);
+        for (int i = 0; i < 10; i++) {
+            m.link().recordRtt((10 + i) * MS); // 10..19 ms: a spread of several ms
+        }
+        long rtt = (long) m.link().rtt();
+        long res = m.link().resolutionNanos();
+        m.link().recordDelivery(100_000, rtt + 40 * MS); // 2.5 MB/s
+        double fast = m.link().bandwidth();
+        // each miss: half a resolution of transfer beyond 2 ms of compute and the round trip, within the noise alone
+        long waited = 2 * MS + rtt + res / 2;
+        for (int i = 1; i <= 3; i++) {
+            clock.advance(45, TimeUnit.MILLISECONDS);
+            m.recordNoResult(784, waited, 2 * MS);
+            assertThat(m.link().bandwidth()).as("%d misses", i).isEqualTo(fast);
+        }
+        // the 4th: 2 resolutions of transfer in all, sqrt(4) resolutions: the run caps the link
+        clock.advance(45, TimeUnit.MILLISECONDS);
+        m.recordNoResult(784, waited, 2 * MS);
+        assertThat(m.link().bandwidth()).isCloseTo(4 * 784 / (4 * (res / 2) / 1e9), within(1.0));
+        // a result ends the run; a newer probe lifts the cap; one more miss within the noise then caps nothing
+        m.recordCloud(784, cloudResult(0, 0, 2 * MS), 2 * MS);
+        clock.advance(45, TimeUnit.MILLISECONDS);
+        m.link().recordDelivery(100_000, rtt + 40 * MS);
+        assertThat(m.link().bandwidth()).isCloseTo(fast, within(1.0));
+        clock.advance(45, TimeUnit.MILLISECONDS);
+        m.recordNoResult(784, waited, 2 * MS);
+        assertThat(m.link().bandwidth()).isCloseTo(fast, within(1.0));
+    }
 }
