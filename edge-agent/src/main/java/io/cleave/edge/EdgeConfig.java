@@ -2,6 +2,7 @@ package io.cleave.edge;
 
 import io.cleave.core.plan.Plan;
 import io.cleave.core.plan.PolicyRegistry;
+import io.cleave.edge.image.ImageLimits;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -19,29 +20,36 @@ import java.util.List;
  * @param slowdown emulated device class: each local segment takes this many times its measured time (1: this machine as is)
  * @param warmUpMillis at most this long warming the whole path (cloud included) until the JIT settles before taking
  *     traffic; 0: only local passes (e.g. where warm-up traffic would disturb an emulated link)
+ * @param imageLimits the largest encoded image accepted, in bytes and in pixels
  */
 public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
         int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown, long warmUpMillis,
-        String device) {
+        String device, ImageLimits imageLimits) {
     /** Default warm-up bound: a fresh JVM on 2 cores settles in a few seconds. */
     public static final long DEFAULT_WARM_UP_MILLIS = 10_000;
 
     public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
             int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown) {
         this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator, via, slowdown,
-                DEFAULT_WARM_UP_MILLIS, null);
+                DEFAULT_WARM_UP_MILLIS, null, ImageLimits.DEFAULT);
     }
 
     /** The same configuration with another warm-up bound. */
     public EdgeConfig withWarmUpMillis(long millis) {
         return new EdgeConfig(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator,
-                via, slowdown, millis, device);
+                via, slowdown, millis, device, imageLimits);
     }
 
     /** The same configuration, naming its device (a {@link DeviceClass} whose k_max and slowdown it already has) in every answer. */
     public EdgeConfig withDevice(String name) {
         return new EdgeConfig(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator,
-                via, slowdown, warmUpMillis, name);
+                via, slowdown, warmUpMillis, name, imageLimits);
+    }
+
+    /** The same configuration with other limits on encoded images (ClassifyRequest.encoded_image, {@code cleave edge FILE}). */
+    public EdgeConfig withImageLimits(ImageLimits limits) {
+        return new EdgeConfig(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator,
+                via, slowdown, warmUpMillis, device, limits);
     }
 
     /** The device as answers name it: the class, or k&lt;k_max&gt;[-x&lt;slowdown&gt;] for an unnamed one. */
@@ -54,6 +62,9 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
     }
 
     public EdgeConfig {
+        if (imageLimits == null) {
+            throw new IllegalArgumentException("imageLimits must be set (ImageLimits.DEFAULT)");
+        }
         if (!(slowdown >= 1)) {
             throw new IllegalArgumentException("slowdown must be >= 1 (an emulated device is never faster than this machine), got " + slowdown);
         }

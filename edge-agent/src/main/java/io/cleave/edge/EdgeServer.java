@@ -7,6 +7,7 @@ import io.cleave.core.net.HostPort;
 import io.cleave.core.time.NanoClock;
 import io.cleave.edge.cloud.AssignmentFollower;
 import io.cleave.edge.cloud.GrpcCloudPath;
+import io.cleave.edge.image.ImageIntake;
 import io.cleave.edge.local.LocalPipeline;
 import io.cleave.edge.race.DeadlineTimer;
 import io.cleave.edge.cloud.WorkerClient;
@@ -48,6 +49,9 @@ public final class EdgeServer implements AutoCloseable {
     private final java.util.concurrent.ExecutorService answers; // hands deadline answers to callers
     private final ScheduledExecutorService control; // probes and assignments: never the deadline thread
     private final EdgeAgent agent;
+    private final ImageIntake intake;
+    /** Decodes of a 640x480 JPEG and PNG each before traffic, when warming up: about as many as the JIT took here to settle. */
+    static final int IMAGE_WARM_UP_ROUNDS = 15;
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server; // null without a port
     private final java.util.concurrent.ExecutorService api; // the device API's handlers; null without a port
@@ -87,6 +91,7 @@ public final class EdgeServer implements AutoCloseable {
         agent = new EdgeAgent(local, cloud, chosen == null ? new FixedPlanner(config.plan()) : chosen, deadlines, NanoClock.SYSTEM,
                 answers);
         agent.emulateSlowdown(config.slowdown());
+        intake = new ImageIntake(agent, config.imageLimits(), NanoClock.SYSTEM);
         follower = config.coordinator() == null ? null
                 : new AssignmentFollower(config.coordinator(), workers, java.util.UUID.randomUUID().toString(), pack.id(), control, 500,
                         measurements == null ? null : measurements.link());
@@ -99,13 +104,16 @@ public final class EdgeServer implements AutoCloseable {
         } else {
             agent.warmUp(WARM_UP_ROUNDS);
         }
+        intake.warmUp(config.warmUpMillis() > 0 ? IMAGE_WARM_UP_ROUNDS : 1);
         if (serve) {
             // the device API's handlers only admit and queue (classify never blocks): a few threads, not gRPC's default
             // pool, which starts a thread per concurrent call under a burst, on the cores compute and the deadline timer need
             api = Executors.newFixedThreadPool(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())), daemon("cleave-edge-api"));
             server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
                     .executor(api)
-                    .addService(new EdgeService(agent, this::uplinkMbps, config.policy(), config.deviceLabel()))
+                    // room for the largest encoded image accepted, so that one over the limit gets the intake's clear refusal
+                    .maxInboundMessageSize(config.imageLimits().maxBytes() + (1 << 20))
+                    .addService(new EdgeService(agent, intake, this::uplinkMbps, config.policy(), config.deviceLabel()))
                     .addService(health.getHealthService())
                     .build()
                     .start();
@@ -146,6 +154,11 @@ public final class EdgeServer implements AutoCloseable {
     /** The embedded planner, or null when the plan is fixed. */
     public AdaptivePlanner planner() {
         return adaptive;
+    }
+
+    /** Where encoded images (JPEG, PNG) enter: the gRPC API and {@code cleave edge FILE} both use it. */
+    public ImageIntake intake() {
+        return intake;
     }
 
     public EdgeAgent agent() {

@@ -27,4 +27,22 @@ public record Outcome(Answer answer, Plan plan, long bytesSent, java.util.List<C
         return "confident".equals(answer.reason()) && decision.plan().threshold() <= 1
                 || decision.expectedExit() == answer.candidate().exit() && decision.expectedCloud() == answer.candidate().cloud();
     }
+
+    /** One class of an answer, ranked by probability. */
+    public record Ranked(int index, String label, float probability) {}
+
+    /** The answer's {@code k} most probable classes, most probable first (ties: lower class first); fewer if there are fewer classes. */
+    public java.util.List<Ranked> top(int k, java.util.List<String> labels) {
+        float[] p = answer.candidate().probabilities();
+        Integer[] order = new Integer[p.length];
+        for (int i = 0; i < p.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> p[a] != p[b] ? Float.compare(p[b], p[a]) : Integer.compare(a, b));
+        java.util.List<Ranked> out = new java.util.ArrayList<>();
+        for (int i = 0; i < Math.min(k, p.length); i++) {
+            out.add(new Ranked(order[i], labels.get(order[i]), p[order[i]]));
+        }
+        return out;
+    }
 }

@@ -32,4 +32,24 @@ public record Image8(int width, int height, int channels, byte[] planes) {
         }
         return new Image8(w, h, channels, out);
     }
+
+    /**
+     * This image as one grayscale channel, as PIL's {@code convert("L")} does (ITU-R 601-2 luma,
+     * {@code L = R*299/1000 + G*587/1000 + B*114/1000} in PIL's 16-bit fixed point, rounded); a
+     * grayscale image is returned as is.
+     */
+    public Image8 grayscale() {
+        if (channels == 1) {
+            return this;
+        }
+        int n = width * height;
+        byte[] out = new byte[n];
+        for (int i = 0; i < n; i++) {
+            int r = planes[i] & 0xFF;
+            int g = planes[n + i] & 0xFF;
+            int b = planes[2 * n + i] & 0xFF;
+            out[i] = (byte) ((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
+        }
+        return new Image8(width, height, 1, out);
+    }
 }

@@ -58,6 +58,15 @@ public final class ImageDecoder {
 
     /** Decodes JPEG or PNG bytes; throws {@code INVALID_ARGUMENT} for anything it cannot take. */
     public static Image8 decode(byte[] bytes) {
+        return decode(bytes, MAX_PIXELS);
+    }
+
+    /**
+     * Same, accepting at most {@code maxPixels} (capped at {@link #MAX_PIXELS}), checked from the
+     * header before any pixel is decoded: a server sets it to bound the memory one request takes.
+     */
+    public static Image8 decode(byte[] bytes, long maxPixels) {
+        long limit = Math.min(maxPixels, MAX_PIXELS);
         String format = format(bytes);
         if (format == null) {
             throw CleaveException.invalid("not a JPEG or PNG image (" + bytes.length + " bytes, starting "
@@ -74,7 +83,7 @@ public final class ImageDecoder {
             reader.setInput(in, true, true);
             int w = reader.getWidth(0);
             int h = reader.getHeight(0);
-            checkSize(w, h);
+            checkSize(w, h, limit);
             BufferedImage img = reader.read(0, asStored(reader));
             if (!warnings.isEmpty()) {
                 throw CleaveException.invalid("undecodable " + format + " image (" + bytes.length + " bytes): "
@@ -116,11 +125,15 @@ public final class ImageDecoder {
         return param;
     }
 
-    static void checkSize(int w, int h) {
-        if (w <= 0 || h <= 0 || w > MAX_SIDE || h > MAX_SIDE || (long) w * h > MAX_PIXELS) {
+    static void checkSize(int w, int h, long maxPixels) {
+        if (w <= 0 || h <= 0 || w > MAX_SIDE || h > MAX_SIDE || (long) w * h > maxPixels) {
             throw CleaveException.invalid("image of " + w + "x" + h + " pixels is outside the accepted sizes (1 to "
-                    + MAX_SIDE + " a side, at most " + MAX_PIXELS / 1_000_000 + " megapixels)");
+                    + MAX_SIDE + " a side, at most " + megapixels(maxPixels) + " megapixels)");
         }
+    }
+
+    private static String megapixels(long pixels) {
+        return pixels % 1_000_000 == 0 ? String.valueOf(pixels / 1_000_000) : String.format(java.util.Locale.ROOT, "%.2f", pixels / 1e6);
     }
 
     private static Image8 toImage8(BufferedImage img, String format) {

@@ -83,6 +83,32 @@ class ImageDecoderTest {
                 .hasMessageContaining("at most 40 megapixels");
     }
 
+    @Test
+    void aServersLowerPixelLimit_isAppliedFromTheHeader() {
+        assertThatThrownBy(() -> ImageDecoder.decode(pngHeader(5000, 4000), 16_000_000L))
+                .isInstanceOf(CleaveException.class)
+                .hasMessageContaining("5000x4000 pixels is outside the accepted sizes (1 to 16384 a side, at most 16 megapixels)");
+        assertThatThrownBy(() -> ImageDecoder.decode(TestImages.bytes("images/rocket.jpg"), 250_000L))
+                .hasMessageContaining("640x427 pixels is outside the accepted sizes (1 to 16384 a side, at most 0.25 megapixels)");
+        assertThat(ImageDecoder.decode(TestImages.bytes("images/rocket.jpg"), 640 * 427).width()).isEqualTo(640);
+    }
+
+    @Test
+    void grayscale_isPilsConvertL() {
+        // PIL's convert("L") gives the primaries 76, 150, 29; (10,200,77) is round(0.299*10 + 0.587*200 + 0.114*77) = 129
+        // (PIL was not at hand to confirm that one: it follows from the fixed-point formula in Pillow's Convert.c)
+        byte[] planes = new byte[3 * 4];
+        int[][] rgb = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {10, 200, 77}};
+        for (int i = 0; i < 4; i++) {
+            for (int c = 0; c < 3; c++) {
+                planes[c * 4 + i] = (byte) rgb[i][c];
+            }
+        }
+        Image8 g = new Image8(4, 1, 3, planes).grayscale();
+        assertThat(g.channels()).isEqualTo(1);
+        assertThat(new int[] {g.get(0, 0, 0), g.get(0, 1, 0), g.get(0, 2, 0), g.get(0, 3, 0)}).containsExactly(76, 150, 29, 129);
+    }
+
     static byte[] png(BufferedImage b) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         assertThat(ImageIO.write(b, "png", out)).isTrue();

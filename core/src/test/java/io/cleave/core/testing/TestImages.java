@@ -12,11 +12,25 @@ import java.util.zip.GZIPInputStream;
 public final class TestImages {
     private TestImages() {}
 
+    /**
+     * A committed test resource as a file. From another module, where these resources come inside
+     * core's test jar, the files are read from core's source tree ({@code cleave.coreTestResources},
+     * set by the build): packs must be real folders for ONNX Runtime.
+     */
     public static Path resource(String name) {
         try {
             var url = TestImages.class.getResource("/" + name);
             if (url == null) {
                 throw new IllegalStateException("no test resource " + name + " (run onnx-models/make_test_fixtures.py)");
+            }
+            if (!"file".equals(url.getProtocol())) {
+                Path dir = Path.of(System.getProperty("cleave.coreTestResources", "../core/src/test/resources"));
+                Path f = dir.resolve(name);
+                if (!Files.exists(f)) {
+                    throw new IllegalStateException("test resource " + name + " is inside " + url.getProtocol() + ":, and not in " + dir
+                            + " (set -Dcleave.coreTestResources to core/src/test/resources)");
+                }
+                return f;
             }
             return Path.of(url.toURI());
         } catch (URISyntaxException e) {

@@ -3,21 +3,35 @@ package io.cleave.edge.rpc;
 import io.cleave.core.error.StatusMapper;
 import io.cleave.edge.EdgeAgent;
 import io.cleave.edge.Outcome;
+import io.cleave.core.time.NanoClock;
+import io.cleave.edge.image.ImageIntake;
+import io.cleave.edge.image.ImageLimits;
+import io.cleave.edge.image.PreparedImage;
 import io.cleave.edge.race.Candidate;
 import io.cleave.proto.v1.ClassifyRequest;
 import io.cleave.proto.v1.ClassifyResponse;
 import io.cleave.proto.v1.EdgeAgentGrpc;
+import io.cleave.proto.v1.ImageInfo;
+import io.cleave.proto.v1.RankedClass;
 import io.cleave.proto.v1.Source;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 
-/** The local API for device applications: proto in, {@link EdgeAgent#classify} call, proto out. */
+/**
+ * The local API for device applications: proto in, {@link EdgeAgent#classify} call (through the
+ * {@link ImageIntake} for an encoded image), proto out.
+ */
 public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
+    /** Classes returned in {@code top} when a request asks for none. */
+    public static final int DEFAULT_TOP_K = 3;
+
     private final EdgeAgent agent;
+    private final ImageIntake intake;
     private final DoubleSupplier uplinkMbps;
     private final String policy;
     private final String device;
@@ -27,7 +41,13 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
      * its device class; both reported with each answer.
      */
     public EdgeService(EdgeAgent agent, DoubleSupplier uplinkMbps, String policy, String device) {
+        this(agent, new ImageIntake(agent, ImageLimits.DEFAULT, NanoClock.SYSTEM), uplinkMbps, policy, device);
+    }
+
+    /** Same, taking encoded images through {@code intake} (its limits, its clock). */
+    public EdgeService(EdgeAgent agent, ImageIntake intake, DoubleSupplier uplinkMbps, String policy, String device) {
         this.agent = agent;
+        this.intake = intake;
         this.uplinkMbps = uplinkMbps;
         this.policy = policy;
         this.device = device;
@@ -39,25 +59,64 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
             out.onError(Status.INVALID_ARGUMENT.withDescription("deadline_ms must be > 0, got " + req.getDeadlineMs()).asRuntimeException());
             return;
         }
+        boolean raw = !req.getImage().isEmpty();
+        boolean encoded = !req.getEncodedImage().isEmpty();
+        if (raw == encoded) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(raw
+                    ? "set exactly one of image (raw pixels) and encoded_image (JPEG or PNG bytes), not both"
+                    : "no image: set image (raw uint8 pixels, " + agent.pack().manifest().input().size()
+                            + " for this pack) or encoded_image (JPEG or PNG bytes)").asRuntimeException());
+            return;
+        }
+        if (req.getTopK() < 0) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("top_k must be >= 0 (0: " + DEFAULT_TOP_K + "), got " + req.getTopK())
+                    .asRuntimeException());
+            return;
+        }
+        int topK = req.getTopK() == 0 ? DEFAULT_TOP_K : req.getTopK();
         long budget = TimeUnit.MILLISECONDS.toNanos(req.getDeadlineMs());
         io.grpc.Deadline d = Context.current().getDeadline();
         if (d != null) {
             budget = Math.min(budget, d.timeRemaining(TimeUnit.NANOSECONDS));
         }
         String id = req.getRequestId().isEmpty() ? UUID.randomUUID().toString() : req.getRequestId();
+        List<String> labels = agent.pack().manifest().labels();
+        if (encoded) {
+            intake.classify(id, req.getEncodedImage().toByteArray(), budget).whenComplete((r, err) -> {
+                if (err != null) {
+                    out.onError(StatusMapper.toException(err));
+                } else {
+                    PreparedImage img = r.image();
+                    out.onNext(answer(r.outcome(), labels, topK).setLatencyUs(r.latencyNanos() / 1000)
+                            .setInput(ImageInfo.newBuilder().setFormat(img.format()).setWidth(img.width()).setHeight(img.height())
+                                    .setChannels(img.channels()).setPreprocessing(img.preprocessing()).setAdapted(img.adapted())
+                                    .setDecodeUs(img.decodeNanos() / 1000))
+                            .build());
+                    out.onCompleted();
+                }
+            });
+            return;
+        }
         try {
             agent.classify(id, req.getImage().toByteArray(), budget).whenComplete((o, err) -> {
                 if (err != null) {
                     out.onError(StatusMapper.toException(err));
                 } else {
-                    out.onNext(toProto(o, agent.pack().manifest().labels(), uplinkMbps.getAsDouble(), policy).toBuilder()
-                            .setDevice(device == null ? "" : device).build());
+                    out.onNext(answer(o, labels, topK).build());
                     out.onCompleted();
                 }
             });
         } catch (RuntimeException e) {
             out.onError(StatusMapper.toException(e));
         }
+    }
+
+    private ClassifyResponse.Builder answer(Outcome o, List<String> labels, int topK) {
+        ClassifyResponse.Builder b = toProto(o, labels, uplinkMbps.getAsDouble(), policy).toBuilder().setDevice(device == null ? "" : device);
+        for (Outcome.Ranked r : o.top(topK, labels)) {
+            b.addTop(RankedClass.newBuilder().setClassIndex(r.index()).setLabel(r.label()).setProbability(r.probability()));
+        }
+        return b;
     }
 
     static ClassifyResponse toProto(Outcome o, java.util.List<String> labels, double uplinkMbps, String policy) {
