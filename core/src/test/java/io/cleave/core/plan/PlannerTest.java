@@ -147,14 +147,19 @@ class PlannerTest {
     }
 
     @Test
-    void threshold_isTheLowestWhoseBoundedAccuracyCostStaysWithinTolerance() {
+    void aConfidentStop_isNotChosen_whenItCostsAccuracyForNoByteSaved() {
         Costs c = costs().withKMax(4);
         Decision d = Policies.cleave(withTables(), 2.0).decide(40 * MS, c);
-        // bound at 0.99: 0.226 x 0.0018 + 0.414 x 0.0015 = 0.1 pp (within 0.5); at 0.95 it is 1.0 pp (not)
-        assertThat(d.plan().threshold()).as(d.toString()).isEqualTo(0.99);
-        assertThat(d.expectedAccuracy()).as(d.toString()).isCloseTo(0.910 - 0.226 * 0.0018 - 0.414 * 0.0015, within(1e-9));
+        // a stop at 0.99 would cost 0.226 x 0.0018 + 0.414 x 0.0015 = 0.1 pp (within the tolerance) and send as many bytes:
+        // only an earlier answer, worth nothing at the deadline, so the planner keeps waiting for the cloud's exit
+        assertThat(d.plan().threshold()).as(d.toString()).isGreaterThan(1.0);
+        assertThat(d.expectedAccuracy()).as(d.toString()).isCloseTo(0.910, within(1e-9));
         assertThat(d.expectedExit()).isEqualTo(3);
         assertThat(d.expectedCloud()).isTrue();
+        // the evaluator still prices a stop as before: the 0.99 plan's expected accuracy carries its bounded cost
+        Plan stop = new Plan(d.plan().offload(), d.plan().split(), d.plan().encoding(), 0.99, d.plan().localBlocks());
+        assertThat(new PlanEvaluator(new LatencyModel(withTables()), 0.1, 1_000_000).evaluate("x", stop, 40 * MS, c).expectedAccuracy())
+                .isCloseTo(0.910 - 0.226 * 0.0018 - 0.414 * 0.0015, within(1e-9));
     }
 
     @Test
