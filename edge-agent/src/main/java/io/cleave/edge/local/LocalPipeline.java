@@ -65,6 +65,7 @@ public final class LocalPipeline implements AutoCloseable {
     private final AtomicInteger awaitingFirstExit = new AtomicInteger();
     private final AtomicLong sequence = new AtomicLong();
     private final WindowedSamples firstExitCost; // service time of stem .. first local exit, per request
+    private final WindowedSamples underPrediction; // actual / predicted first-exit wait of requests queued behind others
     private volatile EdgeMeasurements measurements;
     private volatile double slowdown = 1;
     private volatile boolean closed;
@@ -95,6 +96,7 @@ public final class LocalPipeline implements AutoCloseable {
         this.localExits = List.copyOf(held);
         this.firstExitBlock = held.isEmpty() ? 0 : held.get(0).afterBlock();
         this.firstExitCost = new WindowedSamples(clock, TimeUnit.SECONDS.toNanos(10), 256);
+        this.underPrediction = new WindowedSamples(clock, TimeUnit.SECONDS.toNanos(10), 256);
         this.queue = new PriorityBlockingQueue<>(64, Comparator.comparing((Job j) -> !j.awaitingFirstExit)
                 .thenComparingLong(j -> j.deadline).thenComparingLong(j -> j.seq));
         for (int i = 0; i < threads; i++) {
@@ -169,10 +171,29 @@ public final class LocalPipeline implements AutoCloseable {
         if (Double.isNaN(own)) {
             return 0;
         }
+        return (long) (margin() * rawEtaNanos(own));
+    }
+
+    /** The first-exit wait the cost model predicts, before any margin. */
+    private double rawEtaNanos(double own) {
         int steps = firstExitBlock + 2; // stem, the blocks, the exit
         double ahead = awaitingFirstExit.get() * own / threads;
-        return (long) (ADMISSION_MARGIN * (ahead + own + own / steps));
+        return ahead + own + own / steps;
     }
+
+    /**
+     * The margin over the model: at least {@link #ADMISSION_MARGIN}, and as much as the model has been
+     * seen to under-predict lately (the 90th percentile of actual over predicted first-exit waits of
+     * recent requests that queued behind others, at most {@link #MAX_MARGIN}): what the model leaves
+     * out under a burst (the device API, answer delivery, deeper segments in progress, garbage
+     * collection, other processes on the same cores) differs by machine and by pack.
+     */
+    private double margin() {
+        double seen = underPrediction.quantile(0.9);
+        return Double.isNaN(seen) ? ADMISSION_MARGIN : Math.min(MAX_MARGIN, Math.max(ADMISSION_MARGIN, seen));
+    }
+
+    static final double MAX_MARGIN = 20;
 
     /**
      * With nothing queued ahead, the request's own first-exit cost, without the burst margin: an idle
@@ -185,7 +206,7 @@ public final class LocalPipeline implements AutoCloseable {
     }
 
     /**
-     * How much longer than the measured costs a burst's work is taken to be: costs are measured on
+     * The least margin over the measured costs (see {@link #margin}): costs are measured on
      * recent, usually calmer, requests, while a burst also brings the device API, the network and
      * garbage collection onto the same cores (measured on 2 cores: at 1x, up to half of a 500-request
      * burst's admitted requests came late; at 2x none did in the runs recorded in the README).
@@ -203,6 +224,11 @@ public final class LocalPipeline implements AutoCloseable {
             return;
         }
         if (j.awaitingFirstExit) {
+            double own = firstExitCost.quantile(0.9);
+            if (awaitingFirstExit.get() > 0 && !Double.isNaN(own)) { // queued behind others: keep the prediction to check it
+                j.predictedWait = rawEtaNanos(own);
+                j.submittedAt = clock.nanoTime();
+            }
             awaitingFirstExit.incrementAndGet();
         }
         queue.add(j);
@@ -322,6 +348,8 @@ public final class LocalPipeline implements AutoCloseable {
         final Listener listener;
         final long seq;
         volatile boolean awaitingFirstExit;
+        double predictedWait; // 0: not checked
+        long submittedAt;
         Tensor tokens; // null until the stem ran
         int block; // last block run
         int exit; // next index into localExits
@@ -358,6 +386,9 @@ public final class LocalPipeline implements AutoCloseable {
                     if (awaitingFirstExit) {
                         service += now - t0;
                         firstExitCost.add(service);
+                        if (predictedWait > 0) {
+                            underPrediction.add((now - submittedAt) / predictedWait);
+                        }
                         firstExitDone();
                     }
                     listener.exit(new Candidate(e.index(), e.afterBlock(), p, cls, p[cls], false, clock.nanoTime()));
