@@ -66,16 +66,19 @@ public record DeviceClass(String name, int kMax, double slowdown, double publish
 
     /** The class of that name; an error naming the known classes otherwise. */
     public static DeviceClass named(String name) {
-        DeviceClass c = CLASSES.get(name == null ? "" : name.trim().toLowerCase(Locale.ROOT));
-        if (c == null) {
-            throw new IllegalArgumentException("unknown device class '" + name + "'; known: " + String.join(", ", CLASSES.keySet()));
-        }
-        return c;
+        return find(name).orElseThrow(() -> new IllegalArgumentException("unknown device class '" + name + "'; known: "
+                + String.join(", ", CLASSES.keySet())));
     }
 
-    /** Whether a class of that name exists. */
-    public static boolean exists(String name) {
-        return name != null && CLASSES.containsKey(name.trim().toLowerCase(Locale.ROOT));
+    /** The class of that name, if there is one. */
+    public static java.util.Optional<DeviceClass> find(String name) {
+        return java.util.Optional.ofNullable(name == null ? null : CLASSES.get(name.trim().toLowerCase(Locale.ROOT)));
+    }
+
+    /** How an unnamed device is labelled: k&lt;k_max&gt;, and -x&lt;slowdown&gt; when slowed. */
+    public static String unnamedLabel(int kMax, double slowdown) {
+        String s = slowdown == Math.rint(slowdown) ? String.valueOf((long) slowdown) : String.valueOf(slowdown);
+        return slowdown > 1 ? "k" + kMax + "-x" + s : "k" + kMax;
     }
 
     /** How every report labels it. */

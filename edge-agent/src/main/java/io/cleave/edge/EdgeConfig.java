@@ -54,11 +54,7 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
 
     /** The device as answers name it: the class, or k&lt;k_max&gt;[-x&lt;slowdown&gt;] for an unnamed one. */
     public String deviceLabel() {
-        if (device != null) {
-            return device;
-        }
-        return slowdown > 1 ? "k" + kMax + "-x" + (slowdown == Math.rint(slowdown) ? String.valueOf((long) slowdown) : String.valueOf(slowdown))
-                : "k" + kMax;
+        return device != null ? device : DeviceClass.unnamedLabel(kMax, slowdown);
     }
 
     public EdgeConfig {

@@ -28,7 +28,7 @@ public record Device(String label, int kMax, double slowdown) {
 
     /** The device that the single {@code --k-max}/{@code --slowdown} options define, labelled by its parameters. */
     public static Device of(int kMax, double slowdown) {
-        return new Device(slowdown > 1 ? String.format(Locale.ROOT, "k%d-x%s", kMax, trim(slowdown)) : "k" + kMax, kMax, slowdown);
+        return new Device(DeviceClass.unnamedLabel(kMax, slowdown), kMax, slowdown);
     }
 
     /** Parses a named class ({@code pi4}) or {@code label:kMax:slowdown}, e.g. {@code iot:2:2.5}. */
@@ -66,11 +66,10 @@ public record Device(String label, int kMax, double slowdown) {
 
     /** How reports describe it. */
     String describe(int threads) {
-        if (DeviceClass.exists(label)) {
-            DeviceClass c = DeviceClass.named(label);
-            if (c.kMax() == kMax && c.slowdown() == slowdown) {
-                return c.describe() + "; " + threads + " ONNX Runtime thread(s) on this machine's CPU; calibration: " + c.source();
-            }
+        var named = DeviceClass.find(label).filter(c -> c.kMax() == kMax && c.slowdown() == slowdown);
+        if (named.isPresent()) {
+            return named.get().describe() + "; " + threads + " ONNX Runtime thread(s) on this machine's CPU; calibration: "
+                    + named.get().source();
         }
         return label + ": emulated, holds k_max=" + kMax + " blocks, " + threads + " ONNX Runtime thread(s) on this machine's CPU"
                 + (slowdown > 1 ? ", compute slowed " + trim(slowdown) + "x" : "") + " (not a real device)";

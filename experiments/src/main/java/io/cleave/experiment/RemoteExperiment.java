@@ -93,8 +93,8 @@ public final class RemoteExperiment {
                     + " (device classes and links as each was started; emulated unless they run on real devices)");
             meta.put("devices", edges.stream().map(e -> {
                 String d = devices.getOrDefault(e.name(), "?");
-                return e.name() + " = " + (DeviceClass.exists(d) ? DeviceClass.named(d).describe() + "; calibration: "
-                        + DeviceClass.named(d).source() : d + " (as the edge reports itself)");
+                return e.name() + " = " + DeviceClass.find(d).map(c -> c.describe() + "; calibration: " + c.source())
+                        .orElse(d + " (as the edge reports itself)");
             }).toList());
             meta.put("link", "each edge's own link (see the deployment, e.g. docker-compose.yml); true bandwidth is not known to this runner");
             meta.put("images", images);

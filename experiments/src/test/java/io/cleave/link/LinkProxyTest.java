@@ -139,38 +139,32 @@ class LinkProxyTest {
 
     @Test
     void rateStepUp_drainsTheBacklogQueuedOnTheSlowLinkAtTheNewRate_everyByteInOrder() throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", server.getLocalPort()))) {
-            link.shapeUplink(50_000); // 50 kB/s
-            byte[] sent = randomBytes(300_000, 5); // 6 s of backlog at the slow rate
-            AtomicLong doneAt = new AtomicLong();
-            CompletableFuture<byte[]> got = receive(server, sent.length, doneAt);
-            try (Socket s = new Socket("127.0.0.1", link.port())) {
-                s.getOutputStream().write(sent);
-                Thread.sleep(500);
-                long stepAt = System.nanoTime();
-                link.shapeUplink(20_000_000); // 20 MB/s: what is left takes ~15 ms
-                assertThat(got.get(10, TimeUnit.SECONDS)).isEqualTo(sent);
-                // before the backlog drained at the new rate it kept the old one: 5.5 s more
-                assertThat((doneAt.get() - stepAt) / 1e9).isLessThan(1.0);
-            }
-        }
+        // 50 kB/s, then 20 MB/s: what is left takes ~15 ms
+        assertBacklogDrainsAfterStepUp(now -> Shaper.rate(50_000), now -> Shaper.rate(20_000_000), 5);
     }
 
     @Test
     void traceStepUp_drainsTheBacklogAtTheNewTrace() throws Exception {
+        assertBacklogDrainsAfterStepUp(now -> Shaper.trace(Trace.constant("slow", 50_000), now),
+                now -> Shaper.trace(Trace.constant("fast", 20_000_000), now), 6);
+    }
+
+    /** 300 kB queued on the slow shaper (6 s of backlog), then the fast one: every byte arrives, in order, within 1 s. */
+    private static void assertBacklogDrainsAfterStepUp(java.util.function.LongFunction<Shaper> slow,
+            java.util.function.LongFunction<Shaper> fast, long seed) throws Exception {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", server.getLocalPort()))) {
-            link.shapeUplink(Shaper.trace(Trace.constant("slow", 50_000), System.nanoTime()));
-            byte[] sent = randomBytes(300_000, 6);
+            link.shapeUplink(slow.apply(System.nanoTime()));
+            byte[] sent = randomBytes(300_000, seed);
             AtomicLong doneAt = new AtomicLong();
             CompletableFuture<byte[]> got = receive(server, sent.length, doneAt);
             try (Socket s = new Socket("127.0.0.1", link.port())) {
                 s.getOutputStream().write(sent);
                 Thread.sleep(500);
                 long stepAt = System.nanoTime();
-                link.shapeUplink(Shaper.trace(Trace.constant("fast", 20_000_000), stepAt));
+                link.shapeUplink(fast.apply(stepAt));
                 assertThat(got.get(10, TimeUnit.SECONDS)).isEqualTo(sent);
+                // before the backlog drained at the new rate it kept the old one: 5.5 s more
                 assertThat((doneAt.get() - stepAt) / 1e9).isLessThan(1.0);
             }
         }

@@ -30,13 +30,11 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
@@ -183,7 +181,7 @@ class EncodedImageServiceTest {
 
     @Test
     void imageOverThePixelLimit_isRefusedFromItsHeader() {
-        assertInvalid(() -> stub("tiny-deit").classify(encoded(pngHeader(5000, 4000))),
+        assertInvalid(() -> stub("tiny-deit").classify(encoded(TestImages.pngHeader(5000, 4000))),
                 "image of 5000x4000 pixels is outside the accepted sizes (1 to 16384 a side, at most 16 megapixels)");
     }
 
@@ -240,16 +238,5 @@ class EncodedImageServiceTest {
             }
         }
         return best;
-    }
-
-    /** A PNG signature and a valid IHDR chunk claiming the given size, and nothing else. */
-    static byte[] pngHeader(int w, int h) {
-        ByteBuffer ihdr = ByteBuffer.allocate(17);
-        ihdr.put("IHDR".getBytes()).putInt(w).putInt(h).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
-        CRC32 crc = new CRC32();
-        crc.update(ihdr.array());
-        ByteBuffer b = ByteBuffer.allocate(8 + 4 + 17 + 4);
-        b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}).putInt(13).put(ihdr.array()).putInt((int) crc.getValue());
-        return b.array();
     }
 }
