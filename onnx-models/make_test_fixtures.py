@@ -16,6 +16,9 @@ core/src/test/resources/packs/:
   tiny-deit         --random-init, timm layout with a distillation token, an MLP exit after block 1
   tiny-torchvision  a random (perturbed) torchvision VisionTransformer imported from its state-dict file
   both record the two photos through the pack's preprocessing (--golden-photos)
+  tiny-vit224       --random-init at the realistic input geometry (224x224, patch 16: 197 tokens) but 32 wide and
+                    4 blocks, an MLP exit after block 2: the 224x224 split path end to end (JPEG, fp16, int8) in
+                    the tests at a committable size; one golden input, no photos
 """
 import gzip
 import os
@@ -89,7 +92,18 @@ def packs():
                          "--version", "0.1.0", "--out", os.path.join(out, "tiny-torchvision"), "--golden-photos"] + photos)
 
 
+def pack_224():
+    out = os.path.join(RES, "packs", "tiny-vit224")
+    import_vit.main(["--random-init", "--image", "224", "--patch", "16", "--dim", "32", "--depth", "4", "--heads", "2",
+                     "--classes", "10", "--exits", "2:mlp", "--resize", "256", "--interpolation", "bilinear",
+                     "--golden", "1", "--version", "0.1.0", "--out", out])
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    images()
-    packs()
+    if sys.argv[1:] == ["tiny-vit224"]:  # only the pack added last, leaving the others' bytes as they are
+        pack_224()
+    else:
+        images()
+        packs()
+        pack_224()

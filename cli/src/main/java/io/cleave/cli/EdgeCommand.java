@@ -104,7 +104,8 @@ final class EdgeCommand implements Callable<Integer> {
         }
         EdgeConfig cfg = new EdgeConfig(packOptions.pack(), planOptions.kMax, packOptions.threads, planOptions.workers(),
                 planOptions.plan(), Math.max(1, concurrency), host, port, 2000, planOptions.policy, coordinator, via, slowdown)
-                .withWarmUpMillis(Math.max(0, warmUpMs)).withDevice(device == null ? null : device.name());
+                .withWarmUpMillis(Math.max(0, warmUpMs)).withDevice(device == null ? null : device.name())
+                .withJpegQuality(planOptions.jpegQuality);
         try (EdgeServer edge = EdgeServer.start(cfg, null, serve)) {
             if (serve) {
                 System.out.println("cleave edge listening on " + host + ":" + edge.port() + " (policy " + cfg.policy() + ", "

@@ -8,6 +8,7 @@ import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.eval.ExitEvaluator;
+import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.codec.TensorCodec;
 import io.cleave.proto.v1.Encoding;
 import java.nio.file.Files;
@@ -42,6 +43,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--encodings", description = "also measure every exit's accuracy with the tokens after each split sent "
             + "as FP32, FP16 and INT8, and record it in <pack>/encodings.json (the planner reads it)")
     boolean encodings;
+
+    @Option(names = "--jpeg-qualities", split = ",", defaultValue = "50,75,90,95",
+            description = "with --encodings: the JPEG qualities (1-100) at which the input sent as JPEG is measured (default: ${DEFAULT-VALUE})")
+    List<Integer> jpegQualities;
 
     @Override
     public Integer call() {
@@ -92,10 +97,18 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private void recordEncodings(ModelPack pack, Dataset ds, int n) {
+        for (int q : jpegQualities) {
+            if (q < 1 || q > 100) {
+                throw new IllegalArgumentException("--jpeg-qualities: each must be 1 to 100, got " + q);
+            }
+        }
         List<Map<String, Object>> rows = new ArrayList<>();
         try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(packOptions.threads))) {
             ExitEvaluator ev = new ExitEvaluator(engine);
             double[] lossless = ExitEvaluator.accuracy(ev.predictions(ds, n, 250), ds, n);
+            for (int q : jpegQualities) {
+                rows.add(jpegRow(ev, ds, n, q, pack.manifest().input().shape().get(0)));
+            }
             for (int split = 1; split < pack.blockCount(); split++) {
                 for (Encoding enc : new Encoding[] {Encoding.FP32, Encoding.FP16, Encoding.INT8}) {
                     // fp32 carries the tokens bit for bit: its accuracy is the plain one
@@ -110,13 +123,56 @@ final class EvalCommand implements Callable<Integer> {
                 }
             }
         }
+        writeEncodings(pack, n, rows);
+    }
+
+    /** Every test image through JPEG at quality q and back, then every exit: the accuracy, size and time a JPEG input costs. */
+    private static Map<String, Object> jpegRow(ExitEvaluator ev, Dataset ds, int n, int q, int channels) {
+        if (channels != 1) {
+            throw new IllegalArgumentException("the test set is grayscale; this pack takes " + channels + " channels");
+        }
+        byte[] round = new byte[n * ds.pixels()];
+        long[] sizes = new long[n];
+        for (int i = 0; i < Math.min(n, 500); i++) { // warm the codec up before timing it
+            JpegCodec.decode(JpegCodec.encode(ds.image(i), 1, ds.height(), ds.width(), q), 1, ds.height(), ds.width());
+        }
+        long codecNanos = 0;
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            byte[] jpeg = JpegCodec.encode(ds.image(i), 1, ds.height(), ds.width(), q);
+            float[] px = JpegCodec.decode(jpeg, 1, ds.height(), ds.width());
+            codecNanos += System.nanoTime() - t0;
+            sizes[i] = jpeg.length;
+            for (int j = 0; j < px.length; j++) {
+                round[i * ds.pixels() + j] = (byte) px[j];
+            }
+        }
+        Dataset jpegDs = new Dataset(round, Arrays.copyOf(ds.labels(), n), ds.height(), ds.width());
+        double[] acc = ExitEvaluator.accuracy(ev.predictions(jpegDs, n, 250), jpegDs, n);
+        long[] sorted = sizes.clone();
+        Arrays.sort(sorted);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("split", 0);
+        row.put("encoding", Encoding.JPEG.name());
+        row.put("quality", q);
+        row.put("bytes", Math.round(Arrays.stream(sizes).average().orElse(0)));
+        row.put("p90Bytes", sorted[(int) Math.min(n - 1, Math.ceil(0.9 * n) - 1)]);
+        row.put("codecUs", Math.round(codecNanos / 1e3 / n * 10) / 10.0);
+        row.put("exitAccuracy", acc);
+        System.err.printf("split 0 JPEG q%d: %s bytes, %s%n", q, row.get("bytes"), Arrays.toString(acc));
+        return row;
+    }
+
+    private static void writeEncodings(ModelPack pack, int n, List<Map<String, Object>> rows) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", pack.id());
         out.put("version", pack.version());
         out.put("images", n);
         out.put("note", "per-exit test accuracy with the tokens after `split` sent through the wire codec; exits at or "
                 + "before the split are computed locally and unaffected. Split 0 (raw U8 image, "
-                + pack.manifest().input().size() + " bytes) is lossless. Written by ./cleave eval --encodings.");
+                + pack.manifest().input().size() + " bytes) is lossless; split 0 JPEG rows: each test image through the JPEG "
+                + "encoder at `quality` and back, `bytes` its mean size, `p90Bytes` the 90th percentile, `codecUs` the mean "
+                + "encode + decode time on the measuring machine. Written by ./cleave eval --encodings.");
         out.put("rows", rows);
         Path file = pack.dir().resolve("encodings.json");
         try {

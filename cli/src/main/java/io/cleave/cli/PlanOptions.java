@@ -1,5 +1,6 @@
 package io.cleave.cli;
 
+import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.plan.Plan;
 import io.cleave.proto.v1.Encoding;
 import java.util.List;
@@ -16,8 +17,15 @@ final class PlanOptions {
     @Option(names = "--split", defaultValue = "${env:CLEAVE_EDGE_SPLIT:-2}", description = "0: send the input; k: send tokens after block k (default: ${DEFAULT-VALUE})")
     int split;
 
-    @Option(names = "--encoding", defaultValue = "${env:CLEAVE_EDGE_ENCODING:-FP16}", description = "FP32, FP16 or INT8 for tokens (default: ${DEFAULT-VALUE})")
+    @Option(names = "--encoding", defaultValue = "${env:CLEAVE_EDGE_ENCODING:-FP16}", description = "FP32, FP16 or INT8 for tokens; at --split 0 the input goes raw unless this is JPEG "
+                    + "(default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_ENCODING)")
     Encoding encoding;
+
+    @Option(names = "--jpeg-quality", defaultValue = "${env:CLEAVE_EDGE_JPEG_QUALITY:-" + JpegCodec.DEFAULT_QUALITY + "}",
+            description = "quality (1-100) of the JPEG sent when the input goes as JPEG (a fixed --split 0 --encoding JPEG, or the "
+                    + "planner's choice, which it offers only at a quality measured in the pack's encodings.json) "
+                    + "(default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_JPEG_QUALITY)")
+    int jpegQuality = JpegCodec.DEFAULT_QUALITY;
 
     @Option(names = "--threshold", defaultValue = "${env:CLEAVE_EDGE_THRESHOLD:-2}", description = "answer at once from a local exit at this calibrated confidence; above 1 (default): the planner chooses, fixed plans never answer early")
     double threshold;
@@ -52,7 +60,14 @@ final class PlanOptions {
         if (split < 0 || split > kMax) {
             throw new IllegalArgumentException("--split " + split + " must be within 0..k-max (" + kMax + ")");
         }
-        Encoding enc = split == 0 ? Encoding.U8_IMAGE : encoding;
+        if (jpegQuality < 1 || jpegQuality > 100) {
+            throw new IllegalArgumentException("--jpeg-quality must be 1 to 100, got " + jpegQuality);
+        }
+        if (split > 0 && (encoding == Encoding.JPEG || encoding == Encoding.U8_IMAGE)) {
+            throw new IllegalArgumentException("--encoding " + encoding + " sends the input: it needs --split 0; tokens after block "
+                    + split + " go as FP32, FP16 or INT8");
+        }
+        Encoding enc = split > 0 ? encoding : encoding == Encoding.JPEG ? Encoding.JPEG : Encoding.U8_IMAGE;
         return new Plan(true, split, enc, threshold, kMax);
     }
 }

@@ -19,6 +19,10 @@ final class CleaveProcess implements AutoCloseable {
     private final StringBuffer log = new StringBuffer();
 
     private CleaveProcess(String command, List<String> extraArgs) throws Exception {
+        this(command, TestPacks.packDir(), extraArgs);
+    }
+
+    private CleaveProcess(String command, Path pack, List<String> extraArgs) throws Exception {
         List<String> cmd = new ArrayList<>();
         if (command.equals("worker")) {
             // in production the cloud worker runs on other hardware; here it shares the 2 cores with the edge under test,
@@ -30,7 +34,7 @@ final class CleaveProcess implements AutoCloseable {
                 "-Dorg.slf4j.simpleLogger.log.ai.djl.onnxruntime.engine.OrtEngine=error",
                 "-cp", System.getProperty("java.class.path"), "io.cleave.cli.Cleave", command, "--host", "127.0.0.1", "--port", "0"));
         if (command.equals("worker") || command.equals("edge")) {
-            cmd.addAll(List.of("--pack", TestPacks.packDir().toAbsolutePath().toString(), "--threads", "1"));
+            cmd.addAll(List.of("--pack", pack.toAbsolutePath().toString(), "--threads", "1"));
         }
         cmd.addAll(extraArgs);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -68,6 +72,18 @@ final class CleaveProcess implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--serve"));
         args.addAll(List.of(extraArgs));
         return new CleaveProcess("edge", args);
+    }
+
+    /** A worker serving {@code pack}. */
+    static CleaveProcess worker(Path pack, String... extraArgs) throws Exception {
+        return new CleaveProcess("worker", pack, List.of(extraArgs));
+    }
+
+    /** An edge agent on {@code pack} serving its device API. */
+    static CleaveProcess edge(Path pack, String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--serve"));
+        args.addAll(List.of(extraArgs));
+        return new CleaveProcess("edge", pack, args);
     }
 
     static CleaveProcess coordinator(String... extraArgs) throws Exception {

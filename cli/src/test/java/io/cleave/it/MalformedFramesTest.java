@@ -124,6 +124,48 @@ class MalformedFramesTest {
     }
 
     @Test
+    void badJpegInputs() throws Exception {
+        byte[] px = TestPacks.testSet().image(0);
+        byte[] jpeg = io.cleave.core.codec.JpegCodec.encode(px, 1, 28, 28, 90);
+        expect(List.of(frame(header(3, Encoding.JPEG, jpeg.length))), Status.Code.INVALID_ARGUMENT, "JPEG is only valid at split 0");
+        long max = io.cleave.core.codec.JpegCodec.maxBytes(28 * 28);
+        expect(List.of(frame(header(0, Encoding.JPEG, max + 1))), Status.Code.INVALID_ARGUMENT,
+                "payload_bytes " + (max + 1) + " for a JPEG input of [1, 1, 28, 28] must be 1 to " + max);
+        byte[] garbage = "certainly not a JPEG".getBytes();
+        expect(List.of(frame(header(0, Encoding.JPEG, garbage.length)), chunk(garbage)), Status.Code.INVALID_ARGUMENT,
+                "does not start with a JPEG signature");
+        byte[] cut = java.util.Arrays.copyOf(jpeg, jpeg.length / 2);
+        expect(List.of(frame(header(0, Encoding.JPEG, cut.length)), chunk(cut)), Status.Code.INVALID_ARGUMENT, "undecodable jpeg image");
+        byte[] big = io.cleave.core.codec.JpegCodec.encode(new byte[56 * 56], 1, 56, 56, 90);
+        expect(List.of(frame(header(0, Encoding.JPEG, big.length)), chunk(big)), Status.Code.INVALID_ARGUMENT,
+                "JPEG payload for a 28x28 input");
+        byte[] colour = io.cleave.core.codec.JpegCodec.encode(new byte[3 * 28 * 28], 3, 28, 28, 90);
+        expect(List.of(frame(header(0, Encoding.JPEG, colour.length)), chunk(colour)), Status.Code.INVALID_ARGUMENT,
+                "this pack takes grayscale");
+    }
+
+    @Test
+    void jpegInputAtSplitZero_isServed_asTheEngineOnTheDecodedPixels() throws Exception {
+        byte[] px = TestPacks.testSet().image(0);
+        byte[] jpeg = io.cleave.core.codec.JpegCodec.encode(px, 1, 28, 28, 50);
+        Reply r = call(List.of(frame(header(0, Encoding.JPEG, jpeg.length)), chunk(jpeg)));
+        assertThat(r.status().getCode()).isEqualTo(Status.Code.OK);
+        float[] decoded = io.cleave.core.codec.JpegCodec.decode(jpeg, 1, 28, 28);
+        byte[] back = new byte[decoded.length];
+        for (int i = 0; i < back.length; i++) {
+            back[i] = (byte) decoded[i];
+        }
+        io.cleave.core.data.Dataset one = new io.cleave.core.data.Dataset(back, new int[] {0}, 28, 28);
+        try (io.cleave.core.engine.SegmentEngine engine = io.cleave.core.engine.SegmentEngine.open(pack,
+                io.cleave.core.engine.EngineOptions.defaults())) {
+            int[][] ref = new io.cleave.core.eval.ExitEvaluator(engine).predictions(one, 1, 1);
+            assertThat(r.results()).extracting(ExitResult::getPredictedClass)
+                    .containsExactlyElementsOf(java.util.Arrays.stream(ref).map(exit -> exit[0]).toList());
+        }
+        assertStillServing();
+    }
+
+    @Test
     void truncatedPayload() throws Exception {
         byte[] b = tokens(Encoding.FP32, 1f);
         expect(List.of(frame(header(2, Encoding.FP32, b.length)), chunk(java.util.Arrays.copyOf(b, b.length - 100))),

@@ -72,7 +72,7 @@ public final class EdgeServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         local = new LocalPipeline(engine, config.concurrency(), NanoClock.SYSTEM);
-        cloud = new GrpcCloudPath(workers, pack, NanoClock.SYSTEM);
+        cloud = new GrpcCloudPath(workers, pack, NanoClock.SYSTEM, config.jpegQuality());
         deadlines = DeadlineTimer.dedicated(NanoClock.SYSTEM);
         control = Executors.newSingleThreadScheduledExecutor(daemon("cleave-edge-control"));
         Planner chosen = planner;
@@ -81,7 +81,7 @@ public final class EdgeServer implements AutoCloseable {
             measurements = new EdgeMeasurements(pack, engine.maxBlock(), NanoClock.SYSTEM, 0.9);
             prober = new LinkProber(workers::probeChannel, measurements, control, 250);
             if (chosen == null && !PolicyRegistry.FIXED.equals(config.policy())) {
-                adaptive = new AdaptivePlanner(policy(config.policy(), pack, config.plan()), measurements, config.plan(),
+                adaptive = new AdaptivePlanner(policy(config.policy(), pack, config.plan(), config.jpegQuality()), measurements, config.plan(),
                         d -> log.debug("plan {}", d));
                 chosen = adaptive;
             }
@@ -132,7 +132,12 @@ public final class EdgeServer implements AutoCloseable {
 
     /** The named planner policy for a pack. */
     public static Policy policy(String name, ModelPack pack, Plan fallback) {
-        return PolicyRegistry.create(name, PackStats.of(pack), fallback.threshold());
+        return policy(name, pack, fallback, io.cleave.core.codec.JpegCodec.DEFAULT_QUALITY);
+    }
+
+    /** Same, for an edge sending JPEG input at {@code jpegQuality} (the planner reads that quality's measured cost). */
+    public static Policy policy(String name, ModelPack pack, Plan fallback, int jpegQuality) {
+        return PolicyRegistry.create(name, PackStats.of(pack, jpegQuality), fallback.threshold());
     }
 
     /** The coordinator's latest assignment, or null (no coordinator, or no answer yet). */

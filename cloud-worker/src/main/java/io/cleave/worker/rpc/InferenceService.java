@@ -161,7 +161,8 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
             var h = stream.header();
             float[] values = stream.decode();
             if (h.getSplit() == 0) {
-                values = h.getEncoding() == Encoding.U8_IMAGE ? preprocessor.apply(values, 1).data() : values;
+                boolean pixels = h.getEncoding() == Encoding.U8_IMAGE || h.getEncoding() == Encoding.JPEG;
+                values = pixels ? preprocessor.apply(values, 1).data() : values;
             }
             long budget = TimeUnit.MICROSECONDS.toNanos(h.getDeadlineBudgetUs());
             Deadline deadline = Deadline.at(startedAt + budget, clock);

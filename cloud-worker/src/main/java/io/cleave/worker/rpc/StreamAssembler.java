@@ -1,5 +1,6 @@
 package io.cleave.worker.rpc;
 
+import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.error.CleaveException;
 import io.cleave.core.error.ErrorCode;
@@ -42,13 +43,13 @@ final class StreamAssembler {
         List<Integer> expected;
         if (split == 0) {
             expected = new java.util.ArrayList<>(pack.manifest().input().shape());
-            if (enc != Encoding.U8_IMAGE && enc != Encoding.FP32 && enc != Encoding.FP16) {
-                throw CleaveException.invalid("split 0 carries the input as U8_IMAGE, FP32 or FP16, not " + enc);
+            if (enc != Encoding.U8_IMAGE && enc != Encoding.JPEG && enc != Encoding.FP32 && enc != Encoding.FP16) {
+                throw CleaveException.invalid("split 0 carries the input as U8_IMAGE, JPEG, FP32 or FP16, not " + enc);
             }
         } else {
             expected = new java.util.ArrayList<>(List.of(pack.manifest().tokens().count(), pack.manifest().tokens().dim()));
-            if (enc == Encoding.U8_IMAGE) {
-                throw CleaveException.invalid("U8_IMAGE is only valid at split 0; tokens after block " + split + " need FP32, FP16 or INT8");
+            if (enc == Encoding.U8_IMAGE || enc == Encoding.JPEG) {
+                throw CleaveException.invalid(enc + " is only valid at split 0; tokens after block " + split + " need FP32, FP16 or INT8");
             }
         }
         expected.add(0, 1);
@@ -57,7 +58,16 @@ final class StreamAssembler {
         }
         rowSize = expected.get(expected.size() - 1);
         rows = expected.stream().reduce(1, (a, b) -> a * b) / rowSize;
-        long bytes = TensorCodec.payloadBytes(enc, rows, rowSize);
+        long bytes;
+        if (enc == Encoding.JPEG) { // a JPEG's size depends on the picture: take the declared one, bounded
+            bytes = h.getPayloadBytes();
+            long max = JpegCodec.maxBytes((long) rows * rowSize);
+            if (bytes <= 0 || bytes > max) {
+                throw CleaveException.invalid("payload_bytes " + bytes + " for a JPEG input of " + expected + " must be 1 to " + max);
+            }
+        } else {
+            bytes = TensorCodec.payloadBytes(enc, rows, rowSize);
+        }
         if (h.getPayloadBytes() != bytes) {
             throw CleaveException.invalid("payload_bytes " + h.getPayloadBytes() + " does not match " + bytes + " for "
                     + enc + " " + expected);
@@ -106,8 +116,12 @@ final class StreamAssembler {
         return received;
     }
 
-    /** Decoded values (raw pixels for U8_IMAGE); rejects non-finite values. */
+    /** Decoded values (raw pixels 0..255 for U8_IMAGE and JPEG); rejects non-finite values. */
     float[] decode() {
+        if (header.getEncoding() == Encoding.JPEG) {
+            List<Integer> s = header.getShapeList(); // [1, C, H, W], checked against the input's shape
+            return JpegCodec.decode(whole != null ? whole.toByteArray() : payload, s.get(1), s.get(2), s.get(3));
+        }
         java.nio.ByteBuffer b = whole != null ? whole.asReadOnlyByteBuffer() : java.nio.ByteBuffer.wrap(payload);
         return TensorCodec.decode(b, rows, rowSize, header.getEncoding());
     }

@@ -23,6 +23,7 @@ public final class TensorCodec {
             case FP16: return 2 * n;
             case INT8: return n + 4L * rows;
             case U8_IMAGE: return n;
+            case JPEG: throw CleaveException.invalid("a JPEG payload has no fixed size (see JpegCodec)");
             default: throw CleaveException.invalid("unsupported tensor encoding " + encoding);
         }
     }

@@ -8,9 +8,10 @@ import java.util.Map;
  * The planner's latency model (docs/architecture.md):
  * <pre>
  * T_local(x)     = stem + blocks 1..b(x) + local exits up to x          (edge)
- * T_cloud(s,e,x) = edge stem..s + bytes(s,e)/bw + rtt/2 + queue
+ * T_cloud(s,e,x) = edge stem..s + codec(s,e) + bytes(s,e)/bw + rtt/2 + queue
  *                  + cloud (stem if s = 0) + blocks s+1..b(x) + cloud exits in (s, x] + rtt/2
  * </pre>
+ * codec(s,e): a JPEG input's encode + decode time (measured with its accuracy), 0 otherwise.
  */
 public final class LatencyModel {
     private final PackStats pack;
@@ -60,7 +61,7 @@ public final class LatencyModel {
 
     /** Time until cloud exit x (after split s) is back at the edge. */
     public double cloud(Costs c, int s, Encoding enc, int x) {
-        return edgeBeforeSend(c, s) + transfer(c, s, enc) + c.rtt() + c.queue() + cloudCompute(c, s, x);
+        return edgeBeforeSend(c, s) + pack.codecNanos(s, enc) + transfer(c, s, enc) + c.rtt() + c.queue() + cloudCompute(c, s, x);
     }
 
     public double cloudCompute(Costs c, int s, int x) {
@@ -83,6 +84,9 @@ public final class LatencyModel {
             return m;
         }
         m.put("edge", (long) edgeBeforeSend(c, s));
+        if (pack.codecNanos(s, enc) > 0) {
+            m.put("codec", (long) pack.codecNanos(s, enc));
+        }
         m.put("transfer", (long) transfer(c, s, enc));
         m.put("rtt", (long) c.rtt());
         m.put("queue", (long) c.queue());

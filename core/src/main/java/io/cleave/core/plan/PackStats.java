@@ -2,6 +2,7 @@ package io.cleave.core.plan;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
+import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
@@ -26,6 +27,10 @@ public final class PackStats {
     private final int tokens;
     private final int dim;
     private final int inputBytes;
+    // JPEG input (split 0): mean bytes per image at the quality the edge sends, measured with its accuracy; 0: not measured
+    private long jpegBytes;
+    // and the JPEG's encode (edge) + decode (worker) time, measured with it, nanoseconds
+    private double jpegCodecNanos;
     // per exit: validation rows {threshold, stop rate, accuracy when stopped}
     private final Map<Integer, double[][]> thresholds = new HashMap<>();
 
@@ -38,11 +43,17 @@ public final class PackStats {
         this.inputBytes = inputBytes;
     }
 
-    /**
-     * From a pack: validation accuracy per exit, and its encodings.json when present. An exit with
-     * no measured accuracy (an imported or random-weight pack's) counts as chance, 1 / classes.
-     */
+    /** {@link #of(ModelPack, int)} for an edge sending JPEG input at {@link JpegCodec#DEFAULT_QUALITY}. */
     public static PackStats of(ModelPack pack) {
+        return of(pack, JpegCodec.DEFAULT_QUALITY);
+    }
+
+    /**
+     * From a pack: validation accuracy per exit, and its encodings.json when present (for JPEG input,
+     * the row measured at {@code jpegQuality}: without one the planner does not offer JPEG). An exit
+     * with no measured accuracy (an imported or random-weight pack's) counts as chance, 1 / classes.
+     */
+    public static PackStats of(ModelPack pack, int jpegQuality) {
         Manifest m = pack.manifest();
         int n = pack.exitCount();
         int[] eb = new int[n];
@@ -70,13 +81,20 @@ public final class PackStats {
                 }
                 for (var r : o.getAsJsonArray("rows")) {
                     JsonObject row = r.getAsJsonObject();
+                    Encoding rowEnc = Encoding.valueOf(row.get("encoding").getAsString());
+                    if (rowEnc == Encoding.JPEG && (!row.has("quality") || row.get("quality").getAsInt() != jpegQuality)) {
+                        continue;
+                    }
                     double[] test = new Gson().fromJson(row.get("exitAccuracy"), double[].class);
                     // measured on the test set: apply the measured change relative to plain test accuracy
                     double[] adjusted = new double[n];
                     for (int e = 0; e < n; e++) {
                         adjusted[e] = acc[e] + (test[e] - testPlain[e]);
                     }
-                    s.withEncodingAccuracy(row.get("split").getAsInt(), Encoding.valueOf(row.get("encoding").getAsString()), adjusted);
+                    s.withEncodingAccuracy(row.get("split").getAsInt(), rowEnc, adjusted);
+                    if (rowEnc == Encoding.JPEG) {
+                        s.withJpeg(row.get("bytes").getAsLong(), row.has("codecUs") ? row.get("codecUs").getAsDouble() * 1e3 : 0);
+                    }
                 }
             } catch (IOException | RuntimeException e) {
                 throw new IllegalStateException("unreadable " + enc + ": " + e.getMessage(), e);
@@ -88,6 +106,21 @@ public final class PackStats {
     public PackStats withEncodingAccuracy(int split, Encoding enc, double[] exitAccuracy) {
         encoded.computeIfAbsent(split, k -> new EnumMap<>(Encoding.class)).put(enc, exitAccuracy.clone());
         return this;
+    }
+
+    /**
+     * A JPEG input at the quality the edge sends, as measured with its accuracy cost: mean bytes, and
+     * mean encode + decode time in nanoseconds.
+     */
+    public PackStats withJpeg(long meanBytes, double codecNanos) {
+        this.jpegBytes = meanBytes;
+        this.jpegCodecNanos = codecNanos;
+        return this;
+    }
+
+    /** Time to encode and decode the payload of a split in {@code enc} beyond copying it: JPEG's, else 0. */
+    public double codecNanos(int split, Encoding enc) {
+        return split == 0 && enc == Encoding.JPEG ? jpegCodecNanos : 0;
     }
 
     /** Validation rows {threshold, stop rate, accuracy when stopped} of an exit's confidence threshold table. */
@@ -148,11 +181,11 @@ public final class PackStats {
 
     /**
      * Accuracy of {@code exit} when computed locally, or in the cloud from tokens after {@code split}
-     * in {@code enc}; NaN for a lossy encoding whose cost at that split was never measured (the
-     * planner then does not offer it).
+     * in {@code enc} (at split 0: the input, raw or as JPEG); NaN for a lossy encoding whose cost at
+     * that split was never measured (the planner then does not offer it).
      */
     public double accuracy(int exit, int split, Encoding enc, boolean cloud) {
-        if (!cloud || split == 0 || enc == Encoding.FP32 || exitBlock[exit] <= split) {
+        if (!cloud || split == 0 && enc != Encoding.JPEG || enc == Encoding.FP32 || exitBlock[exit] <= split) {
             return accuracy[exit];
         }
         Map<Encoding, double[]> m = encoded.get(split);
@@ -162,8 +195,14 @@ public final class PackStats {
         return m.get(enc)[exit];
     }
 
-    /** Bytes on the wire for a split: the raw input at 0, tokens in {@code enc} otherwise. */
+    /**
+     * Bytes on the wire for a split: at 0 the input, raw or as JPEG (its measured mean; the raw size
+     * when never measured), tokens in {@code enc} otherwise.
+     */
     public long bytes(int split, Encoding enc) {
-        return split == 0 ? inputBytes : TensorCodec.payloadBytes(enc, tokens, dim);
+        if (split == 0) {
+            return enc == Encoding.JPEG && jpegBytes > 0 ? jpegBytes : inputBytes;
+        }
+        return TensorCodec.payloadBytes(enc, tokens, dim);
     }
 }

@@ -8,7 +8,7 @@ import java.util.List;
  * Cleave's planner and the baselines it is measured against, as {@link Policy} plug-ins.
  *
  * <ul>
- *   <li>{@link #cleave}: over edge-only, sending the input, and tokens after every block the device
+ *   <li>{@link #cleave}: over edge-only, sending the input (raw or as JPEG), and tokens after every block the device
  *       holds in every encoding, all racing the local exits: maximise the accuracy of the exit
  *       predicted to arrive deepest by the (safety-margined) deadline, minus the bounded cost of
  *       stopping at a confident local exit; differences within {@link #ACCURACY_TOLERANCE} are ties,
@@ -118,6 +118,7 @@ public final class Policies {
         for (double tau : taus) {
             plans.add(Plan.edgeOnly(kMax, tau));
             plans.add(new Plan(true, 0, Encoding.U8_IMAGE, tau, kMax));
+            plans.add(new Plan(true, 0, Encoding.JPEG, tau, kMax));
             for (int s = 1; s <= Math.min(kMax, pack.blocks() - 1); s++) {
                 for (Encoding e : new Encoding[] {Encoding.INT8, Encoding.FP16, Encoding.FP32}) {
                     plans.add(new Plan(true, s, e, tau, kMax));

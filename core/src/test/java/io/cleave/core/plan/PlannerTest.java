@@ -179,6 +179,43 @@ class PlannerTest {
         }
     }
 
+    /** PACK plus a measured JPEG input: 300 bytes on average, 0.2 ms to encode and decode, 0.1 pp off the final exit. */
+    static PackStats withJpeg() {
+        return new PackStats(8, new int[] {2, 4, 6, 8}, new double[] {0.80, 0.86, 0.89, 0.90}, 50, 64, 784)
+                .withEncodingAccuracy(2, Encoding.INT8, new double[] {0.80, 0.855, 0.886, 0.897})
+                .withEncodingAccuracy(2, Encoding.FP16, new double[] {0.80, 0.86, 0.89, 0.90})
+                .withEncodingAccuracy(0, Encoding.JPEG, new double[] {0.80, 0.86, 0.888, 0.899})
+                .withJpeg(300, 0.2 * MS);
+    }
+
+    @Test
+    void jpegInput_isChosen_whereOnlyItsBytesCrossInTime_andNeverWhenUnmeasured() {
+        Costs slow = costs().withLink(30e3, 5 * MS); // raw input: 26 ms on the wire; JPEG: 10 ms
+        Decision withJpeg = Policies.cleave(withJpeg(), 2.0).decide(25 * MS, slow);
+        assertThat(withJpeg.plan().split()).isZero();
+        assertThat(withJpeg.plan().encoding()).isEqualTo(Encoding.JPEG);
+        assertThat(withJpeg.expectedCloud()).isTrue();
+        assertThat(withJpeg.expectedAccuracy()).isEqualTo(0.899);
+        assertThat(withJpeg.breakdown()).containsEntry("codec", (long) (0.2 * MS));
+        // the same link without a measured JPEG cost: JPEG is never offered, the device answers locally
+        Decision without = CLEAVE.decide(25 * MS, slow);
+        assertThat(without.plan().encoding()).isNotEqualTo(Encoding.JPEG);
+        assertThat(without.expectedCloud()).isFalse();
+        assertThat(withJpeg.expectedAccuracy()).isGreaterThan(without.expectedAccuracy());
+        // and its bytes are the measured mean, not the raw size
+        assertThat(withJpeg().bytes(0, Encoding.JPEG)).isEqualTo(300);
+        assertThat(PACK.bytes(0, Encoding.JPEG)).isEqualTo(784);
+        assertThat(PACK.accuracy(3, 0, Encoding.JPEG, true)).isNaN();
+    }
+
+    @Test
+    void jpegCodecTime_countsAgainstTheDeadline() {
+        // a JPEG that takes 30 ms to encode and decode cannot make a 25 ms deadline however fast the link
+        PackStats slowCodec = withJpeg().withJpeg(300, 30 * MS);
+        Decision d = Policies.cleave(slowCodec, 2.0).decide(25 * MS, costs().withLink(30e3, 5 * MS));
+        assertThat(d.plan().encoding()).isNotEqualTo(Encoding.JPEG);
+    }
+
     @Test
     void baselines_behaveAsTheirPapersDescribe() {
         Costs c = costs();

@@ -1,5 +1,6 @@
 package io.cleave.edge.cloud;
 
+import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.engine.Tensor;
 import io.cleave.core.pack.ModelPack;
@@ -36,9 +37,17 @@ public final class GrpcCloudPath implements CloudPath, AutoCloseable {
     private final NanoClock clock;
     private final ResultCheck check;
     private final ExecutorService uplink;
+    private final int jpegQuality;
     private volatile EdgeMeasurements measurements;
 
     public GrpcCloudPath(WorkerClient workers, ModelPack pack, NanoClock clock) {
+        this(workers, pack, clock, JpegCodec.DEFAULT_QUALITY);
+    }
+
+    /** @param jpegQuality quality (1-100) of the JPEG a split-0 plan in {@link Encoding#JPEG} sends */
+    public GrpcCloudPath(WorkerClient workers, ModelPack pack, NanoClock clock, int jpegQuality) {
+        JpegCodec.checkQuality(jpegQuality);
+        this.jpegQuality = jpegQuality;
         this.workers = workers;
         this.pack = pack;
         this.clock = clock;
@@ -119,10 +128,16 @@ public final class GrpcCloudPath implements CloudPath, AutoCloseable {
                 Encoding enc;
                 List<Integer> shape;
                 if (tokens == null) {
-                    payload = TensorCodec.encodeImage(pixels);
-                    enc = Encoding.U8_IMAGE;
+                    List<Integer> in = pack.manifest().input().shape(); // [C, H, W]
+                    if (plan.encoding() == Encoding.JPEG) {
+                        payload = JpegCodec.encode(pixels, in.get(0), in.get(1), in.get(2), jpegQuality);
+                        enc = Encoding.JPEG;
+                    } else {
+                        payload = TensorCodec.encodeImage(pixels);
+                        enc = Encoding.U8_IMAGE;
+                    }
                     shape = new ArrayList<>(List.of(1));
-                    shape.addAll(pack.manifest().input().shape()); // batch of one, then the input's own shape
+                    shape.addAll(in); // batch of one, then the input's own shape
                 } else {
                     int d = pack.manifest().tokens().dim();
                     enc = plan.encoding();
