@@ -16,6 +16,11 @@ core/src/test/resources/packs/:
   tiny-deit         --random-init, timm layout with a distillation token, an MLP exit after block 1
   tiny-torchvision  a random (perturbed) torchvision VisionTransformer imported from its state-dict file
   both record the two photos through the pack's preprocessing (--golden-photos)
+  tiny-trained-exits  a tiny torchvision ViT trained here for seconds on Fashion-MNIST (4 classes), an MLP
+                   exit after block 1 and a ViT-layer exit after block 2 trained on its frozen backbone with
+                   --train-images (240 PNGs in ImageFolder layout; no --test-images, so test accuracy is null)
+
+    /usr/bin/python3 onnx-models/make_test_fixtures.py trained-exits    # only that pack (~20 s)
 """
 import gzip
 import os
@@ -32,6 +37,7 @@ from torchvision.models.vision_transformer import VisionTransformer
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import import_vit  # noqa: E402
+from cleave_vit import data  # noqa: E402
 
 RES = os.path.join(HERE, "..", "core", "src", "test", "resources")
 SKIMAGE = "/usr/lib/python3/dist-packages/skimage/data"
@@ -64,6 +70,33 @@ def images():
             print(f"{name} {im.size} -> {resize}/{crop} {interp}")
 
 
+def tiny_torchvision_vit(classes=(0, 1, 2, 3), per_class=1000, epochs=3, seed=0):
+    """A torchvision VisionTransformer (28x28 RGB, patch 7, 4 blocks, width 48) trained for a few
+    seconds on Fashion-MNIST (the gray images replicated to three channels, normalised as the pack
+    records it: mean 0.286, std 0.353): a real, if small, backbone whose added exits can learn."""
+    torch.manual_seed(seed)
+    x, y = data.load("train")
+    keep = np.concatenate([np.flatnonzero(y == c)[-per_class:] for c in classes])  # the end of each class:
+    # write_image_folder takes the user's images from the start
+    remap = {c: i for i, c in enumerate(classes)}
+    xs = torch.from_numpy(data.normalize(x[keep])).expand(-1, 3, -1, -1).contiguous()
+    ys = torch.tensor([remap[int(c)] for c in y[keep]])
+    src = VisionTransformer(image_size=28, patch_size=7, num_layers=4, num_heads=4, hidden_dim=48, mlp_dim=96,
+                            num_classes=len(classes))
+    opt = torch.optim.AdamW(src.parameters(), lr=3e-3, weight_decay=0.05)
+    g = torch.Generator().manual_seed(seed)
+    src.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(ys), generator=g)
+        for i in range(0, len(order), 128):
+            j = order[i:i + 128]
+            loss = torch.nn.functional.cross_entropy(src(xs[j]), ys[j])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return src.eval()
+
+
 def packs():
     out = os.path.join(RES, "packs")
     os.makedirs(out, exist_ok=True)
@@ -89,7 +122,26 @@ def packs():
                          "--version", "0.1.0", "--out", os.path.join(out, "tiny-torchvision"), "--golden-photos"] + photos)
 
 
+def trained_exits_pack():
+    classes = (0, 1, 2, 3)
+    with tempfile.TemporaryDirectory() as d:
+        x, y = data.load("train")
+        folder = os.path.join(d, "fmnist4")
+        data.write_image_folder(folder, x, y, 60, classes)
+        path = os.path.join(d, "tiny-fmnist-vit.pth")
+        torch.save(tiny_torchvision_vit(classes, per_class=500, epochs=2).state_dict(), path)
+        gray = ["0.286"] * 3, ["0.353"] * 3
+        import_vit.main(["--torchvision", path, "--heads", "4", "--mean", *gray[0], "--std", *gray[1], "--resize", "28",
+                         "--exits", "1:mlp,2:vit", "--train-images", folder, "--epochs", "10", "--golden", "3",
+                         "--version", "0.1.0", "--out", os.path.join(RES, "packs", "tiny-trained-exits"),
+                         "--golden-photos"] + [os.path.join(SKIMAGE, p) for p in PHOTOS])
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    images()
-    packs()
+    if sys.argv[1:] == ["trained-exits"]:
+        trained_exits_pack()
+    else:
+        images()
+        packs()
+        trained_exits_pack()
