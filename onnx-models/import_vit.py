@@ -149,12 +149,9 @@ def check_training_options(a):
         if given:
             usage_error(f"{given[0]} needs --train-images DIR (the images to train the added exits on)")
         return
-    a.regime = a.regime or "best"
-    a.epochs = 10 if a.epochs is None else a.epochs
-    a.batch_size = 64 if a.batch_size is None else a.batch_size
-    a.lr = 1e-3 if a.lr is None else a.lr
-    a.val_fraction = 0.2 if a.val_fraction is None else a.val_fraction
-    a.device = a.device or "cpu"
+    for name, value in exit_training.DEFAULTS.items():
+        if getattr(a, name) is None:
+            setattr(a, name, value)
     if a.epochs < 1:
         usage_error(f"--epochs {a.epochs}: must be at least 1")
     if a.batch_size < 1:
@@ -233,14 +230,16 @@ def build_parser():
                    "sorted folder i = the model's class i; the folder names become the labels unless --labels")
     t.add_argument("--test-images", metavar="DIR", help="optional held-out ImageFolder with the same classes: test "
                    "accuracy and ECE in the manifest (null without it)")
+    d = exit_training.DEFAULTS
     t.add_argument("--regime", choices=exit_training.REGIMES, help="labels, copycat (the backbone head's soft "
-                   "predictions) or best: both, the better on validation kept per exit (default)")
-    t.add_argument("--epochs", type=int, help="default 10")
-    t.add_argument("--batch-size", type=int, help="default 64 (also the backbone's batch when caching tokens)")
-    t.add_argument("--lr", type=float, help="AdamW's constant learning rate, default 1e-3")
+                   f"predictions) or best: both, the better on validation kept per exit; default {d['regime']}")
+    t.add_argument("--epochs", type=int, help=f"default {d['epochs']}")
+    t.add_argument("--batch-size", type=int, help=f"default {d['batch_size']} (also the backbone's batch when "
+                   "caching tokens)")
+    t.add_argument("--lr", type=float, help=f"AdamW's constant learning rate, default {d['lr']}")
     t.add_argument("--val-fraction", type=float, help="share of each class held out (seeded by --seed) for "
-                   "temperature, thresholds and the regime choice; default 0.2")
-    t.add_argument("--device", choices=("cpu", "cuda"), help="where the backbone and heads run; default cpu")
+                   f"temperature, thresholds and the regime choice; default {d['val_fraction']}")
+    t.add_argument("--device", choices=("cpu", "cuda"), help=f"where the backbone and heads run; default {d['device']}")
     t.add_argument("--checkpoint", metavar="FILE", help="heads, optimisers, epoch and split saved after every epoch; "
                    "rerunning the same command resumes from it (and --epochs N+k extends an N-epoch run)")
     return ap

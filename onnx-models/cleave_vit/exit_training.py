@@ -15,6 +15,7 @@ The learning rate is constant (AdamW) so that a run can be extended: `--epochs 1
 `--epochs 2` on the same `--checkpoint` equals a straight `--epochs 2`; each epoch's batch order
 comes from (seed, epoch) alone, so nothing but heads and optimiser states needs saving.
 """
+import copy
 import hashlib
 import json
 import os
@@ -28,6 +29,9 @@ import torch.nn.functional as F
 from . import calibrate, train
 
 REGIMES = ("labels", "copycat", "best")
+# option defaults (import_vit.py's --regime, --epochs, ...): small heads on cached tokens, a user's folder
+# of hundreds to thousands of images
+DEFAULTS = {"regime": "best", "epochs": 10, "batch_size": 64, "lr": 1e-3, "val_fraction": 0.2, "device": "cpu"}
 CHECKPOINT_FORMAT = 1
 
 
@@ -178,7 +182,6 @@ class Trainer:
     every epoch so that a rerun of the same command resumes."""
 
     def __init__(self, m, exit_ids, regimes, lr, batch, seed, device, weight_decay=0.05):
-        import copy
         self.m, self.exit_ids, self.regimes = m, exit_ids, regimes
         self.lr, self.batch, self.seed, self.device = lr, batch, seed, device
         self.heads = {(e, r): copy.deepcopy(m.exits[e]).to(device) for e in exit_ids for r in regimes}

@@ -13,10 +13,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Packs made by onnx-models/import_vit.py (random weights, written by make_test_fixtures.py): the
- * Java engine's chained segments give the source model's own logits ({@code source_logits}, from
- * torchvision's VisionTransformer or the timm-layout reference) within 1e-4, and every recorded
- * tensor is reproduced.
+ * Packs made by onnx-models/import_vit.py (written by make_test_fixtures.py: two with random
+ * weights, and tiny-trained-exits, whose exits were trained with --train-images): the Java engine's
+ * chained segments give the source model's own logits ({@code source_logits}, from torchvision's
+ * VisionTransformer or the timm-layout reference) within 1e-4, and every recorded tensor is
+ * reproduced, trained exits' logits included.
  */
 class ImportedPackParityTest {
     static final double TOL = 1e-4;
