@@ -19,10 +19,18 @@ itself is not installed here); the source logits are recorded as the golden tens
 (PIL): `photo_input` and the source's `photo_source_logits`, so the Java side can check the whole
 path from JPEG/PNG bytes to logits.
 
+--train-images DIR trains the added exits on the frozen backbone, on the user's own images in
+torchvision's ImageFolder layout (one sub-folder per class; the folder names become the labels),
+then fits each exit's temperature, ECE and threshold table on a seeded validation split; the exits
+are then marked trained (cleave_vit/exit_training.py says how). Bad options and unusable image
+folders are one-line errors with exit status 2.
+
     /usr/bin/python3 onnx-models/import_vit.py --torchvision vit_b_16.pth --labels imagenet --out packs/vit-b16
     /usr/bin/python3 onnx-models/import_vit.py --timm deit_small.pth --interpolation bicubic --out packs/deit-s
     /usr/bin/python3 onnx-models/import_vit.py --random-init --image 224 --patch 16 --dim 384 --depth 12 \\
         --heads 6 --exits 2:vit,4:vit,6:vit,9:vit --out /tmp/deit-s-random
+    /usr/bin/python3 onnx-models/import_vit.py --torchvision my_vit.pth --exits 4:mlp,8:vit \\
+        --train-images ~/photos/train --regime best --epochs 10 --checkpoint /tmp/exits.ckpt --out packs/mine
 """
 import argparse
 import hashlib
@@ -35,7 +43,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from cleave_vit import export, imported, model as vit, timm_reference  # noqa: E402
+from cleave_vit import exit_training, export, imported, model as vit, timm_reference  # noqa: E402
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
@@ -122,11 +130,55 @@ def load_state_dict(path, unsafe):
 def photo_inputs(paths, prep, channels):
     """Real images through torchvision's eval transform on PIL, as the manifest describes it."""
     from PIL import Image
-    from torchvision import transforms as T
-    mode = {"bilinear": T.InterpolationMode.BILINEAR, "bicubic": T.InterpolationMode.BICUBIC}[prep["interpolation"]]
-    t = T.Compose([T.Resize(prep["resize"], interpolation=mode), T.CenterCrop(prep["crop"]), T.ToTensor(),
-                   T.Normalize(prep["mean"], prep["std"])])
-    return torch.stack([t(Image.open(p).convert("RGB" if channels == 3 else "L")) for p in paths])
+    t = exit_training.eval_transform(prep, channels)
+    return torch.stack([t(Image.open(p).convert(exit_training.pil_mode(channels))) for p in paths])
+
+
+def usage_error(msg):
+    """One line on stderr naming the option and what is allowed, exit status 2 (argparse's convention)."""
+    sys.stderr.write(f"import_vit.py: error: {msg}\n")
+    raise SystemExit(2)
+
+
+def check_training_options(a):
+    """Before any heavy work: the exit-training options are consistent and the image folders usable."""
+    given = [o for o, v in (("--test-images", a.test_images), ("--checkpoint", a.checkpoint), ("--regime", a.regime),
+                            ("--epochs", a.epochs), ("--batch-size", a.batch_size), ("--lr", a.lr),
+                            ("--val-fraction", a.val_fraction), ("--device", a.device)) if v is not None]
+    if not a.train_images:
+        if given:
+            usage_error(f"{given[0]} needs --train-images DIR (the images to train the added exits on)")
+        return
+    for name, value in exit_training.DEFAULTS.items():
+        if getattr(a, name) is None:
+            setattr(a, name, value)
+    if a.epochs < 1:
+        usage_error(f"--epochs {a.epochs}: must be at least 1")
+    if a.batch_size < 1:
+        usage_error(f"--batch-size {a.batch_size}: must be at least 1")
+    if not a.lr > 0:
+        usage_error(f"--lr {a.lr}: must be above 0")
+    if not 0 < a.val_fraction < 1:
+        usage_error(f"--val-fraction {a.val_fraction}: must be between 0 and 1 (exclusive)")
+    if a.device == "cuda" and not torch.cuda.is_available():
+        usage_error(f"--device cuda: no CUDA device is available to this torch {torch.__version__} "
+                    "(torch.cuda.is_available() is false); use --device cpu")
+    if not parse_exits(a.exits):
+        usage_error("--train-images: there are no added exits to train; add some with --exits, e.g. --exits 4:mlp")
+    try:
+        folders = [exit_training.image_folder(a.train_images, "--train-images", a.channels)]
+        if a.test_images:
+            folders.append(exit_training.image_folder(a.test_images, "--test-images", a.channels))
+    except exit_training.UsageError as e:
+        usage_error(str(e))
+    if a.labels and a.labels != "imagenet":
+        with open(a.labels, encoding="utf-8") as f:
+            n = sum(1 for line in f if line.strip())
+        if n != len(folders[0].classes):
+            usage_error(f"--labels {a.labels}: {n} names, but --train-images has {len(folders[0].classes)} class "
+                        "folders")
+    if a.random_init and a.classes is None:
+        a.classes = len(folders[0].classes)
 
 
 def sha256_file(path):
@@ -159,7 +211,7 @@ def build_parser():
     g.add_argument("--dim", type=int, default=384)
     g.add_argument("--depth", type=int, default=12)
     g.add_argument("--mlp-ratio", type=float, default=4.0)
-    g.add_argument("--classes", type=int, default=1000)
+    g.add_argument("--classes", type=int, help="default: the number of --train-images class folders, else 1000")
     g.add_argument("--distilled", action="store_true", help="DeiT distillation token and head")
     p = ap.add_argument_group("preprocessing (recorded in the manifest; torchvision's eval transform)")
     p.add_argument("--resize", type=int, help="shorter side resized to this (default: image / 0.875)")
@@ -173,6 +225,23 @@ def build_parser():
     ap.add_argument("--tolerance", type=float, default=1e-4, help="max |segments - source| allowed on logits")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    t = ap.add_argument_group("training the added exits on the frozen backbone (cleave_vit/exit_training.py)")
+    t.add_argument("--train-images", metavar="DIR", help="ImageFolder layout: one sub-folder of images per class, "
+                   "sorted folder i = the model's class i; the folder names become the labels unless --labels")
+    t.add_argument("--test-images", metavar="DIR", help="optional held-out ImageFolder with the same classes: test "
+                   "accuracy and ECE in the manifest (null without it)")
+    d = exit_training.DEFAULTS
+    t.add_argument("--regime", choices=exit_training.REGIMES, help="labels, copycat (the backbone head's soft "
+                   f"predictions) or best: both, the better on validation kept per exit; default {d['regime']}")
+    t.add_argument("--epochs", type=int, help=f"default {d['epochs']}")
+    t.add_argument("--batch-size", type=int, help=f"default {d['batch_size']} (also the backbone's batch when "
+                   "caching tokens)")
+    t.add_argument("--lr", type=float, help=f"AdamW's constant learning rate, default {d['lr']}")
+    t.add_argument("--val-fraction", type=float, help="share of each class held out (seeded by --seed) for "
+                   f"temperature, thresholds and the regime choice; default {d['val_fraction']}")
+    t.add_argument("--device", choices=("cpu", "cuda"), help=f"where the backbone and heads run; default {d['device']}")
+    t.add_argument("--checkpoint", metavar="FILE", help="heads, optimisers, epoch and split saved after every epoch; "
+                   "rerunning the same command resumes from it (and --epochs N+k extends an N-epoch run)")
     return ap
 
 
@@ -181,6 +250,9 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     t0 = time.time()
     exits = parse_exits(a.exits)
+    check_training_options(a)
+    if a.classes is None:
+        a.classes = 1000
     if a.random_init:
         heads = a.heads or imported.heads_for(a.dim, None)
         a.heads = heads
@@ -239,21 +311,41 @@ def main(argv=None):
         photos = [os.path.basename(p) for p in a.golden_photos]
     pid = a.id or os.path.basename(os.path.normpath(a.out))
     n_extra = len(exits)
+    labels = load_labels(a.labels, c["classes"]) if a.labels or not a.train_images else None
+    exits_meta = [{"temperature": 1.0, "accuracy": None, "ece": None, "thresholds": [], "copycat": False,
+                   "trained": trained and kind == "final"} for _, kind in m.exit_specs]
+    exit_training_record = None
+    if a.train_images:
+        fingerprint = {"source": {k: v for k, v in source.items() if k != "check"}, "geometry": c}
+        try:
+            rows, exit_training_record, classes = exit_training.train_exits(m, a, prep, c["channels"], fingerprint, log)
+        except exit_training.UsageError as e:
+            usage_error(str(e))
+        exits_meta = [dict(row, trained=row.get("trained", trained), copycat=row.get("copycat", False))
+                      for row in rows]
+        labels = labels or classes
+    extra_note = ""
+    if n_extra:
+        extra_note = (f"; {n_extra} extra exit(s) trained on its frozen backbone with "
+                      f"{exit_training_record['images']['train']} images" if a.train_images
+                      else f"; {n_extra} extra untrained exit(s)")
     meta = {
         "model": {"id": pid, "version": a.version,
                   "description": a.description or (
                       f"{'untrained (random weights), ' if not trained else ''}{source.get('layout', source['kind'])}-layout "
                       f"ViT: {c['depth']} blocks, width {c['dim']}, {c['heads']} heads, patch {c['patch']}, "
-                      f"{c['image']}x{c['image']}" + (f"; {n_extra} extra untrained exit(s)" if n_extra else ""))},
+                      f"{c['image']}x{c['image']}" + extra_note)},
         "trained": trained,
         "source": source,
         "preprocessing": prep,
-        "labels": load_labels(a.labels, c["classes"]),
-        "exits": [{"temperature": 1.0, "accuracy": None, "ece": None, "thresholds": [], "copycat": False,
-                   "trained": trained and kind == "final"} for _, kind in m.exit_specs],
+        "labels": labels,
+        "exits": exits_meta,
         "training": {"regime": "imported" if trained else "none: random weights", "torch": torch.__version__,
                      "parityMaxAbsDiff": diff},
     }
+    if exit_training_record:
+        # `trained` above describes the backbone and its own head; each exit says for itself
+        meta["training"]["addedExits"] = exit_training_record
     if os.path.exists(a.out):
         shutil.rmtree(a.out)
     t1 = time.time()

@@ -19,6 +19,11 @@ core/src/test/resources/packs/:
   tiny-vit224       --random-init at the realistic input geometry (224x224, patch 16: 197 tokens) but 32 wide and
                     4 blocks, an MLP exit after block 2: the 224x224 split path end to end (JPEG, fp16, int8) in
                     the tests at a committable size; one golden input, no photos
+  tiny-trained-exits  a tiny torchvision ViT trained here for seconds on Fashion-MNIST (4 classes), an MLP
+                   exit after block 1 and a ViT-layer exit after block 2 trained on its frozen backbone with
+                   --train-images (240 PNGs in ImageFolder layout; no --test-images, so test accuracy is null)
+
+    /usr/bin/python3 onnx-models/make_test_fixtures.py trained-exits    # only that pack (~20 s); likewise tiny-vit224
 """
 import gzip
 import os
@@ -35,6 +40,7 @@ from torchvision.models.vision_transformer import VisionTransformer
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import import_vit  # noqa: E402
+from cleave_vit import data  # noqa: E402
 
 RES = os.path.join(HERE, "..", "core", "src", "test", "resources")
 SKIMAGE = "/usr/lib/python3/dist-packages/skimage/data"
@@ -65,6 +71,33 @@ def images():
                 norm = T.Normalize(import_vit.IMAGENET_MEAN, import_vit.IMAGENET_STD)(T.ToTensor()(px))
                 norm.numpy().astype("<f4").tofile(base + ".f32")
             print(f"{name} {im.size} -> {resize}/{crop} {interp}")
+
+
+def tiny_torchvision_vit(classes=(0, 1, 2, 3), per_class=1000, epochs=3, seed=0):
+    """A torchvision VisionTransformer (28x28 RGB, patch 7, 4 blocks, width 48) trained for a few
+    seconds on Fashion-MNIST (the gray images replicated to three channels, normalised as the pack
+    records it: mean 0.286, std 0.353): a real, if small, backbone whose added exits can learn."""
+    torch.manual_seed(seed)
+    x, y = data.load("train")
+    keep = np.concatenate([np.flatnonzero(y == c)[-per_class:] for c in classes])  # the end of each class:
+    # write_image_folder takes the user's images from the start
+    remap = {c: i for i, c in enumerate(classes)}
+    xs = torch.from_numpy(data.normalize(x[keep])).expand(-1, 3, -1, -1).contiguous()
+    ys = torch.tensor([remap[int(c)] for c in y[keep]])
+    src = VisionTransformer(image_size=28, patch_size=7, num_layers=4, num_heads=4, hidden_dim=48, mlp_dim=96,
+                            num_classes=len(classes))
+    opt = torch.optim.AdamW(src.parameters(), lr=3e-3, weight_decay=0.05)
+    g = torch.Generator().manual_seed(seed)
+    src.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(ys), generator=g)
+        for i in range(0, len(order), 128):
+            j = order[i:i + 128]
+            loss = torch.nn.functional.cross_entropy(src(xs[j]), ys[j])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return src.eval()
 
 
 def packs():
@@ -99,11 +132,28 @@ def pack_224():
                      "--golden", "1", "--version", "0.1.0", "--out", out])
 
 
+def trained_exits_pack():
+    classes = (0, 1, 2, 3)
+    with tempfile.TemporaryDirectory() as d:
+        x, y = data.load("train")
+        folder = os.path.join(d, "fmnist4")
+        data.write_image_folder(folder, x, y, 60, classes)
+        path = os.path.join(d, "tiny-fmnist-vit.pth")
+        torch.save(tiny_torchvision_vit(classes, per_class=500, epochs=2).state_dict(), path)
+        gray = ["0.286"] * 3, ["0.353"] * 3
+        import_vit.main(["--torchvision", path, "--heads", "4", "--mean", *gray[0], "--std", *gray[1], "--resize", "28",
+                         "--exits", "1:mlp,2:vit", "--train-images", folder, "--epochs", "10", "--golden", "3",
+                         "--version", "0.1.0", "--out", os.path.join(RES, "packs", "tiny-trained-exits"),
+                         "--golden-photos"] + [os.path.join(SKIMAGE, p) for p in PHOTOS])
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    if sys.argv[1:] == ["tiny-vit224"]:  # only the pack added last, leaving the others' bytes as they are
-        pack_224()
+    only = {"tiny-vit224": pack_224, "trained-exits": trained_exits_pack}
+    if len(sys.argv) == 2 and sys.argv[1] in only:  # one pack, leaving the others' bytes as they are
+        only[sys.argv[1]]()
     else:
         images()
         packs()
         pack_224()
+        trained_exits_pack()

@@ -52,16 +52,18 @@ def threshold_table(probs, labels, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.
     return rows
 
 
-def describe_exit(val_logits, val_labels, test_logits, test_labels):
-    """An exit's manifest entry: temperature fitted on validation, accuracy, ECE before and after, thresholds."""
+def describe_exit(val_logits, val_labels, test_logits=None, test_labels=None):
+    """An exit's manifest entry: temperature fitted on validation, accuracy, ECE before and after, thresholds.
+    Without a test set the test fields are None (null in the manifest: nothing was measured)."""
     t = fit_temperature(val_logits, val_labels)
     p_before, p_after = softmax(val_logits), softmax(val_logits, t)
+    has_test = test_logits is not None
     return {
         "temperature": t,
         "accuracy": {"validation": float((val_logits.argmax(-1) == val_labels).mean()),
-                     "test": float((test_logits.argmax(-1) == test_labels).mean())},
+                     "test": float((test_logits.argmax(-1) == test_labels).mean()) if has_test else None},
         "ece": {"validationBefore": ece(p_before, val_labels), "validationAfter": ece(p_after, val_labels),
-                "testBefore": ece(softmax(test_logits), test_labels),
-                "testAfter": ece(softmax(test_logits, t), test_labels)},
+                "testBefore": ece(softmax(test_logits), test_labels) if has_test else None,
+                "testAfter": ece(softmax(test_logits, t), test_labels) if has_test else None},
         "thresholds": threshold_table(p_after, val_labels),
     }

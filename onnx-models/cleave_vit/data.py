@@ -40,3 +40,19 @@ def train_val_split(images, labels, val_size=5000, seed=0):
     rng = np.random.default_rng(seed)
     idx = rng.permutation(len(images))
     return (images[idx[val_size:]], labels[idx[val_size:]]), (images[idx[:val_size]], labels[idx[:val_size]])
+
+
+def write_image_folder(out, images_u8, labels, per_class, classes, names=None, start=0):
+    """Fashion-MNIST as PNG files in torchvision's ImageFolder layout: out/<NN-name>/<k>.png, per_class
+    images of each of `classes` (original class ids), skipping the first `start` of each class. The
+    folders sort in the order given, so folder i is class i of a model trained on `classes` in that order."""
+    from PIL import Image
+    written = []
+    for i, c in enumerate(classes):
+        name = (names or LABELS)[c].replace("/", "-").replace(" ", "_")
+        d = os.path.join(out, f"{i:02d}-{name}")
+        os.makedirs(d, exist_ok=True)
+        for k, j in enumerate(np.flatnonzero(labels == c)[start:start + per_class]):
+            Image.fromarray(images_u8[j]).save(os.path.join(d, f"{k:05d}.png"))
+            written.append(j)
+    return written

@@ -57,13 +57,23 @@ public record Manifest(
 
     public record Block(int index, String file, String input, String output, long params, long flops) {}
 
-    /** Measured accuracy; null for an exit nobody measured (an imported pack's, untrained exits). */
-    public record Accuracy(double validation, double test) {}
+    /**
+     * Measured accuracy; null for an exit nobody measured (an imported pack's, untrained exits).
+     * {@code test} is null where there was no test set: exits that import_vit.py trained on a
+     * user's image folder without {@code --test-images} are measured on validation only.
+     */
+    public record Accuracy(double validation, Double test) {}
 
-    public record Ece(double validationBefore, double validationAfter, double testBefore, double testAfter) {}
+    /** Expected calibration error; the test fields are null where there was no test set. */
+    public record Ece(double validationBefore, double validationAfter, Double testBefore, Double testAfter) {}
 
     public record Threshold(double threshold, double stop_rate, Double accuracy_when_stopped) {}
 
+    /**
+     * {@code trained} (version 2): whether this exit's own weights were trained. The manifest's
+     * top-level {@code trained} describes the backbone and its own head only, so a random-weight
+     * backbone can carry exits trained on it (import_vit.py --train-images).
+     */
     public record Exit(
             int index,
             int afterBlock,

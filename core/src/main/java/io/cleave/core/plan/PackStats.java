@@ -77,7 +77,8 @@ public final class PackStats {
                 JsonObject o = new Gson().fromJson(Files.readString(enc), JsonObject.class);
                 double[] testPlain = new double[n];
                 for (Manifest.Exit e : m.exits()) {
-                    testPlain[e.index()] = e.accuracy() == null ? 1.0 / pack.classes() : e.accuracy().test();
+                    testPlain[e.index()] = e.accuracy() == null ? 1.0 / pack.classes()
+                            : e.accuracy().test() != null ? e.accuracy().test() : e.accuracy().validation();
                 }
                 for (var r : o.getAsJsonArray("rows")) {
                     JsonObject row = r.getAsJsonObject();

@@ -13,10 +13,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Packs made by onnx-models/import_vit.py (random weights, written by make_test_fixtures.py): the
- * Java engine's chained segments give the source model's own logits ({@code source_logits}, from
- * torchvision's VisionTransformer or the timm-layout reference) within 1e-4, and every recorded
- * tensor is reproduced.
+ * Packs made by onnx-models/import_vit.py (written by make_test_fixtures.py: two with random
+ * weights, and tiny-trained-exits, whose exits were trained with --train-images): the Java engine's
+ * chained segments give the source model's own logits ({@code source_logits}, from torchvision's
+ * VisionTransformer or the timm-layout reference) within 1e-4, and every recorded tensor is
+ * reproduced, trained exits' logits included.
  */
 class ImportedPackParityTest {
     static final double TOL = 1e-4;
@@ -26,7 +27,7 @@ class ImportedPackParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-deit", "tiny-torchvision"})
+    @ValueSource(strings = {"tiny-deit", "tiny-torchvision", "tiny-trained-exits"})
     void chainedSegments_giveTheSourceModelsLogits(String name) {
         ModelPack pack = pack(name);
         try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(1))) {
@@ -74,7 +75,7 @@ class ImportedPackParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-deit", "tiny-torchvision"})
+    @ValueSource(strings = {"tiny-deit", "tiny-torchvision", "tiny-trained-exits"})
     void everyRecordedTensor_isReproducedSegmentBySegment(String name) {
         ModelPack pack = pack(name);
         try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(1))) {
@@ -105,7 +106,7 @@ class ImportedPackParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-deit", "tiny-torchvision"})
+    @ValueSource(strings = {"tiny-deit", "tiny-torchvision", "tiny-trained-exits"})
     void photoBytes_giveTheLogitsPythonGetsFromTheSamePhoto(String name) {
         ModelPack pack = pack(name);
         java.util.List<String> photos = pack.manifest().golden().photos();
@@ -134,6 +135,31 @@ class ImportedPackParityTest {
         assertThat(pack.manifest().exits()).allSatisfy(e -> assertThat(e.accuracy()).isNull());
         PackStats stats = PackStats.of(pack);
         assertThat(stats).isNotNull();
+    }
+
+    /**
+     * Exits trained by import_vit.py --train-images on a tiny torchvision ViT's frozen backbone
+     * (Fashion-MNIST PNGs in ImageFolder layout, no test folder): each exit says it is trained, its
+     * temperature and validation accuracy are read, test accuracy is null rather than a made-up 0,
+     * and the planner plans with the measured accuracy instead of chance.
+     */
+    @Test
+    void exitsTrainedOnAnImageFolder_areReadAndPlannedWithTheirMeasuredAccuracy() {
+        ModelPack pack = pack("tiny-trained-exits");
+        assertThat(pack.trained()).isTrue();
+        assertThat(pack.manifest().exits()).extracting(Manifest.Exit::type).containsExactly("mlp", "vit", "final");
+        PackStats stats = PackStats.of(pack);
+        for (Manifest.Exit e : pack.manifest().exits()) {
+            assertThat(e.trained()).as("exit " + e.index()).isTrue();
+            assertThat(e.temperature()).as("exit " + e.index()).isNotEqualTo(1.0);
+            assertThat(e.accuracy().test()).as("no --test-images: nothing measured").isNull();
+            assertThat(e.ece().testBefore()).isNull();
+            assertThat(e.accuracy().validation()).as("exit " + e.index()).isGreaterThan(2.0 / pack.classes());
+            assertThat(stats.accuracy(e.index(), 0, io.cleave.proto.v1.Encoding.FP32, false))
+                    .isEqualTo(e.accuracy().validation());
+            assertThat(e.thresholds()).isNotEmpty();
+        }
+        assertThat(stats.thresholds()).contains(0.5, 0.9);
     }
 
     static Tensor golden(ModelPack pack, String name) {
