@@ -93,14 +93,6 @@ def timm_source(sd, m):
     return src.eval(), name
 
 
-def random_source(a):
-    torch.manual_seed(a.seed)
-    src = timm_reference.VisionTransformer(img_size=a.image, patch_size=a.patch, in_chans=a.channels,
-                                           num_classes=a.classes, embed_dim=a.dim, depth=a.depth, num_heads=a.heads,
-                                           mlp_ratio=a.mlp_ratio, distilled=a.distilled)
-    return src.eval()
-
-
 def load_labels(spec, classes):
     if not spec:
         return [f"class_{i}" for i in range(classes)]
@@ -256,9 +248,8 @@ def main(argv=None):
     if a.random_init:
         heads = a.heads or imported.heads_for(a.dim, None)
         a.heads = heads
-        src = random_source(a)
-        sd = src.state_dict()
-        m = imported.from_timm(sd, heads, exits)
+        src, m = imported.from_random_init(a.image, a.patch, a.channels, a.dim, a.depth, heads, a.mlp_ratio, a.classes,
+                                           a.distilled, exits, a.seed)
         src_name = "cleave_vit.timm_reference (random init)"
         source = {"kind": "random-init", "layout": "timm", "seed": a.seed, "check": src_name}
         trained = False

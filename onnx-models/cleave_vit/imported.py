@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from . import model as vit
+from . import timm_reference
 
 # ViT geometry cannot be read from weights alone in one respect: the number of heads. Widths of
 # the published models map to their head counts; anything else needs --heads.
@@ -280,6 +281,18 @@ def from_timm(sd, heads=None, exits=()):
         ld.linear(h.head_dist, "head_dist")
     _check_used(sd, ld.used, "timm ViT")
     return m.eval()
+
+
+def from_random_init(image, patch, channels, dim, depth, heads, mlp_ratio, classes, distilled=False, exits=(), seed=0):
+    """The seeded random source model (timm_reference, timm's init) and the cut model made from its
+    weights, in the one order of random draws that `import_vit.py --random-init` uses: the source's
+    init, then the extra exits' init. A pack's manifest (source.seed and its geometry) therefore
+    rebuilds both exactly; bench_torch.py relies on it."""
+    torch.manual_seed(seed)
+    src = timm_reference.VisionTransformer(img_size=image, patch_size=patch, in_chans=channels, num_classes=classes,
+                                           embed_dim=dim, depth=depth, num_heads=heads, mlp_ratio=mlp_ratio,
+                                           distilled=distilled).eval()
+    return src, from_timm(src.state_dict(), heads, exits)
 
 
 def random_init(image, patch, dim, depth, heads, classes, mlp_ratio=4.0, channels=3, distilled=False, exits=(),

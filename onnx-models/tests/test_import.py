@@ -20,7 +20,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import import_vit  # noqa: E402
-from cleave_vit import export, imported, timm_reference  # noqa: E402
+from cleave_vit import export, imported, pack_model, timm_reference  # noqa: E402
 from torchvision.models.vision_transformer import VisionTransformer  # noqa: E402
 
 TOL = 1e-4
@@ -238,6 +238,23 @@ class ImportCommandTest(unittest.TestCase):
                 import_vit.main(["--random-init", "--image", "16", "--patch", "8", "--dim", "16", "--depth", "1",
                                  "--heads", "2", "--classes", "4", "--labels", labels, "--out", os.path.join(d, "r")])
             self.assertFalse(os.path.exists(os.path.join(d, "r")))
+
+    def test_randomInitPack_isRebuiltExactlyFromItsManifest_forTheBenchmark(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "r")
+            import_vit.main(["--random-init", "--image", "16", "--patch", "8", "--dim", "16", "--depth", "3", "--heads", "2",
+                             "--classes", "4", "--exits", "1:mlp,2:vit", "--seed", "5", "--golden", "2", "--out", out])
+            m, note = pack_model.load(out)
+            self.assertIn("matches the pack's golden tensors (max |diff| 0)", note)
+            self.assertEqual(len(m.exits), 3)
+            path = os.path.join(out, "manifest.json")
+            with open(path, encoding="utf-8") as f:
+                man = json.load(f)
+            man["source"]["seed"] = 6  # another seed is another model: the check must refuse it
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(man, f)
+            with self.assertRaisesRegex(SystemExit, "differs from the pack's golden tensors"):
+                pack_model.load(out)
 
 
 if __name__ == "__main__":

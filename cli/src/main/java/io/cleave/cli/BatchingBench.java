@@ -2,8 +2,6 @@ package io.cleave.cli;
 
 import com.google.gson.GsonBuilder;
 import io.cleave.core.codec.TensorCodec;
-import io.cleave.core.data.Dataset;
-import io.cleave.core.data.IdxReader;
 import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.Preprocessor;
 import io.cleave.core.engine.SegmentEngine;
@@ -15,6 +13,8 @@ import io.cleave.worker.WorkerConfig;
 import io.cleave.worker.WorkerServer;
 import io.cleave.worker.batch.SchedulerConfig;
 import io.grpc.Status;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +23,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -30,7 +32,8 @@ import picocli.CommandLine.Option;
 /** Worker throughput with layer-wise batching vs batch 1, closed loop of concurrent streams at mixed splits. */
 @Command(name = "batching", mixinStandardHelpOptions = true,
         description = "Worker throughput (requests/s) with layer-wise batching vs batch 1: a real worker on loopback, N "
-                + "concurrent client streams in a closed loop entering at mixed splits (input, tokens after block 2, 4). "
+                + "concurrent client streams in a closed loop entering at mixed splits (input, tokens after block 2, 4, where "
+                + "the pack is deeper than that), with the pack's own input and token shapes. "
                 + "Prints both and the ratio.")
 final class BatchingBench implements Callable<Integer> {
     @Mixin
@@ -38,7 +41,9 @@ final class BatchingBench implements Callable<Integer> {
 
     @Option(names = "--streams", defaultValue = "32") int streams;
     @Option(names = "--max-batch", defaultValue = "32") int maxBatch;
-    @Option(names = "--seconds", defaultValue = "5") double seconds;
+    @Option(names = "--seconds", defaultValue = "5", description = "measured seconds per mode (default: ${DEFAULT-VALUE})") double seconds;
+    @Option(names = "--warmup-s", defaultValue = "1", description = "seconds of traffic before measuring, per mode; a 224x224 pack "
+            + "needs more than the default: its requests take a second or more at 32 streams (default: ${DEFAULT-VALUE})") double warmupSeconds;
     @Option(names = "--json") boolean json;
 
     record Run(double rps, double meanBatch, long completed) {}
@@ -46,20 +51,24 @@ final class BatchingBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelPack pack = ModelPack.load(packOptions.pack());
-        Dataset ds = IdxReader.read(Paths.defaultData(), "t10k");
-        int[] splits = {0, 2, 4};
+        // the input, and tokens after blocks 2 and 4 where the pack has more blocks than that
+        int[] splits = IntStream.of(0, 2, 4).filter(k -> k < pack.blockCount()).toArray();
         byte[][] payloads = new byte[splits.length][];
+        byte[] image = BenchInputs.images(pack, 1).get(0);
         try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults())) {
-            var t = engine.stem(new Preprocessor(pack).apply(ds.image(0), 1));
-            payloads[0] = ds.image(0);
+            var t = engine.stem(new Preprocessor(pack).apply(image, 1));
             int d = pack.manifest().tokens().dim();
-            payloads[1] = TensorCodec.encode(engine.blocks(t, 0, 2).data(), d, Encoding.FP16);
-            payloads[2] = TensorCodec.encode(engine.blocks(t, 0, 4).data(), d, Encoding.FP16);
+            for (int i = 0; i < splits.length; i++) {
+                payloads[i] = splits[i] == 0 ? image : TensorCodec.encode(engine.blocks(t, 0, splits[i]).data(), d, Encoding.FP16);
+            }
         }
+        String splitNames = Arrays.stream(splits).mapToObj(String::valueOf).collect(Collectors.joining("/"));
         Run batched = run(pack, payloads, splits, maxBatch);
         Run single = run(pack, payloads, splits, 1);
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
+            out.put("pack", pack.id());
+            out.put("splits", splits);
             out.put("streams", streams);
             out.put("threads", packOptions.threads);
             out.put("batchedRps", batched.rps);
@@ -68,8 +77,8 @@ final class BatchingBench implements Callable<Integer> {
             out.put("ratio", batched.rps / single.rps);
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
         } else {
-            System.out.printf("worker throughput, %d concurrent streams at splits 0/2/4 (fp16 tokens), %d intra-op thread(s), %.0f s each%n",
-                    streams, packOptions.threads, seconds);
+            System.out.printf("worker throughput, pack %s, %d concurrent streams at splits %s (fp16 tokens), %d intra-op thread(s), "
+                    + "%.0f s each%n", pack.id(), streams, splitNames, packOptions.threads, seconds);
             System.out.printf("%-30s %10.0f req/s  (mean batch %.1f)%n", "layer-wise batching (max " + maxBatch + ")", batched.rps, batched.meanBatch);
             System.out.printf("%-30s %10.0f req/s%n", "batch 1", single.rps);
             System.out.printf("ratio: %.2fx%n", batched.rps / single.rps);
@@ -91,7 +100,7 @@ final class BatchingBench implements Callable<Integer> {
                 int k = s % splits.length;
                 loop(pack, client, splits[k], payloads[k], measuring, stop, done, batchSum, finished);
             }
-            Thread.sleep(1000); // warm-up
+            Thread.sleep((long) (warmupSeconds * 1000));
             measuring.set(true);
             long t0 = System.nanoTime();
             Thread.sleep((long) (seconds * 1000));
@@ -112,7 +121,8 @@ final class BatchingBench implements Callable<Integer> {
             return;
         }
         Encoding enc = split == 0 ? Encoding.U8_IMAGE : Encoding.FP16;
-        List<Integer> shape = split == 0 ? List.of(1, 1, 28, 28) : List.of(1, pack.manifest().tokens().count(), pack.manifest().tokens().dim());
+        List<Integer> shape = new ArrayList<>(List.of(1)); // a batch of one, then the input's or the tokens' own shape
+        shape.addAll(split == 0 ? pack.manifest().input().shape() : List.of(pack.manifest().tokens().count(), pack.manifest().tokens().dim()));
         InferHeader h = InferHeader.newBuilder().setRequestId("b").setModelId(pack.id()).setModelVersion(pack.version()).setSplit(split)
                 .setEncoding(enc).addAllShape(shape).setDeadlineBudgetUs(10_000_000).setPayloadBytes(payload.length).build();
         int[] lastBatch = new int[1];

@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 /** Benchmarks; each prints its comparison side by side in one run, with --json for machines. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks, ratios side by side in one run. Without a subcommand: the engine vs PyTorch.",
-        subcommands = {EngineBench.class, StreamBench.class, BatchingBench.class, OverheadBench.class, DeviceBench.class, ImageBench.class})
+        subcommands = {EngineBench.class, StreamBench.class, BatchingBench.class, OverheadBench.class, FootprintBench.class, BytesBench.class,
+                DeviceBench.class, ImageBench.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "cleave", mixinStandardHelpOptions = true, version = "cleave 0.1.0",
         description = "Deadline-aware edge-cloud split inference with multi-exit vision transformers.",
         subcommands = {DemoCommand.class, EvalCommand.class, BenchCommand.class, WorkerCommand.class, EdgeCommand.class,
-                CoordinatorCommand.class, LinkCommand.class, ExperimentCommand.class, HealthCommand.class,
+                CoordinatorCommand.class, LinkCommand.class, ExperimentCommand.class, HealthCommand.class, PackCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Cleave implements Runnable {
     @CommandLine.Spec

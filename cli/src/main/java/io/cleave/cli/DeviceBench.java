@@ -5,13 +5,11 @@ import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.engine.Tensor;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.edge.DeviceClass;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,8 +22,8 @@ import picocli.CommandLine.Option;
         description = "DeiT-Tiny at 224x224, batch 1, through the Java engine on this machine (1 and 2 threads) next to each named "
                 + "device class's published DeiT-Tiny time, and the ratio: the slowdown the class should emulate, beside the one it does.")
 final class DeviceBench implements Callable<Integer> {
-    @Option(names = "--reference-pack", description = "a DeiT-Tiny-geometry pack (default: made once with onnx-models/import_vit.py "
-            + "--random-init into target/deit-tiny-random; random weights time like trained ones)")
+    @Option(names = "--reference-pack", description = "a DeiT-Tiny-geometry pack (default: made once, as `cleave pack deit-tiny` does, "
+            + "into target/deit-tiny-random; random weights time like trained ones)")
     Path pack;
 
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with PyTorch, to make the default pack (default: ${DEFAULT-VALUE})")
@@ -86,18 +84,7 @@ final class DeviceBench implements Callable<Integer> {
     }
 
     private Path makeReferencePack() throws Exception {
-        Path out = Paths.home().resolve("target/deit-tiny-random");
-        if (Files.isRegularFile(out.resolve("manifest.json"))) {
-            return out;
-        }
-        System.out.println("making the reference pack (DeiT-Tiny geometry, random weights) in " + out);
-        Process proc = new ProcessBuilder(python, Paths.home().resolve("onnx-models/import_vit.py").toString(), "--random-init",
-                "--image", "224", "--patch", "16", "--dim", "192", "--depth", "12", "--heads", "3", "--mlp-ratio", "4",
-                "--classes", "1000", "--id", "deit-tiny-random", "--out", out.toString()).inheritIO().start();
-        if (!proc.waitFor(5, TimeUnit.MINUTES) || proc.exitValue() != 0) {
-            throw new IllegalStateException("making the reference pack failed (" + python + " onnx-models/import_vit.py); "
-                    + "give one with --reference-pack");
-        }
-        return out;
+        PackMaker maker = new PackMaker(python, Paths.home());
+        return maker.make(PackMaker.DEIT_TINY, maker.defaultOut(PackMaker.DEIT_TINY), false);
     }
 }

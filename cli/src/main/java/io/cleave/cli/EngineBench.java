@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
@@ -34,17 +35,28 @@ final class EngineBench implements Callable<Integer> {
     @Option(names = "--json", description = "print JSON instead of a table")
     boolean json;
 
-    @Option(names = "--iters", defaultValue = "300")
+    @Option(names = "--iters", defaultValue = "300", description = "timed calls per segment and batch (default: ${DEFAULT-VALUE})")
     int iters;
+
+    @Option(names = "--warmup", defaultValue = "50", description = "untimed calls before them (default: ${DEFAULT-VALUE})")
+    int warmup;
 
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with PyTorch (default: ${DEFAULT-VALUE})")
     String python;
 
-    @Option(names = "--checkpoint", description = "PyTorch checkpoint (default: onnx-models/checkpoints/<model>-final.pt)")
+    @Option(names = "--checkpoint", description = "a version-1 pack's PyTorch checkpoint (default: onnx-models/checkpoints/<model>-final.pt); "
+            + "a version-2 pack is rebuilt from its manifest")
     Path checkpoint;
+
+    @Option(names = "--source-weights", description = "the torchvision/timm file a version-2 pack was imported from (default: random "
+            + "weights of its geometry; a --random-init pack needs none)")
+    Path sourceWeights;
 
     @Override
     public Integer call() throws Exception {
+        if (iters < 1 || warmup < 0) {
+            throw new IllegalArgumentException("--iters must be >= 1 and --warmup >= 0, got " + iters + " and " + warmup);
+        }
         ModelPack pack = ModelPack.load(packOptions.pack());
         int threads = packOptions.threads;
         int[] batches = {1, 8};
@@ -86,20 +98,28 @@ final class EngineBench implements Callable<Integer> {
         }
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
+            out.put("pack", pack.id());
             out.put("threads", threads);
             out.put("pytorch", torchNote);
             out.put("rows", rows);
             System.out.println(new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(out));
             return 0;
         }
-        System.out.printf("engine latency, median us, %d intra-op thread(s); PyTorch: %s%n", threads, torchNote);
+        System.out.printf("engine latency, pack %s (%d blocks, %dx%d tokens), median us of %d, %d intra-op thread(s); PyTorch: %s%n",
+                pack.id(), pack.blockCount(), pack.manifest().tokens().count(), pack.manifest().tokens().dim(), iters, threads, torchNote);
         System.out.printf("%-10s %5s %12s %12s %8s%n", "segment", "batch", "java", "pytorch", "java/pt");
         double sumJ = 0;
         double sumP = 0;
+        Map<Integer, double[]> blockSums = new LinkedHashMap<>();
         for (Map<String, Object> r : rows) {
             Double p = (Double) r.get("pytorchUs");
             System.out.printf("%-10s %5d %12.1f %12s %8s%n", r.get("segment"), (int) r.get("batch"), (double) r.get("javaUs"),
                     p == null ? "-" : String.format("%.1f", p), p == null ? "-" : String.format("%.2fx", (double) r.get("ratio")));
+            if (p != null && ((String) r.get("segment")).startsWith("block ")) {
+                double[] b = blockSums.computeIfAbsent((int) r.get("batch"), k -> new double[2]);
+                b[0] += (double) r.get("javaUs");
+                b[1] += p;
+            }
             if (p != null && (int) r.get("batch") == 1) {
                 sumJ += (double) r.get("javaUs");
                 sumP += p;
@@ -108,11 +128,15 @@ final class EngineBench implements Callable<Integer> {
         if (sumP > 0) {
             System.out.printf("whole model at batch 1 (sum of segments): java %.1f us, pytorch %.1f us, ratio %.2fx%n", sumJ, sumP, sumJ / sumP);
         }
+        for (var b : blockSums.entrySet()) {
+            System.out.printf("blocks 1-%d at batch %d (sum): java %.1f us, pytorch %.1f us, ratio %.2fx%n", pack.blockCount(), b.getKey(),
+                    b.getValue()[0], b.getValue()[1], b.getValue()[0] / b.getValue()[1]);
+        }
         return 0;
     }
 
     private double medianUs(UnaryOperator<Tensor> f, Tensor x) {
-        for (int i = 0; i < 50; i++) {
+        for (int i = 0; i < warmup; i++) {
             f.apply(x);
         }
         long[] t = new long[iters];
@@ -125,29 +149,47 @@ final class EngineBench implements Callable<Integer> {
         return t[iters / 2] / 1e3;
     }
 
+    /** Runs bench_torch.py on the same pack; returns a note for the header ("skipped (why)" when it cannot). */
     private String runTorch(ModelPack pack, int threads, Map<String, Double> out) {
-        Path ck = checkpoint != null ? checkpoint : Paths.home().resolve("onnx-models/checkpoints/" + pack.id() + "-final.pt");
-        Path script = Paths.home().resolve("onnx-models/bench_torch.py");
-        if (!Files.isRegularFile(ck)) {
-            return "skipped (no checkpoint " + ck + ")";
-        }
-        try {
-            Process p = new ProcessBuilder(python, script.toString(), "--checkpoint", ck.toString(), "--threads",
-                    String.valueOf(threads), "--iters", String.valueOf(iters)).redirectErrorStream(false).start();
-            byte[] stdout = p.getInputStream().readAllBytes();
-            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                return "skipped (" + python + " failed: " + err.lines().reduce((a, b) -> b).orElse("exit " + p.exitValue()) + ")";
+        List<String> cmd = new ArrayList<>(List.of(python, Paths.home().resolve("onnx-models/bench_torch.py").toString()));
+        if (pack.manifest().formatVersion() >= 2) {
+            cmd.addAll(List.of("--pack", packOptions.pack().toString()));
+            if (sourceWeights != null) {
+                cmd.addAll(List.of("--source-weights", sourceWeights.toString()));
             }
-            JsonObject o = new Gson().fromJson(new String(stdout, StandardCharsets.UTF_8), JsonObject.class);
+        } else {
+            Path ck = checkpoint != null ? checkpoint : Paths.home().resolve("onnx-models/checkpoints/" + pack.id() + "-final.pt");
+            if (!Files.isRegularFile(ck)) {
+                return "skipped (no checkpoint " + ck + ")";
+            }
+            cmd.addAll(List.of("--checkpoint", ck.toString()));
+        }
+        cmd.addAll(List.of("--threads", String.valueOf(threads), "--iters", String.valueOf(iters), "--warmup", String.valueOf(warmup)));
+        try {
+            Process p = new ProcessBuilder(cmd).start();
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+            String stdout = readAll(p.getInputStream());
+            if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                return "skipped (" + python + " failed: " + err.join().strip().lines().reduce((a, b) -> b).orElse("exit " + p.exitValue()) + ")";
+            }
+            JsonObject o = new Gson().fromJson(stdout, JsonObject.class);
             o.getAsJsonArray("rows").forEach(r -> out.put(r.getAsJsonObject().get("segment").getAsString() + "|"
                     + r.getAsJsonObject().get("batch").getAsInt(), r.getAsJsonObject().get("us").getAsDouble()));
-            return "torch " + o.get("torch").getAsString() + " eager, " + threads + " thread(s)";
+            return "torch " + o.get("torch").getAsString() + " eager, " + threads + " thread(s), " + o.get("model").getAsString();
         } catch (IOException e) {
             return "skipped (cannot run " + python + ": " + e.getMessage() + ")";
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "skipped (interrupted)";
+        }
+    }
+
+    private static String readAll(java.io.InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
         }
     }
 }

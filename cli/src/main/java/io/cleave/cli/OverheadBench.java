@@ -1,9 +1,8 @@
 package io.cleave.cli;
 
 import com.google.gson.GsonBuilder;
-import io.cleave.core.data.Dataset;
-import io.cleave.core.data.IdxReader;
 import io.cleave.core.measure.Percentiles;
+import io.cleave.core.pack.ModelPack;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
 import io.cleave.edge.Outcome;
@@ -39,7 +38,8 @@ final class OverheadBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Dataset ds = IdxReader.read(Paths.defaultData(), "t10k");
+        ModelPack pack = ModelPack.load(packOptions.pack());
+        List<byte[]> images = BenchInputs.images(pack, 10_000);
         WorkerConfig wc = new WorkerConfig(packOptions.pack(), "127.0.0.1", 0, packOptions.threads, SchedulerConfig.defaults(), 1 << 20, 1000);
         long[] e2e = new long[requests];
         long[] overhead = new long[requests];
@@ -51,7 +51,7 @@ final class OverheadBench implements Callable<Integer> {
             try (EdgeServer edge = EdgeServer.start(ec, null, false)) {
                 int warm = warmup;
                 for (int i = -warm; i < requests; i++) {
-                    Outcome o = edge.agent().classify("o" + i, ds.image(Math.floorMod(i, ds.size())), TimeUnit.SECONDS.toNanos(5))
+                    Outcome o = edge.agent().classify("o" + i, images.get(Math.floorMod(i, images.size())), TimeUnit.SECONDS.toNanos(5))
                             .get(10, TimeUnit.SECONDS);
                     Candidate c = o.answer().candidate();
                     if (!c.cloud() || c.server() == null) {
@@ -71,6 +71,7 @@ final class OverheadBench implements Callable<Integer> {
         Arrays.sort(compute);
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
+            out.put("pack", pack.id());
             out.put("requests", requests);
             out.put("e2eP50Us", Percentiles.of(e2e, 50) / 1e3);
             out.put("e2eP99Us", Percentiles.of(e2e, 99) / 1e3);
@@ -79,7 +80,8 @@ final class OverheadBench implements Callable<Integer> {
             out.put("overheadP99Us", Percentiles.of(overhead, 99) / 1e3);
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
         } else {
-            System.out.printf("per-request framework overhead, %d sequential split requests (block 2, fp16), loopback%n", requests);
+            System.out.printf("per-request framework overhead, pack %s, %d sequential split requests (block 2, fp16), loopback%n",
+                    pack.id(), requests);
             System.out.printf("%-26s %9s %9s%n", "", "p50 us", "p99 us");
             System.out.printf("%-26s %9.0f %9.0f%n", "end to end", Percentiles.of(e2e, 50) / 1e3, Percentiles.of(e2e, 99) / 1e3);
             System.out.printf("%-26s %9.0f %9.0f%n", "compute (edge + worker)", Percentiles.of(compute, 50) / 1e3, Percentiles.of(compute, 99) / 1e3);

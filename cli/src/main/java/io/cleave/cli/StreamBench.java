@@ -3,6 +3,8 @@ package io.cleave.cli;
 import com.google.gson.GsonBuilder;
 import com.google.protobuf.UnsafeByteOperations;
 import io.cleave.core.net.DataPlane;
+import io.cleave.core.pack.Manifest;
+import io.cleave.core.pack.ModelPack;
 import io.cleave.edge.cloud.CloudCall;
 import io.cleave.edge.cloud.PayloadWriter;
 import io.cleave.edge.cloud.WorkerClient;
@@ -34,15 +36,15 @@ import picocli.CommandLine.Option;
 
 /** Token streaming goodput through Cleave's gRPC path vs a raw TCP socket, both on loopback. */
 @Command(name = "stream", mixinStandardHelpOptions = true,
-        description = "Goodput of streaming a token tensor (default 197x384 fp32, ViT-S/16-sized) to a real worker over "
+        description = "Goodput of streaming a token tensor (the --pack's tokens, fp32; without --pack 197x384, ViT-S/16-sized) to a real worker over "
                 + "gRPC with Cleave's chunking and flow control, vs a raw TCP socket on loopback; one tensor per request, "
                 + "acknowledged, in both cases. Prints both and the ratio.")
 final class StreamBench implements Callable<Integer> {
     @Mixin
     PackOptions packOptions = new PackOptions();
 
-    @Option(names = "--tokens", defaultValue = "197") int tokens;
-    @Option(names = "--dim", defaultValue = "384") int dim;
+    @Option(names = "--tokens", description = "tokens per tensor (default: the --pack's, else 197)") Integer tokens;
+    @Option(names = "--dim", description = "token width (default: the --pack's, else 384)") Integer dim;
     @Option(names = "--requests", defaultValue = "2000", description = "tensors per measurement (default: ${DEFAULT-VALUE})") int requests;
     @Option(names = "--rounds", defaultValue = "11", description = "alternating rounds; the median is reported (default: ${DEFAULT-VALUE})") int rounds;
     @Option(names = "--warmup-s", defaultValue = "30", description = "seconds of alternating warm-up before measuring; on 2 cores the JIT keeps "
@@ -52,6 +54,13 @@ final class StreamBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // without a pack named, ViT-S/16's token shape: the worker's committed pack is too small to stream anything
+        Manifest.Tokens shape = packOptions.pack != null ? ModelPack.load(packOptions.pack()).manifest().tokens() : null;
+        int tokens = this.tokens != null ? this.tokens : shape != null ? shape.count() : 197;
+        int dim = this.dim != null ? this.dim : shape != null ? shape.dim() : 384;
+        if (tokens < 1 || dim < 1) {
+            throw new IllegalArgumentException("--tokens and --dim must be >= 1, got " + tokens + "x" + dim);
+        }
         byte[] payload = new byte[tokens * dim * 4];
         new Random(1).nextBytes(payload);
         double[] grpc = new double[rounds];

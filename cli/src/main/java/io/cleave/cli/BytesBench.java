@@ -1,0 +1,187 @@
+package io.cleave.cli;
+
+import com.google.gson.GsonBuilder;
+import com.google.protobuf.UnsafeByteOperations;
+import io.cleave.core.codec.TensorCodec;
+import io.cleave.core.pack.Manifest;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.edge.cloud.CloudCall;
+import io.cleave.proto.v1.Encoding;
+import io.cleave.proto.v1.InferFrame;
+import io.cleave.proto.v1.InferHeader;
+import io.cleave.proto.v1.TensorChunk;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Bytes one split request sends to a worker, for each thing a device can send: the prepared input
+ * (raw 8-bit, or JPEG at two qualities) at split 0, and tokens in each encoding at any later split;
+ * the default pack beside --pack.
+ */
+@Command(name = "bytes", mixinStandardHelpOptions = true,
+        description = "Bytes per split request, the default pack beside --pack: raw 8-bit input and JPEG input (quality 75 and 90) "
+                + "at split 0, fp32/fp16/int8 tokens at splits 1..N-1 (a ViT's tokens have one size after every block). Payload, and "
+                + "on the wire: the request's protobuf frames as the edge writes them plus gRPC's 5-byte message prefix (HTTP/2 "
+                + "framing not counted). Prints both and the ratio.")
+final class BytesBench implements Callable<Integer> {
+    /** JPEG qualities measured (javax.imageio's writer, otherwise default settings). */
+    static final int[] JPEG_QUALITIES = {75, 90};
+
+    @Mixin
+    PackOptions packOptions = new PackOptions();
+
+    @Option(names = "--json")
+    boolean json;
+
+    /** One kind of request: what it sends at which splits, its payload and its bytes on the wire (means over the inputs). */
+    record Row(String what, String splits, double payloadBytes, double wireBytes) {}
+
+    /** One pack's rows and the inputs they were measured on. */
+    record PackBytes(String pack, String inputs, List<Row> rows) {}
+
+    @Override
+    public Integer call() throws Exception {
+        List<Path> packs = new ArrayList<>(List.of(Paths.defaultPack()));
+        if (packOptions.pack != null && !Files.isSameFile(packOptions.pack(), Paths.defaultPack())) {
+            packs.add(packOptions.pack());
+        }
+        List<PackBytes> all = new ArrayList<>();
+        for (Path p : packs) {
+            all.add(measure(ModelPack.load(p)));
+        }
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("chunkBytes", CloudCall.CHUNK_BYTES);
+            out.put("packs", all);
+            System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
+            return 0;
+        }
+        System.out.println("bytes per split request (payload / on the wire: protobuf frames + gRPC message prefixes, HTTP/2 framing not counted)");
+        for (PackBytes pb : all) {
+            System.out.println("  " + pb.pack() + ": " + pb.inputs());
+        }
+        StringBuilder head = new StringBuilder(String.format("%-24s", "request"));
+        all.forEach(pb -> head.append(String.format("%-18s %24s", "  " + pb.pack() + " splits", "payload / wire B")));
+        if (all.size() == 2) {
+            head.append(String.format("%16s", "ratio (wire)"));
+        }
+        System.out.println(head);
+        for (int i = 0; i < all.get(0).rows().size(); i++) {
+            StringBuilder s = new StringBuilder(String.format("%-24s", all.get(0).rows().get(i).what()));
+            for (PackBytes pb : all) {
+                Row r = pb.rows().get(i);
+                s.append(String.format(Locale.ROOT, "%-18s %24s", "  " + r.splits(),
+                        String.format(Locale.ROOT, "%.0f / %.0f", r.payloadBytes(), r.wireBytes())));
+            }
+            if (all.size() == 2) {
+                s.append(String.format(Locale.ROOT, "%15.1fx", all.get(1).rows().get(i).wireBytes() / all.get(0).rows().get(i).wireBytes()));
+            }
+            System.out.println(s);
+        }
+        return 0;
+    }
+
+    static PackBytes measure(ModelPack pack) throws IOException {
+        List<byte[]> images = BenchInputs.images(pack, 100);
+        List<Integer> in = pack.manifest().input().shape();
+        List<Row> rows = new ArrayList<>();
+        rows.add(row(pack, "input, raw 8-bit", "0", 0, Encoding.U8_IMAGE, images, in));
+        for (int q : JPEG_QUALITIES) {
+            List<byte[]> jpegs = new ArrayList<>();
+            for (byte[] img : images) {
+                jpegs.add(jpeg(img, in.get(0), in.get(1), in.get(2), q));
+            }
+            // JPEG is not an Encoding on the wire yet: the header is sized as the raw input's
+            rows.add(row(pack, "input, JPEG q" + q, "0", 0, Encoding.U8_IMAGE, jpegs, in));
+        }
+        int n = pack.blockCount();
+        int t = pack.manifest().tokens().count();
+        int d = pack.manifest().tokens().dim();
+        float[] tokens = new float[t * d];
+        for (Encoding e : List.of(Encoding.FP32, Encoding.FP16, Encoding.INT8)) {
+            rows.add(row(pack, "tokens, " + e.name().toLowerCase(Locale.ROOT), "1.." + (n - 1), 1, e,
+                    List.of(TensorCodec.encode(tokens, d, e)), List.of(t, d)));
+        }
+        Manifest.Preprocessing prep = pack.manifest().input().preprocessing();
+        String source = prep.resize() != null
+                ? "the committed photos " + BenchInputs.PHOTOS + " prepared per the pack (resize " + prep.resize() + " "
+                        + prep.interpolation() + ", centre crop)"
+                : "the first " + images.size() + " committed test images";
+        String inputs = "input " + in + ", " + source + ", JPEG-encoded by javax.imageio here (mean); tokens " + t + "x" + d;
+        return new PackBytes(pack.id(), inputs, rows);
+    }
+
+    /** Mean payload and wire bytes of requests carrying these payloads. */
+    private static Row row(ModelPack pack, String what, String splits, int split, Encoding enc, List<byte[]> payloads,
+            List<Integer> sampleShape) {
+        double payload = 0;
+        double wire = 0;
+        for (byte[] p : payloads) {
+            payload += p.length;
+            wire += wireBytes(pack, split, enc, sampleShape, p);
+        }
+        return new Row(what, splits, payload / payloads.size(), wire / payloads.size());
+    }
+
+    /** The frames the edge writes for one request (header, then chunks of CHUNK_BYTES), each with gRPC's 5-byte prefix. */
+    static long wireBytes(ModelPack pack, int split, Encoding enc, List<Integer> sampleShape, byte[] payload) {
+        List<Integer> shape = new ArrayList<>(List.of(1));
+        shape.addAll(sampleShape);
+        InferHeader h = InferHeader.newBuilder().setRequestId(UUID.nameUUIDFromBytes(payload).toString()).setModelId(pack.id())
+                .setModelVersion(pack.version()).setSplit(split).setEncoding(enc).addAllShape(shape).setDeadlineBudgetUs(30_000)
+                .setPayloadBytes(payload.length).build();
+        long bytes = 5 + InferFrame.newBuilder().setHeader(h).build().getSerializedSize();
+        for (int off = 0; off < payload.length; off += CloudCall.CHUNK_BYTES) {
+            int len = Math.min(CloudCall.CHUNK_BYTES, payload.length - off);
+            bytes += 5 + InferFrame.newBuilder().setChunk(TensorChunk.newBuilder().setData(UnsafeByteOperations.unsafeWrap(payload, off, len)))
+                    .build().getSerializedSize();
+        }
+        return bytes;
+    }
+
+    /** A {@code [C][H][W]} 8-bit image (C = 1 or 3) as a JPEG at this quality. */
+    static byte[] jpeg(byte[] planes, int c, int h, int w, int quality) throws IOException {
+        BufferedImage img = new BufferedImage(w, h, c == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
+        int plane = h * w;
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int i = y * w + x;
+                if (c == 1) {
+                    img.getRaster().setSample(x, y, 0, planes[i] & 0xFF);
+                } else {
+                    img.setRGB(x, y, (planes[i] & 0xFF) << 16 | (planes[plane + i] & 0xFF) << 8 | (planes[2 * plane + i] & 0xFF));
+                }
+            }
+        }
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (MemoryCacheImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
+            writer.setOutput(ios);
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+            param.setCompressionQuality(quality / 100f);
+            writer.write(null, new IIOImage(img, null, null), param);
+        } finally {
+            writer.dispose();
+        }
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,175 @@
+package io.cleave.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.cleave.core.testing.TestImages;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Each benchmark once, very briefly, on the committed imported pack (tiny-deit: 32x32 RGB, 3 blocks)
+ * through {@code --pack}: it runs at a shape other than 28x28 and prints both sides and the ratio.
+ * The numbers are not checked; a short run on a shared machine means nothing.
+ */
+class BenchSmokeTest {
+    static final String TINY = TestImages.resource("packs/tiny-deit").toString();
+    private static String home;
+
+    record Run(int code, String out, String err) {}
+
+    @BeforeAll
+    static void projectHome() {
+        // the default pack, the committed photos and bench_torch.py are found under cleave.home, as the launcher sets it
+        home = System.getProperty("cleave.home");
+        System.setProperty("cleave.home", Path.of("..").toAbsolutePath().normalize().toString());
+    }
+
+    @AfterAll
+    static void restore() {
+        if (home == null) {
+            System.clearProperty("cleave.home");
+        } else {
+            System.setProperty("cleave.home", home);
+        }
+    }
+
+    /** Benchmarks print to System.out; errors go to the command line's err. */
+    static synchronized Run cleave(String... args) {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringWriter err = new StringWriter();
+        int code;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            code = new CommandLine(new Cleave()).setExecutionExceptionHandler(new ErrorHandler()).setErr(new PrintWriter(err))
+                    .execute(args);
+        } finally {
+            System.setOut(stdout);
+        }
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
+    }
+
+    static JsonObject json(Run r) {
+        assertThat(r.code()).as(r.err() + r.out()).isZero();
+        return JsonParser.parseString(r.out()).getAsJsonObject();
+    }
+
+    @Test
+    void engine_timesEveryBlockAtBatch1And8_inJavaAndInPytorchRebuiltFromTheManifest() {
+        assumeTrue(torchAvailable(), "needs /usr/bin/python3 with PyTorch");
+        Run r = cleave("bench", "engine", "--pack", TINY, "--iters", "3", "--warmup", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("pack tiny-deit (3 blocks, 18x32 tokens)")
+                .contains("rebuilt from the manifest (random-init, seed 0); matches the pack's golden tensors");
+        for (String segment : List.of("stem", "block 1", "block 2", "block 3", "exit 0", "exit 1")) {
+            for (int batch : new int[] {1, 8}) { // java, pytorch, java/pytorch
+                assertThat(r.out()).containsPattern("(?m)^" + segment + " +" + batch + " +[0-9.]+ +[0-9.]+ +[0-9.]+x$");
+            }
+        }
+        assertThat(r.out()).containsPattern("blocks 1-3 at batch 1 \\(sum\\): java [0-9.]+ us, pytorch [0-9.]+ us, ratio [0-9.]+x")
+                .containsPattern("blocks 1-3 at batch 8 \\(sum\\): java [0-9.]+ us, pytorch [0-9.]+ us, ratio [0-9.]+x");
+    }
+
+    @Test
+    void stream_takesThePacksTokenShape() {
+        JsonObject o = json(cleave("bench", "stream", "--pack", TINY, "--warmup-s", "0", "--rounds", "1", "--requests", "5",
+                "--inflight", "2", "--json"));
+        assertThat(o.get("tensorBytes").getAsInt()).isEqualTo(18 * 32 * 4);
+        assertThat(o.get("grpcMBps").getAsDouble()).isPositive();
+        assertThat(o.get("rawTcpMBps").getAsDouble()).isPositive();
+        assertThat(o.get("ratio").getAsDouble()).isPositive();
+    }
+
+    @Test
+    void batching_sendsThePacksInputAndTokenShapes_atTheSplitsItHas() {
+        JsonObject o = json(cleave("bench", "batching", "--pack", TINY, "--seconds", "0.5", "--warmup-s", "0.2", "--streams", "4",
+                "--json"));
+        assertThat(o.get("splits").toString()).isEqualTo("[0,2]"); // 3 blocks: no split 4
+        assertThat(o.get("batchedRps").getAsDouble()).isPositive();
+        assertThat(o.get("batch1Rps").getAsDouble()).isPositive();
+        assertThat(o.get("ratio").getAsDouble()).isPositive();
+    }
+
+    @Test
+    void overhead_splitsThePacksRequestsAtBlock2() {
+        JsonObject o = json(cleave("bench", "overhead", "--pack", TINY, "--warmup", "5", "--requests", "10", "--json"));
+        assertThat(o.get("pack").getAsString()).isEqualTo("tiny-deit");
+        assertThat(o.get("e2eP50Us").getAsDouble()).isGreaterThan(o.get("computeP50Us").getAsDouble()).isPositive();
+        assertThat(o.has("overheadP99Us")).isTrue();
+    }
+
+    @Test
+    void footprint_startsARealEdgeProcessPerPack_andReadsItsResidentMemory() {
+        JsonObject o = json(cleave("bench", "footprint", "--pack", TINY, "--requests", "2", "--json"));
+        JsonArray rows = o.getAsJsonArray("rows");
+        assertThat(rows).hasSize(2);
+        assertThat(rows.get(0).getAsJsonObject().get("pack").getAsString()).isEqualTo("fmnist-vit8");
+        assertThat(rows.get(1).getAsJsonObject().get("pack").getAsString()).isEqualTo("tiny-deit");
+        rows.forEach(e -> {
+            JsonObject r = e.getAsJsonObject();
+            assertThat(r.get("firstAnswerMs").getAsDouble()).isGreaterThan(r.get("listeningMs").getAsDouble());
+            assertThat(r.get("rssKiB").getAsLong()).isGreaterThan(10_000).isLessThanOrEqualTo(r.get("hwmKiB").getAsLong());
+        });
+    }
+
+    @Test
+    void bytes_sizesEverySplitAndEncoding_jpegIncluded_forBothPacks() {
+        JsonObject o = json(cleave("bench", "bytes", "--pack", TINY, "--json"));
+        JsonArray packs = o.getAsJsonArray("packs");
+        assertThat(packs).hasSize(2);
+        JsonArray tiny = packs.get(1).getAsJsonObject().getAsJsonArray("rows");
+        List<String> what = new ArrayList<>();
+        tiny.forEach(e -> what.add(e.getAsJsonObject().get("what").getAsString()));
+        assertThat(what).containsExactly("input, raw 8-bit", "input, JPEG q75", "input, JPEG q90", "tokens, fp32", "tokens, fp16",
+                "tokens, int8");
+        double[] payload = tiny.asList().stream().mapToDouble(e -> e.getAsJsonObject().get("payloadBytes").getAsDouble()).toArray();
+        assertThat(payload[0]).isEqualTo(3 * 32 * 32);
+        assertThat(payload[3]).isEqualTo(18 * 32 * 4);
+        assertThat(payload[4]).isEqualTo(18 * 32 * 2);
+        assertThat(payload[5]).isEqualTo(18 * 32 + 18 * 4); // a float scale per token
+        assertThat(payload[1]).isPositive().isLessThan(payload[2]); // quality 75 is smaller than 90
+        tiny.forEach(e -> assertThat(e.getAsJsonObject().get("wireBytes").getAsDouble())
+                .isGreaterThan(e.getAsJsonObject().get("payloadBytes").getAsDouble()));
+        assertThat(tiny.get(3).getAsJsonObject().get("splits").getAsString()).isEqualTo("1..2");
+    }
+
+    @Test
+    void pack_withoutPython_failsWithOneLineNamingIt(@TempDir Path dir) {
+        Run r = cleave("pack", "deit-s", "--python", dir.resolve("no-python").toString(), "--out", dir.resolve("p").toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().strip().lines()).hasSize(1);
+        assertThat(r.err()).startsWith("cleave pack: making packs needs " + dir.resolve("no-python") + " with PyTorch");
+    }
+
+    @Test
+    void pack_unknownName_isRefusedWithTheKnownOnes() {
+        Run r = cleave("pack", "vit-huge");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("no pack recipe named 'vit-huge'").contains("deit-s").contains("deit-tiny");
+    }
+
+    static boolean torchAvailable() {
+        try {
+            Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").start();
+            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}
