@@ -5,6 +5,7 @@ import io.cleave.core.data.IdxReader;
 import io.cleave.core.error.CleaveException;
 import io.cleave.core.error.ErrorCode;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.plan.Costs;
 import io.cleave.core.plan.PackStats;
 import io.cleave.core.plan.Plan;
 import io.cleave.core.plan.Policies;
@@ -26,7 +27,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -56,6 +60,8 @@ public final class ExperimentRunner {
         Dataset ds = IdxReader.read(cfg.data(), "t10k");
         List<RequestRecord> all = Collections.synchronizedList(new ArrayList<>());
         List<RunSummary> summaries = new ArrayList<>();
+        List<Run> recorded = new ArrayList<>();
+        Map<String, Replay.Link> links = new LinkedHashMap<>();
         int runs = cfg.runs();
         int done = 0;
         WorkerConfig wc = new WorkerConfig(cfg.pack(), "127.0.0.1", 0, cfg.threads(), SchedulerConfig.defaults(), 1 << 20, 1000);
@@ -71,11 +77,14 @@ public final class ExperimentRunner {
             for (var tracePath : cfg.traces()) {
                 Trace trace = Trace.load(tracePath);
                 Trace down = downlinkOf(tracePath);
+                links.put(trace.name(), new Replay.Link(trace, down, cfg.conditions()));
                 for (Device device : cfg.devices()) {
                     for (String policy : cfg.policies()) {
                         for (double deadline : cfg.deadlinesMs()) {
-                            List<RequestRecord> rows = runOne(pack, ds, worker.port(), trace, down, device, policy, deadline, done, runs);
+                            Run run = runOne(pack, ds, worker.port(), trace, down, device, policy, deadline, done, runs);
+                            List<RequestRecord> rows = new ArrayList<>(run.rows());
                             rows.sort(java.util.Comparator.comparingInt(RequestRecord::request));
+                            recorded.add(new Run(rows, run.times()));
                             all.addAll(rows);
                             summaries.add(RunSummary.of(trace.name(), device.label(), policy, deadline, rows));
                             done++;
@@ -93,7 +102,12 @@ public final class ExperimentRunner {
                 + "Mahimahi .down trace where there is one, else results return unshaped; " + cfg.conditions().describe());
         meta.put("images", cfg.images());
         meta.put("ratePerSecond", cfg.ratePerSecond());
-        Report.write(cfg.out(), all, summaries, meta, Metric.forPack(pack.trained()));
+        List<String> notReplayed = new ArrayList<>();
+        List<ReplayBound.Run> replayed = replay(pack, ds, recorded, links, notReplayed);
+        if (!notReplayed.isEmpty()) {
+            meta.put("notReplayed", notReplayed);
+        }
+        Report.write(cfg.out(), all, summaries, meta, Metric.forPack(pack.trained()), replayed);
         return summaries;
     }
 
@@ -107,7 +121,59 @@ public final class ExperimentRunner {
         return Files.isRegularFile(down) ? Trace.load(down) : null;
     }
 
-    private List<RequestRecord> runOne(ModelPack pack, Dataset ds, int workerPort, Trace trace, Trace down, Device device, String policy,
+    /** A run's requests, and the segment times its edge measured. */
+    private record Run(List<RequestRecord> rows, SegmentTimes times) {}
+
+    /**
+     * The hindsight bound by replay, per run: the model's answers for every image sent, computed
+     * once here (after the runs, so that it takes no CPU from them), then each request replayed at
+     * its own send offset under every candidate plan, with the segment times its run's edge
+     * measured (the medians over the cell's runs where it never measured one the replay needs). A
+     * run whose cell never measured such a segment is left out, with the reason in {@code skipped}.
+     */
+    private List<ReplayBound.Run> replay(ModelPack pack, Dataset ds, List<Run> runs, Map<String, Replay.Link> links, List<String> skipped) {
+        int n = Math.min(cfg.images(), ds.size());
+        int maxSplit = cfg.devices().stream().mapToInt(Device::kMax).max().orElse(0);
+        long t0 = System.nanoTime();
+        ExitTable table = ExitTable.compute(pack, ds, n, maxSplit, cfg.threads());
+        progress.printf("replay: every exit's answer for %d images in %.1f s%n", n, (System.nanoTime() - t0) / 1e9);
+        PackStats stats = PackStats.of(pack);
+        Map<RequestRecord.Cell, List<SegmentTimes>> byCell = new LinkedHashMap<>();
+        runs.stream().filter(r -> !r.rows().isEmpty()).forEach(r -> byCell.computeIfAbsent(r.rows().get(0).cell(), c -> new ArrayList<>())
+                .add(r.times()));
+        List<ReplayBound.Run> out = new ArrayList<>();
+        t0 = System.nanoTime();
+        for (Run run : runs) {
+            if (run.rows().isEmpty()) {
+                continue;
+            }
+            RequestRecord first = run.rows().get(0);
+            RequestRecord.Cell cell = first.cell();
+            Device device = cfg.devices().stream().filter(d -> d.label().equals(cell.device())).findFirst().orElseThrow();
+            Costs measured = SegmentTimes.pooled(List.of(run.times()), stats, device.kMax());
+            if (measured == null) {
+                measured = SegmentTimes.pooled(byCell.get(cell), stats, device.kMax());
+            }
+            if (measured == null) {
+                skipped.add(first.policy() + " on " + cell.trace() + ", " + cell.device() + ", " + cell.deadlineMs()
+                        + " ms: a segment time or the worker's profile was never measured");
+                continue;
+            }
+            List<Plan> plans = Replay.candidates(stats, device.kMax());
+            Replay replay = new Replay(stats, table, measured, links.get(cell.trace()), pack.classes());
+            long deadline = (long) (cell.deadlineMs() * 1e6);
+            TreeMap<Integer, Replay.Best> best = new TreeMap<>();
+            for (RequestRecord r : run.rows()) {
+                best.put(r.request(), replay.best(plans, r.request() % n, (long) (r.startS() * 1e9), deadline));
+            }
+            Map<String, Object> inputs = new LinkedHashMap<>(SegmentTimes.describe(measured));
+            out.add(ReplayBound.of(cell, first.policy(), plans.size(), best, inputs));
+        }
+        progress.printf("replay: %d runs in %.1f s%n", out.size(), (System.nanoTime() - t0) / 1e9);
+        return out;
+    }
+
+    private Run runOne(ModelPack pack, Dataset ds, int workerPort, Trace trace, Trace down, Device device, String policy,
             double deadlineMs, int index, int runs) throws Exception {
         List<RequestRecord> rows = Collections.synchronizedList(new ArrayList<>());
         try (LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", workerPort), index + 1)) {
@@ -160,9 +226,9 @@ public final class ExperimentRunner {
                     }
                 }
                 CompletableFuture.allOf(pending.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+                return new Run(List.copyOf(rows), SegmentTimes.of(edge.measurements(), pack.blockCount() + 1 + pack.exitCount()));
             }
         }
-        return rows;
     }
 
     /**

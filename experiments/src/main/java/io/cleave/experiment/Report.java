@@ -11,8 +11,9 @@ import java.util.Map;
 
 /**
  * An experiment's output folder: requests.csv, summary.json, summary.md and the PNG plots. The
- * summaries carry 95% intervals, paired comparisons against cleave and the oracle, and the
- * hindsight bound (best of the policies run); see {@link SummaryMarkdown} for the definitions.
+ * summaries carry 95% intervals, paired comparisons against cleave and the oracle, and two
+ * hindsight bounds (the best of the policies run, and the best of every candidate plan by replay);
+ * see {@link SummaryMarkdown} for the definitions.
  */
 final class Report {
     private Report() {}
@@ -23,6 +24,12 @@ final class Report {
      */
     static void write(Path out, List<RequestRecord> rows, List<RunSummary> runs, Map<String, Object> meta, Metric metric)
             throws IOException {
+        write(out, rows, runs, meta, metric, List.of());
+    }
+
+    /** {@code replay}: the bound by replay, per run that was replayed (none: the section says why, from {@code meta}'s "notReplayed"). */
+    static void write(Path out, List<RequestRecord> rows, List<RunSummary> runs, Map<String, Object> meta, Metric metric,
+            List<ReplayBound.Run> replay) throws IOException {
         Files.createDirectories(out);
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("requests.csv")))) {
             w.println(RequestRecord.HEADER);
@@ -31,6 +38,8 @@ final class Report {
         List<Comparisons.Paired> paired = Comparisons.of(rows, metric);
         List<Hindsight.Bound> bounds = Hindsight.of(rows);
         List<Comparisons.Paired> gaps = Hindsight.gaps(rows, metric);
+        List<ReplayBound.Bound> replayBounds = replay.stream().map(ReplayBound.Run::bound).toList();
+        List<Comparisons.Paired> replayGaps = ReplayBound.gaps(rows, replay, metric);
         Map<String, Object> json = new LinkedHashMap<>(meta);
         json.put("metric", metric.name().toLowerCase(java.util.Locale.ROOT));
         json.put("metricLabel", metric.label());
@@ -41,10 +50,14 @@ final class Report {
         json.put("hindsightDefinition", SummaryMarkdown.HINDSIGHT);
         json.put("hindsight", bounds);
         json.put("hindsightGaps", gaps);
+        json.put("replayDefinition", SummaryMarkdown.REPLAY);
+        json.put("replay", replayBounds);
+        json.put("replayGaps", replayGaps);
+        json.put("aboveReplay", replayGaps.stream().filter(ReplayBound::modellingGap).toList());
         Files.writeString(out.resolve("summary.json"), new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
                 .create().toJson(json) + "\n");
         List<Path> plots = Plots.write(out, rows, runs, metric);
-        StringBuilder md = new StringBuilder(SummaryMarkdown.of(runs, paired, bounds, gaps, meta, metric));
+        StringBuilder md = new StringBuilder(SummaryMarkdown.of(runs, paired, bounds, gaps, replayBounds, replayGaps, meta, metric));
         md.append("\nPlots: ");
         plots.forEach(p -> md.append('`').append(p.getFileName()).append("` "));
         md.append('\n');

@@ -12,15 +12,33 @@ final class SummaryMarkdown {
             + "image i, so policies pair by request; the difference is the mean of per-request score differences (policy minus "
             + "reference) ± 1.96·sd/√n, sd the sample sd of those differences (normal approximation; for 0/1 scores, the paired "
             + "difference of proportions McNemar's test is built on). [0, 0] means the two runs scored the same on every request.";
-    static final String HINDSIGHT = "Hindsight bound = best of the policies run: per request index (same image, same offset into the "
-            + "trace), the best answer any policy's run delivered: right and in time if any was, else the deepest exit in time. "
+    static final String HINDSIGHT = "Hindsight bound = best of the policies run: per request index (the same image; its offset into the "
+            + "trace differs between runs by the edge's start-up time), the best answer any policy's run delivered: right and in "
+            + "time if any was, else the deepest exit in time. "
             + "It is computed by replaying the measured outcomes, not by searching every candidate plan (a plan no policy chose is "
             + "not in it), and taking the best of several noisy runs biases it upwards; no policy can exceed it per request.";
+    static final String REPLAY = "Hindsight bound by replay = per request of a run, the best answer any candidate plan would have "
+            + "produced under the realised link and compute: right and in time if any plan's was, else the deepest exit in time. "
+            + "Plans: edge-only and every split 0..k_max, every encoding, every confidence threshold the planner considers (the "
+            + "pack's validation thresholds, and none), each also with the device's compute stopped after any block. Each is "
+            + "replayed: the device's segments at the medians of what the run's edge measured (emulated slowdown included); the "
+            + "payload leaving once the blocks before the split have run, through the uplink trace from the request's own send "
+            + "offset, plus the added one-way delay and outages; the worker's compute at its profiled per-segment times (batch 1); "
+            + "each exit's result back through the downlink trace (unshaped without one) plus the delay; the edge's arbiter rule "
+            + "(the deepest exit arrived, answered when the final exit arrives, a local exit's confidence reaches the threshold, or "
+            + "the deadline timer fires, 1 ms or a tenth of the budget early); right or wrong from the model's own predictions of "
+            + "each exit on each image (the Java engine, the encodings' effect included). It ignores: queueing behind the run's other "
+            + "requests (on the device, in the link and at the worker: each request replays on an idle system), the worker's "
+            + "batching, gRPC framing on the uplink, packet loss, admission refusals, and the spread of segment times around their "
+            + "medians. Each run is replayed at its own send offsets (runs of one cell send request i at offsets into the trace that "
+            + "differ by their edge's start-up time), so the bound is per run and each policy is paired with its own. It is a model, "
+            + "not a certainty: a policy above its bound beyond the noise did what the replay says no plan could, and is flagged "
+            + "(⚠) as a modelling gap.";
 
     private SummaryMarkdown() {}
 
     static String of(List<RunSummary> runs, List<Comparisons.Paired> paired, List<Hindsight.Bound> bounds, List<Comparisons.Paired> gaps,
-            Map<String, Object> meta, Metric metric) {
+            List<ReplayBound.Bound> replay, List<Comparisons.Paired> replayGaps, Map<String, Object> meta, Metric metric) {
         StringBuilder b = new StringBuilder("# Experiment summary\n\n");
         b.append("- Score: **").append(metric.label()).append("**\n");
         Object devices = meta.get("devices");
@@ -35,6 +53,7 @@ final class SummaryMarkdown {
         beatsOracle(b, paired, metric);
         pairedTable(b, paired, metric);
         hindsightTable(b, bounds, gaps, metric);
+        replayTable(b, runs, replay, replayGaps, bounds, meta, metric);
         return b.toString();
     }
 
@@ -122,6 +141,47 @@ final class SummaryMarkdown {
             b.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %d | %d | %s | %.1f%% | %s | %s |%n", h.trace(), h.device(), h.deadlineMs(),
                     h.requests(), h.policies().size(), withInterval(metric, h.score(metric)), 100 * h.hitRate(), gap(gaps, cell, "cleave", metric),
                     gap(gaps, cell, "oracle", metric)));
+        }
+    }
+
+    private static void replayTable(StringBuilder b, List<RunSummary> runs, List<ReplayBound.Bound> replay, List<Comparisons.Paired> gaps,
+            List<Hindsight.Bound> bestOfPolicies, Map<String, Object> meta, Metric metric) {
+        b.append("\n## Hindsight bound by replay (every candidate plan)\n\n").append(REPLAY).append("\n\n");
+        if (meta.get("notReplayed") instanceof List<?> l) {
+            l.forEach(s -> b.append("- Not replayed: ").append(s).append('\n'));
+            b.append('\n');
+        }
+        if (replay.isEmpty()) {
+            b.append(meta.containsKey("notReplayed") ? "" : "Not replayed: the segment times and the link of these runs are not known here "
+                    + "(the edges ran elsewhere).\n");
+            return;
+        }
+        b.append("| trace | device | deadline ms | policy | requests | plans | policy [95% CI] | replay bound [95% CI] | in time "
+                + "| policy − bound [95% CI] | best of the policies run |\n");
+        b.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        for (ReplayBound.Bound h : replay) {
+            String own = runs.stream().filter(r -> r.cell().equals(h.cell()) && r.policy().equals(h.policy())).findFirst()
+                    .map(r -> withInterval(metric, r.score(metric))).orElse("");
+            String best = bestOfPolicies.stream().filter(x -> new RequestRecord.Cell(x.trace(), x.device(), x.deadlineMs()).equals(h.cell()))
+                    .findFirst().map(x -> withInterval(metric, x.score(metric))).orElse("");
+            boolean flagged = gaps.stream().anyMatch(g -> ReplayBound.modellingGap(g) && g.policy().equals(h.policy())
+                    && new RequestRecord.Cell(g.trace(), g.device(), g.deadlineMs()).equals(h.cell()));
+            b.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %s | %d | %d | %s | %s | %.1f%% | %s%s | %s |%n", h.trace(), h.device(),
+                    h.deadlineMs(), h.policy(), h.requests(), h.plans(), own, withInterval(metric, h.score(metric)), 100 * h.hitRate(),
+                    gap(gaps, h.cell(), h.policy(), metric), flagged ? " ⚠" : "", best));
+        }
+        List<Comparisons.Paired> above = gaps.stream().filter(ReplayBound::modellingGap).toList();
+        b.append("\n### Above the replay bound beyond the noise (modelling gaps)\n\n");
+        if (above.isEmpty()) {
+            b.append("None: no policy's paired difference to its replay bound has its whole 95% interval above 0.\n");
+            return;
+        }
+        b.append("⚠: a policy did better than the replay says any plan could for the same requests: the replay leaves out something "
+                + "that mattered here.\n\n");
+        for (Comparisons.Paired p : above) {
+            b.append(String.format(Locale.ROOT, "- %s on %s, %s, %.0f ms: %s [%s, %s] over %d requests (%d differ)%n", p.policy(), p.trace(),
+                    p.device(), p.deadlineMs(), metric.formatDiff(p.difference()), metric.formatDiff(p.low()), metric.formatDiff(p.high()),
+                    p.requests(), p.differing()));
         }
     }
 

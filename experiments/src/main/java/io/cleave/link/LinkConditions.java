@@ -32,17 +32,24 @@ public record LinkConditions(double delayMs, double loss, double lossRecoveryMs,
 
     /** Applies these conditions and the two directions' shapers (null: unshaped) to {@code link}, outages counted from {@code startNanos}. */
     public void apply(LinkProxy link, Shaper up, Shaper down, long startNanos) {
-        if (outageEveryS > 0) {
-            long every = (long) (outageEveryS * 1e9);
-            long off = (long) (outageForS * 1e9);
-            // an unshaped direction still goes dark in an outage: a rate too high to matter
-            up = Shaper.withOutages(up != null ? up : Shaper.rate(1e12), startNanos, every, off);
-            down = Shaper.withOutages(down != null ? down : Shaper.rate(1e12), startNanos, every, off);
-        }
-        link.shapeUplink(up);
-        link.shapeDownlink(down);
-        link.delay(Duration.ofNanos((long) (delayMs * 1e6)));
+        link.shapeUplink(shaper(up, startNanos));
+        link.shapeDownlink(shaper(down, startNanos));
+        link.delay(Duration.ofNanos(delayNanos()));
         link.loss(loss, Duration.ofNanos((long) (effectiveRecoveryMs() * 1e6)));
+    }
+
+    /** One direction's shaper (null: unshaped) with these conditions' outages, counted from {@code startNanos}, on top. */
+    public Shaper shaper(Shaper base, long startNanos) {
+        if (outageEveryS <= 0) {
+            return base;
+        }
+        // an unshaped direction still goes dark in an outage: a rate too high to matter
+        return Shaper.withOutages(base != null ? base : Shaper.rate(1e12), startNanos, (long) (outageEveryS * 1e9), (long) (outageForS * 1e9));
+    }
+
+    /** The one-way delay each direction adds, nanoseconds. */
+    public long delayNanos() {
+        return (long) (delayMs * 1e6);
     }
 
     /** The loss recovery time in use. */

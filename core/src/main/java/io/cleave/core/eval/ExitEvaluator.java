@@ -30,10 +30,25 @@ public final class ExitEvaluator {
      * {@code encoding} (what a worker receives): the reference for split inference.
      */
     public int[][] predictions(Dataset ds, int n, int batch, int split, Encoding encoding) {
+        return evaluate(ds, n, batch, split, encoding).predictions();
+    }
+
+    /**
+     * What every exit answers for each of the first n images, tokens after block {@code split} sent
+     * through the wire codec in {@code encoding} (split 0: none).
+     *
+     * @param predictions predictions[exit][image]: the predicted class
+     * @param confidences confidences[exit][image]: its calibrated probability (softmax of logits / the exit's
+     *     temperature), what an edge compares with its confidence threshold
+     */
+    public record Results(int[][] predictions, float[][] confidences) {}
+
+    public Results evaluate(Dataset ds, int n, int batch, int split, Encoding encoding) {
         Preprocessor pre = new Preprocessor(pack);
         int exits = pack.exitCount();
         int classes = pack.classes();
         int[][] pred = new int[exits][n];
+        float[][] conf = new float[exits][n];
         for (int start = 0; start < n; start += batch) {
             int b = Math.min(batch, n - start);
             byte[] px = new byte[b * ds.pixels()];
@@ -53,15 +68,18 @@ public final class ExitEvaluator {
                 }
                 t = engine.blocks(t, block, e.afterBlock());
                 block = e.afterBlock();
-                record(pred, e, engine.exit(e.index(), t), start, b, classes);
+                record(pred, conf, e, engine.exit(e.index(), t), start, b, classes);
             }
         }
-        return pred;
+        return new Results(pred, conf);
     }
 
-    private static void record(int[][] pred, Manifest.Exit e, Tensor logits, int start, int b, int classes) {
+    private static void record(int[][] pred, float[][] conf, Manifest.Exit e, Tensor logits, int start, int b, int classes) {
         for (int i = 0; i < b; i++) {
-            pred[e.index()][start + i] = Calibration.argmax(logits.data(), i * classes, classes);
+            float[] p = Calibration.probabilities(logits.data(), i * classes, classes, e.temperature());
+            int cls = Calibration.argmax(p);
+            pred[e.index()][start + i] = cls;
+            conf[e.index()][start + i] = p[cls];
         }
     }
 

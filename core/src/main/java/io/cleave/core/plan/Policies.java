@@ -109,7 +109,7 @@ public final class Policies {
      * Every split x encoding x threshold. A threshold in (0, 1] is the caller's and is kept; above 1
      * the planner chooses among "never" and the thresholds the pack measured on validation.
      */
-    static List<Plan> candidates(PackStats pack, int kMax, double threshold) {
+    public static List<Plan> candidates(PackStats pack, int kMax, double threshold) {
         List<Double> taus = new ArrayList<>(List.of(threshold));
         if (threshold > 1) {
             taus.addAll(pack.thresholds());

@@ -63,6 +63,16 @@ public final class EdgeMeasurements {
         cloudSegment[segment] = nanos;
     }
 
+    /** A quantile of the recent times of one local segment, nanoseconds; NaN while it has none (experiments replay with the median). */
+    public double edgeQuantile(int segment, double q) {
+        return edge[segment].quantile(q);
+    }
+
+    /** The worker's compute of one segment at batch 1 from its profile, nanoseconds; 0 until the worker described itself. */
+    public double cloudProfile(int segment) {
+        return cloudSegment[segment];
+    }
+
     /** Blocks the device holds. */
     public int kMax() {
         return kMax;

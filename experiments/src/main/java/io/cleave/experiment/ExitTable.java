@@ -1,0 +1,86 @@
+package io.cleave.experiment;
+
+import io.cleave.core.data.Dataset;
+import io.cleave.core.engine.EngineOptions;
+import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.eval.ExitEvaluator;
+import io.cleave.core.pack.ModelPack;
+import io.cleave.proto.v1.Encoding;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What the model answers for each test image an experiment sent: every exit's predicted class and
+ * calibrated confidence as the device computes it, and every exit after each split as a worker
+ * computes it from the tokens sent in each encoding. Computed once per experiment through the Java
+ * engine ({@link ExitEvaluator}), so the replay's model side is exact: which exit answers decides
+ * right or wrong.
+ */
+final class ExitTable {
+    /** Encodings whose tokens reach the worker changed (FP32 carries them bit for bit, the raw input at split 0 is lossless). */
+    static final Encoding[] LOSSY = {Encoding.FP16, Encoding.INT8};
+
+    private final int[] labels;
+    private final int[][] predictions; // [exit][image], the lossless path
+    private final float[][] confidences; // [exit][image], the lossless path
+    private final Map<Key, int[][]> lossy; // per split and lossy encoding, [exit][image]
+
+    private record Key(int split, Encoding encoding) {}
+
+    /**
+     * Hand-made or computed tables.
+     *
+     * @param lossy per split and lossy encoding, the predictions[exit][image] of exits after the split
+     */
+    ExitTable(int[] labels, int[][] predictions, float[][] confidences, Map<Integer, Map<Encoding, int[][]>> lossy) {
+        this.labels = labels.clone();
+        this.predictions = predictions;
+        this.confidences = confidences;
+        this.lossy = new HashMap<>();
+        lossy.forEach((s, byEnc) -> byEnc.forEach((e, p) -> this.lossy.put(new Key(s, e), p)));
+    }
+
+    /** The first {@code n} test images through every exit, lossless and through each lossy encoding after splits 1..maxSplit. */
+    static ExitTable compute(ModelPack pack, Dataset ds, int n, int maxSplit, int threads) {
+        int[] labels = java.util.Arrays.copyOf(ds.labels(), n);
+        Map<Integer, Map<Encoding, int[][]>> lossy = new HashMap<>();
+        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(threads))) {
+            ExitEvaluator ev = new ExitEvaluator(engine);
+            ExitEvaluator.Results plain = ev.evaluate(ds, n, BATCH, 0, Encoding.FP32);
+            for (int s = 1; s <= Math.min(maxSplit, pack.blockCount() - 1); s++) {
+                for (Encoding e : LOSSY) {
+                    lossy.computeIfAbsent(s, k -> new HashMap<>()).put(e, ev.predictions(ds, n, BATCH, s, e));
+                }
+            }
+            return new ExitTable(labels, plain.predictions(), plain.confidences(), lossy);
+        }
+    }
+
+    /** Images per engine call: at 25-100 about 3 ms per image per pass on a loaded 2-core machine, at 250 three times that (measured). */
+    private static final int BATCH = 32;
+
+    /** Images in the table; request i sent image {@code i % images()}. */
+    int images() {
+        return labels.length;
+    }
+
+    /** The calibrated confidence of {@code exit} on the device for {@code image}. */
+    float confidence(int image, int exit) {
+        return confidences[exit][image];
+    }
+
+    /**
+     * Whether {@code exit} answers {@code image} right: computed on the device, or by a worker from
+     * the tokens after {@code split} sent in {@code encoding}.
+     */
+    boolean correct(int image, int exit, boolean cloud, int split, Encoding encoding) {
+        int[][] p = predictions;
+        if (cloud && split > 0 && encoding != Encoding.FP32) {
+            p = lossy.get(new Key(split, encoding));
+            if (p == null) {
+                throw new IllegalArgumentException("no predictions for split " + split + " in " + encoding);
+            }
+        }
+        return p[exit][image] == labels[image];
+    }
+}
