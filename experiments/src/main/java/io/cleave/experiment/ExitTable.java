@@ -1,5 +1,6 @@
 package io.cleave.experiment;
 
+import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.data.Dataset;
 import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
@@ -17,7 +18,10 @@ import java.util.Map;
  * right or wrong.
  */
 final class ExitTable {
-    /** Encodings whose tokens reach the worker changed (FP32 carries them bit for bit, the raw input at split 0 is lossless). */
+    /**
+     * Encodings whose tokens reach the worker changed (FP32 carries them bit for bit, the raw input at
+     * split 0 is lossless; a JPEG input is not, and has its own predictions at split 0).
+     */
     static final Encoding[] LOSSY = {Encoding.FP16, Encoding.INT8};
 
     private final int[] labels;
@@ -47,6 +51,9 @@ final class ExitTable {
         try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(threads))) {
             ExitEvaluator ev = new ExitEvaluator(engine);
             ExitEvaluator.Results plain = ev.evaluate(ds, n, BATCH, 0, Encoding.FP32);
+            // the input as a JPEG at the quality experiment edges send (a lossy split-0 encoding)
+            Dataset jpeg = jpegRoundTrip(ds, n, JpegCodec.DEFAULT_QUALITY);
+            lossy.computeIfAbsent(0, k -> new HashMap<>()).put(Encoding.JPEG, ev.predictions(jpeg, n, BATCH));
             for (int s = 1; s <= Math.min(maxSplit, pack.blockCount() - 1); s++) {
                 for (Encoding e : LOSSY) {
                     lossy.computeIfAbsent(s, k -> new HashMap<>()).put(e, ev.predictions(ds, n, BATCH, s, e));
@@ -54,6 +61,18 @@ final class ExitTable {
             }
             return new ExitTable(labels, plain.predictions(), plain.confidences(), lossy);
         }
+    }
+
+    /** The first {@code n} (grayscale) images through the JPEG codec at {@code quality} and back, as the worker decodes them. */
+    static Dataset jpegRoundTrip(Dataset ds, int n, int quality) {
+        byte[] out = new byte[n * ds.pixels()];
+        for (int i = 0; i < n; i++) {
+            float[] px = JpegCodec.decode(JpegCodec.encode(ds.image(i), 1, ds.height(), ds.width(), quality), 1, ds.height(), ds.width());
+            for (int j = 0; j < px.length; j++) {
+                out[i * ds.pixels() + j] = (byte) px[j];
+            }
+        }
+        return new Dataset(out, java.util.Arrays.copyOf(ds.labels(), n), ds.height(), ds.width());
     }
 
     /** Images per engine call: at 25-100 about 3 ms per image per pass on a loaded 2-core machine, at 250 three times that (measured). */
@@ -75,7 +94,7 @@ final class ExitTable {
      */
     boolean correct(int image, int exit, boolean cloud, int split, Encoding encoding) {
         int[][] p = predictions;
-        if (cloud && split > 0 && encoding != Encoding.FP32) {
+        if (cloud && (split > 0 && encoding != Encoding.FP32 || split == 0 && encoding == Encoding.JPEG)) {
             p = lossy.get(new Key(split, encoding));
             if (p == null) {
                 throw new IllegalArgumentException("no predictions for split " + split + " in " + encoding);

@@ -115,6 +115,9 @@ final class Replay {
         java.util.Set<Plan> out = new java.util.LinkedHashSet<>();
         int firstExit = pack.exitBlock(0) <= kMax ? pack.exitBlock(0) : 0; // the edge always computes up to its first exit
         for (Plan p : Policies.candidates(pack, kMax, 2.0)) {
+            if (p.offload() && p.split() == 0 && p.encoding() == Encoding.JPEG && Double.isNaN(pack.accuracy(pack.exits() - 1, 0, Encoding.JPEG, true))) {
+                continue; // a JPEG input the pack never measured: the planner does not offer it either
+            }
             int least = Math.max(firstExit, p.offload() ? p.split() : 0);
             for (int lb = least; lb <= kMax; lb++) {
                 out.add(new Plan(p.offload(), p.split(), p.encoding(), p.threshold(), lb));
@@ -214,7 +217,7 @@ final class Replay {
 
         private List<Event> cloud(Route r) {
             List<Event> ev = new ArrayList<>();
-            long sent = start + (long) model.edgeBeforeSend(times, r.split());
+            long sent = start + (long) (model.edgeBeforeSend(times, r.split()) + pack.codecNanos(r.split(), r.encoding()));
             long arrived = deliver(link.uplink(), sent, pack.bytes(r.split(), r.encoding())) + link.conditions().delayNanos();
             Shaper down = link.downlink();
             for (int x = 0; x < pack.exits(); x++) {
