@@ -2,6 +2,7 @@ package io.cleave.cli;
 
 import com.google.gson.GsonBuilder;
 import com.google.protobuf.UnsafeByteOperations;
+import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
@@ -10,8 +11,6 @@ import io.cleave.proto.v1.Encoding;
 import io.cleave.proto.v1.InferFrame;
 import io.cleave.proto.v1.InferHeader;
 import io.cleave.proto.v1.TensorChunk;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,11 +21,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.MemoryCacheImageOutputStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,7 +36,7 @@ import picocli.CommandLine.Option;
                 + "on the wire: the request's protobuf frames as the edge writes them plus gRPC's 5-byte message prefix (HTTP/2 "
                 + "framing not counted). Prints both and the ratio.")
 final class BytesBench implements Callable<Integer> {
-    /** JPEG qualities measured (javax.imageio's writer, otherwise default settings). */
+    /** JPEG qualities measured (the wire's JpegCodec, as the edge sends them). */
     static final int[] JPEG_QUALITIES = {75, 90};
 
     @Mixin
@@ -107,10 +101,9 @@ final class BytesBench implements Callable<Integer> {
         for (int q : JPEG_QUALITIES) {
             List<byte[]> jpegs = new ArrayList<>();
             for (byte[] img : images) {
-                jpegs.add(jpeg(img, in.get(0), in.get(1), in.get(2), q));
+                jpegs.add(JpegCodec.encode(img, in.get(0), in.get(1), in.get(2), q)); // what the edge sends
             }
-            // JPEG is not an Encoding on the wire yet: the header is sized as the raw input's
-            rows.add(row(pack, "input, JPEG q" + q, "0", 0, Encoding.U8_IMAGE, jpegs, in));
+            rows.add(row(pack, "input, JPEG q" + q, "0", 0, Encoding.JPEG, jpegs, in));
         }
         int n = pack.blockCount();
         int t = pack.manifest().tokens().count();
@@ -125,7 +118,7 @@ final class BytesBench implements Callable<Integer> {
                 ? "the committed photos " + BenchInputs.PHOTOS + " prepared per the pack (resize " + prep.resize() + " "
                         + prep.interpolation() + ", centre crop)"
                 : "the first " + images.size() + " committed test images";
-        String inputs = "input " + in + ", " + source + ", JPEG-encoded by javax.imageio here (mean); tokens " + t + "x" + d;
+        String inputs = "input " + in + ", " + source + ", JPEG-encoded by the wire codec (mean); tokens " + t + "x" + d;
         return new PackBytes(pack.id(), inputs, rows);
     }
 
@@ -155,33 +148,5 @@ final class BytesBench implements Callable<Integer> {
                     .build().getSerializedSize();
         }
         return bytes;
-    }
-
-    /** A {@code [C][H][W]} 8-bit image (C = 1 or 3) as a JPEG at this quality. */
-    static byte[] jpeg(byte[] planes, int c, int h, int w, int quality) throws IOException {
-        BufferedImage img = new BufferedImage(w, h, c == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
-        int plane = h * w;
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int i = y * w + x;
-                if (c == 1) {
-                    img.getRaster().setSample(x, y, 0, planes[i] & 0xFF);
-                } else {
-                    img.setRGB(x, y, (planes[i] & 0xFF) << 16 | (planes[plane + i] & 0xFF) << 8 | (planes[2 * plane + i] & 0xFF));
-                }
-            }
-        }
-        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (MemoryCacheImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
-            writer.setOutput(ios);
-            ImageWriteParam param = writer.getDefaultWriteParam();
-            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-            param.setCompressionQuality(quality / 100f);
-            writer.write(null, new IIOImage(img, null, null), param);
-        } finally {
-            writer.dispose();
-        }
-        return out.toByteArray();
     }
 }

@@ -173,6 +173,12 @@ public final class ExperimentRunner {
         return out;
     }
 
+    /**
+     * Time from the trace's (re)start to the first request: the edge's link prober (every 250 ms) measures the link's
+     * first second before any request is planned; the same in every run.
+     */
+    static final long LEAD_NANOS = 1_000_000_000L;
+
     private Run runOne(ModelPack pack, Dataset ds, int workerPort, Trace trace, Trace down, Device device, String policy,
             double deadlineMs, int index, int runs) throws Exception {
         List<RequestRecord> rows = Collections.synchronizedList(new ArrayList<>());
@@ -192,9 +198,16 @@ public final class ExperimentRunner {
                     .withWarmUpMillis(0); // warm-up offloads would consume the trace the link replays
             try (EdgeServer edge = EdgeServer.start(ec, oracle, false)) {
                 self.set(edge);
+                // the edge's start-up took a different time in each run: restart the trace now, so that request i meets the
+                // link at the same point of the trace (LEAD + i periods) in every run, and the edge's prober has LEAD to measure it
+                start = System.nanoTime();
+                cfg.conditions().apply(link, Shaper.trace(trace, start), down == null ? null : Shaper.trace(down, start), start);
+                if (oracle != null) {
+                    oracle.traceStartedAt(start);
+                }
                 long period = (long) (1e9 / cfg.ratePerSecond());
                 AtomicReference<String> firstRefusal = new AtomicReference<>();
-                long t0 = System.nanoTime();
+                long t0 = start + LEAD_NANOS;
                 List<CompletableFuture<?>> pending = new ArrayList<>();
                 for (int i = 0; i < cfg.images(); i++) {
                     long wait = t0 + i * period - System.nanoTime();

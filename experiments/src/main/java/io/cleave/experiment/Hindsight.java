@@ -8,8 +8,8 @@ import java.util.TreeMap;
 
 /**
  * The hindsight bound, as measured: <b>the best of the policies run</b>. For each request index of
- * a trace x device x deadline (the same image under every policy; its offset into the trace differs
- * between runs by the edge's start-up time), the best answer any policy's run actually delivered: right and in time if any run's was,
+ * a trace x device x deadline (the same image at the same offset into the trace under every policy),
+ * the best answer any policy's run actually delivered: right and in time if any run's was,
  * else the deepest exit that arrived in time (none if every run was late).
  *
  * <p>It is a bound on what the plans that were run could have achieved with perfect per-request

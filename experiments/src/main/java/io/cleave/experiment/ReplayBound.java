@@ -8,9 +8,8 @@ import java.util.TreeMap;
 /**
  * The hindsight bound by replay: per request of a run, the best answer any candidate plan would
  * have produced under the realised link and compute ({@link Replay}): right and in time if any
- * plan's was, else the deepest exit in time. Each run is replayed at its own requests' send offsets
- * (runs of one trace x device x deadline start their requests at offsets into the trace that differ
- * by the edge's start-up time, measured up to 0.8 s apart), so each policy pairs with the bound of
+ * plan's was, else the deepest exit in time. Each run is replayed at its own requests' send times
+ * (the same schedule in every run, up to the sender's jitter), so each policy pairs with the bound of
  * exactly the requests it sent. A policy above its bound beyond the noise did what the replay says
  * no plan could: the replay leaves out something that mattered (a modelling gap, not a win).
  */

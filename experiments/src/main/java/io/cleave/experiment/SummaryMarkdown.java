@@ -12,8 +12,8 @@ final class SummaryMarkdown {
             + "image i, so policies pair by request; the difference is the mean of per-request score differences (policy minus "
             + "reference) ± 1.96·sd/√n, sd the sample sd of those differences (normal approximation; for 0/1 scores, the paired "
             + "difference of proportions McNemar's test is built on). [0, 0] means the two runs scored the same on every request.";
-    static final String HINDSIGHT = "Hindsight bound = best of the policies run: per request index (the same image; its offset into the "
-            + "trace differs between runs by the edge's start-up time), the best answer any policy's run delivered: right and in "
+    static final String HINDSIGHT = "Hindsight bound = best of the policies run: per request index (the same image at the same offset "
+            + "into the trace), the best answer any policy's run delivered: right and in "
             + "time if any was, else the deepest exit in time. "
             + "It is computed by replaying the measured outcomes, not by searching every candidate plan (a plan no policy chose is "
             + "not in it), and taking the best of several noisy runs biases it upwards; no policy can exceed it per request.";
@@ -30,8 +30,8 @@ final class SummaryMarkdown {
             + "each exit on each image (the Java engine, the encodings' effect included). It ignores: queueing behind the run's other "
             + "requests (on the device, in the link and at the worker: each request replays on an idle system), the worker's "
             + "batching, gRPC framing on the uplink, packet loss, admission refusals, and the spread of segment times around their "
-            + "medians. Each run is replayed at its own send offsets (runs of one cell send request i at offsets into the trace that "
-            + "differ by their edge's start-up time), so the bound is per run and each policy is paired with its own. It is a model, "
+            + "medians. Each run is replayed at its own requests' send times (one schedule for every run, up to the sender's "
+            + "jitter), so the bound is per run and each policy is paired with its own. It is a model, "
             + "not a certainty: a policy above its bound beyond the noise did what the replay says no plan could, and is flagged "
             + "(⚠) as a modelling gap.";
 
