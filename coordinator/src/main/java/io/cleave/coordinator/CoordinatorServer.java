@@ -17,9 +17,12 @@ public final class CoordinatorServer implements AutoCloseable {
     private final Server server;
     private final WorkerRegistry registry;
 
-    private CoordinatorServer(String host, int port, long periodMillis) throws IOException {
-        registry = new WorkerRegistry(NanoClock.SYSTEM, TimeUnit.MILLISECONDS.toNanos(periodMillis));
-        server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+    private final CoordinatorConfig config;
+
+    private CoordinatorServer(CoordinatorConfig config) throws IOException {
+        this.config = config;
+        registry = new WorkerRegistry(NanoClock.SYSTEM, TimeUnit.MILLISECONDS.toNanos(config.heartbeatPeriodMillis()));
+        server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
                 .addService(new CoordinatorService(registry))
                 .addService(health.getHealthService())
                 .build()
@@ -28,8 +31,8 @@ public final class CoordinatorServer implements AutoCloseable {
         health.setStatus("", ServingStatus.SERVING);
     }
 
-    public static CoordinatorServer start(String host, int port, long heartbeatPeriodMillis) throws IOException {
-        return new CoordinatorServer(host, port, heartbeatPeriodMillis);
+    public static CoordinatorServer start(CoordinatorConfig config) throws IOException {
+        return new CoordinatorServer(config);
     }
 
     public int port() {
@@ -49,7 +52,7 @@ public final class CoordinatorServer implements AutoCloseable {
         health.enterTerminalState();
         server.shutdown();
         try {
-            if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
+            if (!server.awaitTermination(config.shutdownGraceMillis(), TimeUnit.MILLISECONDS)) {
                 server.shutdownNow();
             }
         } catch (InterruptedException e) {

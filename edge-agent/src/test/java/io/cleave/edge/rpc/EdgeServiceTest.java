@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
-import io.cleave.core.plan.Plan;
+import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
@@ -19,7 +19,6 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,8 +31,8 @@ class EdgeServiceTest {
 
     @BeforeAll
     static void start() throws Exception {
-        EdgeConfig cfg = new EdgeConfig(TestPacks.packDir(), 4, 1, List.of(), Plan.edgeOnly(4, 2.0), 2, "127.0.0.1", 0, 1000)
-                .withDevice("bench-top"); // a label the answers must carry
+        EdgeConfig cfg = EdgeConfig.builder(TestPacks.packDir()).kMax(4).concurrency(2).shutdownGraceMillis(1000)
+                .policy(PolicyRegistry.FIXED).device("bench-top").build(); // a label the answers must carry
         edge = EdgeServer.start(cfg, null, true);
         channel = NettyChannelBuilder.forAddress("127.0.0.1", edge.port()).usePlaintext().build();
         stub = EdgeAgentGrpc.newBlockingStub(channel);
