@@ -95,7 +95,7 @@ public final class EdgeServer implements AutoCloseable {
         intake = new ImageIntake(agent, config.imageLimits(), NanoClock.SYSTEM);
         follower = config.coordinator() == null ? null
                 : new AssignmentFollower(config.coordinator(), workers, java.util.UUID.randomUUID().toString(), pack.id(), control, 500,
-                        measurements == null ? null : measurements.link());
+                        measurements);
         if (measurements != null) {
             agent.measureInto(measurements);
             cloud.measureInto(measurements);
