@@ -88,7 +88,7 @@ final class BatchingBench implements Callable<Integer> {
 
     private Run run(ModelPack pack, byte[][] payloads, int[] splits, int batch) throws Exception {
         SchedulerConfig sc = SchedulerConfig.defaults().withMaxBatch(batch).withQueueCapacity(4096).withAdmissionControl(false);
-        WorkerConfig wc = new WorkerConfig(packOptions.pack(), "127.0.0.1", 0, packOptions.threads, sc, 1 << 20, 1000);
+        WorkerConfig wc = WorkerConfig.builder(packOptions.pack()).threads(packOptions.threads).scheduler(sc).shutdownGraceMillis(1000).build();
         try (WorkerServer worker = WorkerServer.start(wc); WorkerClient client = new WorkerClient(List.of("127.0.0.1:" + worker.port()))) {
             client.connect(5000);
             AtomicBoolean measuring = new AtomicBoolean();

@@ -1,5 +1,6 @@
 package io.cleave.cli;
 
+import io.cleave.coordinator.CoordinatorConfig;
 import io.cleave.coordinator.CoordinatorServer;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -9,18 +10,18 @@ import picocli.CommandLine.Option;
 @Command(name = "coordinator", mixinStandardHelpOptions = true,
         description = "Run the coordinator (control plane): workers heartbeat to it, edges follow its load-aware worker assignment.")
 final class CoordinatorCommand implements Callable<Integer> {
-    @Option(names = "--host", defaultValue = "${env:CLEAVE_COORDINATOR_HOST:-127.0.0.1}")
+    @Option(names = "--host", defaultValue = "${env:CLEAVE_COORDINATOR_HOST:-" + CoordinatorConfig.DEFAULT_HOST + "}")
     String host;
 
-    @Option(names = "--port", defaultValue = "${env:CLEAVE_COORDINATOR_PORT:-0}", description = "port; 0 picks a free one")
+    @Option(names = "--port", defaultValue = "${env:CLEAVE_COORDINATOR_PORT:-" + CoordinatorConfig.DEFAULT_PORT + "}", description = "port; 0 picks a free one")
     int port;
 
-    @Option(names = "--heartbeat-ms", defaultValue = "500", description = "expected heartbeat period; 3 missed drain a worker")
+    @Option(names = "--heartbeat-ms", defaultValue = "" + CoordinatorConfig.DEFAULT_HEARTBEAT_PERIOD_MILLIS, description = "expected heartbeat period; 3 missed drain a worker")
     long heartbeatMs;
 
     @Override
     public Integer call() throws Exception {
-        CoordinatorServer server = CoordinatorServer.start(host, port, heartbeatMs);
+        CoordinatorServer server = CoordinatorServer.start(CoordinatorConfig.builder().host(host).port(port).heartbeatPeriodMillis(heartbeatMs).build());
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-coordinator-shutdown"));
         System.out.println("cleave coordinator listening on " + host + ":" + server.port());
         System.out.flush();

@@ -2,11 +2,11 @@ package io.cleave.cli;
 
 import io.cleave.core.data.Dataset;
 import io.cleave.core.data.IdxReader;
+import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
 import io.cleave.worker.WorkerConfig;
 import io.cleave.worker.WorkerServer;
-import io.cleave.worker.batch.SchedulerConfig;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -34,8 +34,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Dataset ds = IdxReader.read(Paths.defaultData(), "t10k");
         int n = Math.min(images, ds.size());
-        WorkerConfig wc = new WorkerConfig(packOptions.pack(), "127.0.0.1", 0, packOptions.threads, SchedulerConfig.defaults(),
-                1 << 20, 2000);
+        WorkerConfig wc = WorkerConfig.builder(packOptions.pack()).threads(packOptions.threads).shutdownGraceMillis(2000).build();
         try (WorkerServer worker = WorkerServer.start(wc)) {
             String target = "127.0.0.1:" + worker.port();
             System.out.println("worker on " + target + " serving " + packOptions.pack().getFileName());
@@ -50,9 +49,9 @@ final class DemoCommand implements Callable<Integer> {
                 po.split = 2;
                 po.encoding = io.cleave.proto.v1.Encoding.FP16;
                 po.threshold = i == 1 ? 0.9 : 2.0;
-                String policy = i == 3 ? "cleave" : "fixed";
-                EdgeConfig ec = new EdgeConfig(packOptions.pack(), po.kMax, packOptions.threads, po.workers(), po.plan(),
-                        concurrency, "127.0.0.1", 0, 1000, policy, null);
+                String policy = i == 3 ? PolicyRegistry.CLEAVE : PolicyRegistry.FIXED;
+                EdgeConfig ec = EdgeConfig.builder(packOptions.pack()).kMax(po.kMax).threads(packOptions.threads).workers(po.workers())
+                        .plan(po.plan()).concurrency(concurrency).shutdownGraceMillis(1000).policy(policy).build();
                 try (EdgeServer edge = EdgeServer.start(ec, null, false)) {
                     System.out.printf("%n== %s: %d images, deadline %.0f ms ==%n", names[i], n, deadlineMs);
                     TestSetRunner.run(edge.agent(), ds, n, deadlineMs, concurrency).print(System.out);

@@ -40,10 +40,10 @@ final class EdgeCommand implements Callable<Integer> {
     @Option(names = "--serve", description = "serve the EdgeAgent gRPC API until interrupted")
     boolean serve;
 
-    @Option(names = "--host", defaultValue = "${env:CLEAVE_EDGE_HOST:-127.0.0.1}")
+    @Option(names = "--host", defaultValue = "${env:CLEAVE_EDGE_HOST:-" + EdgeConfig.DEFAULT_HOST + "}")
     String host;
 
-    @Option(names = "--port", defaultValue = "${env:CLEAVE_EDGE_PORT:-0}")
+    @Option(names = "--port", defaultValue = "${env:CLEAVE_EDGE_PORT:-" + EdgeConfig.DEFAULT_PORT + "}")
     int port;
 
     @Option(names = "--coordinator", defaultValue = "${env:CLEAVE_COORDINATOR}",
@@ -54,7 +54,7 @@ final class EdgeCommand implements Callable<Integer> {
             description = "reach every worker through this HTTP CONNECT proxy host:port, e.g. a `cleave link` emulating this device's network")
     String via;
 
-    @Option(names = "--slowdown", defaultValue = "${env:CLEAVE_EDGE_SLOWDOWN:-1}",
+    @Option(names = "--slowdown", defaultValue = "${env:CLEAVE_EDGE_SLOWDOWN:-1}", // EdgeConfig.DEFAULT_SLOWDOWN, as the help prints it
             description = "emulate a slower device class: local compute takes this many times as long (default: ${DEFAULT-VALUE})")
     double slowdown;
 
@@ -66,7 +66,7 @@ final class EdgeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--warm-up-ms", defaultValue = "${env:CLEAVE_EDGE_WARM_UP_MS:-10000}",
+    @Option(names = "--warm-up-ms", defaultValue = "${env:CLEAVE_EDGE_WARM_UP_MS:-" + EdgeConfig.DEFAULT_WARM_UP_MILLIS + "}",
             description = "at most this long warming the whole path (offloads included) until the JIT settles, before taking traffic; "
                     + "0: local passes only (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_WARM_UP_MS)")
     long warmUpMs;
@@ -74,7 +74,7 @@ final class EdgeCommand implements Callable<Integer> {
     @Option(names = "--images", description = "classify the first N committed test images", defaultValue = "0")
     int images;
 
-    @Option(names = "--concurrency", defaultValue = "4", description = "requests in flight (default: ${DEFAULT-VALUE})")
+    @Option(names = "--concurrency", defaultValue = "" + EdgeConfig.DEFAULT_CONCURRENCY, description = "requests in flight (default: ${DEFAULT-VALUE})")
     int concurrency;
 
     @Parameters(arity = "0..*", paramLabel = "IMAGE", description = "JPEG or PNG files, prepared as the pack's manifest says "
@@ -102,10 +102,10 @@ final class EdgeCommand implements Callable<Integer> {
             planOptions.kMax = device.kMax();
             slowdown = device.slowdown();
         }
-        EdgeConfig cfg = new EdgeConfig(packOptions.pack(), planOptions.kMax, packOptions.threads, planOptions.workers(),
-                planOptions.plan(), Math.max(1, concurrency), host, port, 2000, planOptions.policy, coordinator, via, slowdown)
-                .withWarmUpMillis(Math.max(0, warmUpMs)).withDevice(device == null ? null : device.name())
-                .withJpegQuality(planOptions.jpegQuality);
+        EdgeConfig cfg = EdgeConfig.builder(packOptions.pack()).kMax(planOptions.kMax).threads(packOptions.threads)
+                .workers(planOptions.workers()).plan(planOptions.plan()).concurrency(Math.max(1, concurrency)).host(host).port(port)
+                .policy(planOptions.policy).coordinator(coordinator).via(via).slowdown(slowdown).warmUpMillis(Math.max(0, warmUpMs))
+                .device(device == null ? null : device.name()).jpegQuality(planOptions.jpegQuality).build();
         try (EdgeServer edge = EdgeServer.start(cfg, null, serve)) {
             if (serve) {
                 System.out.println("cleave edge listening on " + host + ":" + edge.port() + " (policy " + cfg.policy() + ", "

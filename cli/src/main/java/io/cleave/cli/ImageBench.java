@@ -3,7 +3,7 @@ package io.cleave.cli;
 import com.google.gson.GsonBuilder;
 import io.cleave.core.measure.Percentiles;
 import io.cleave.core.pack.ModelPack;
-import io.cleave.core.plan.Plan;
+import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
 import io.cleave.edge.image.PreparedImage;
@@ -42,8 +42,8 @@ final class ImageBench implements Callable<Integer> {
                 : List.of(Paths.home().resolve("core/src/test/resources/images/rocket.jpg"),
                         Paths.home().resolve("core/src/test/resources/images/chelsea.png"));
         int blocks = ModelPack.load(packOptions.pack()).blockCount();
-        EdgeConfig cfg = new EdgeConfig(packOptions.pack(), blocks, packOptions.threads, List.of(), Plan.edgeOnly(blocks, 2.0), 1,
-                "127.0.0.1", 0, 1000).withWarmUpMillis(0);
+        EdgeConfig cfg = EdgeConfig.builder(packOptions.pack()).kMax(blocks).threads(packOptions.threads).concurrency(1)
+                .shutdownGraceMillis(1000).policy(PolicyRegistry.FIXED).warmUpMillis(0).build();
         List<Map<String, Object>> rows = new ArrayList<>();
         try (EdgeServer edge = EdgeServer.start(cfg, null, false)) {
             ModelPack pack = edge.agent().pack();

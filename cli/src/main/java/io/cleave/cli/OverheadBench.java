@@ -3,6 +3,7 @@ package io.cleave.cli;
 import com.google.gson.GsonBuilder;
 import io.cleave.core.measure.Percentiles;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
 import io.cleave.edge.Outcome;
@@ -11,7 +12,6 @@ import io.cleave.edge.race.Candidate;
 import io.cleave.proto.v1.Encoding;
 import io.cleave.worker.WorkerConfig;
 import io.cleave.worker.WorkerServer;
-import io.cleave.worker.batch.SchedulerConfig;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,14 +40,15 @@ final class OverheadBench implements Callable<Integer> {
     public Integer call() throws Exception {
         ModelPack pack = ModelPack.load(packOptions.pack());
         List<byte[]> images = BenchInputs.images(pack, 10_000);
-        WorkerConfig wc = new WorkerConfig(packOptions.pack(), "127.0.0.1", 0, packOptions.threads, SchedulerConfig.defaults(), 1 << 20, 1000);
+        WorkerConfig wc = WorkerConfig.builder(packOptions.pack()).threads(packOptions.threads).shutdownGraceMillis(1000).build();
         long[] e2e = new long[requests];
         long[] overhead = new long[requests];
         long[] compute = new long[requests];
         try (WorkerServer worker = WorkerServer.start(wc)) {
             Plan plan = new Plan(true, 2, Encoding.FP16, 2.0, 2);
-            EdgeConfig ec = new EdgeConfig(packOptions.pack(), 2, packOptions.threads, List.of("127.0.0.1:" + worker.port()), plan, 1,
-                    "127.0.0.1", 0, 1000);
+            EdgeConfig ec = EdgeConfig.builder(packOptions.pack()).kMax(2).threads(packOptions.threads)
+                    .workers(List.of("127.0.0.1:" + worker.port())).plan(plan).concurrency(1).shutdownGraceMillis(1000)
+                    .policy(PolicyRegistry.FIXED).build();
             try (EdgeServer edge = EdgeServer.start(ec, null, false)) {
                 int warm = warmup;
                 for (int i = -warm; i < requests; i++) {

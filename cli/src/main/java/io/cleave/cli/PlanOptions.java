@@ -2,13 +2,14 @@ package io.cleave.cli;
 
 import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.plan.Plan;
+import io.cleave.edge.EdgeConfig;
 import io.cleave.proto.v1.Encoding;
 import java.util.List;
 import picocli.CommandLine.Option;
 
 /** The edge's fixed plan, from configuration. */
 final class PlanOptions {
-    @Option(names = "--k-max", defaultValue = "${env:CLEAVE_EDGE_K_MAX:-4}", description = "blocks the device holds (default: ${DEFAULT-VALUE})")
+    @Option(names = "--k-max", defaultValue = "${env:CLEAVE_EDGE_K_MAX:-" + EdgeConfig.DEFAULT_K_MAX + "}", description = "blocks the device holds (default: ${DEFAULT-VALUE})")
     int kMax;
 
     @Option(names = "--worker", split = ",", defaultValue = "${env:CLEAVE_WORKERS}", description = "cloud worker host:port (repeat or comma-separate); none: edge only")
@@ -30,7 +31,7 @@ final class PlanOptions {
     @Option(names = "--threshold", defaultValue = "${env:CLEAVE_EDGE_THRESHOLD:-2}", description = "answer at once from a local exit at this calibrated confidence; above 1 (default): the planner chooses, fixed plans never answer early")
     double threshold;
 
-    @Option(names = "--policy", defaultValue = "${env:CLEAVE_EDGE_POLICY:-cleave}", completionCandidates = EdgePolicies.class,
+    @Option(names = "--policy", defaultValue = "${env:CLEAVE_EDGE_POLICY:-" + EdgeConfig.DEFAULT_POLICY + "}", completionCandidates = EdgePolicies.class,
             description = "fixed (--split/--encoding as given), or a planner run on live measurements; one of ${COMPLETION-CANDIDATES} "
                     + "(default: ${DEFAULT-VALUE})")
     String policy;

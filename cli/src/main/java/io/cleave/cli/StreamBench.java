@@ -13,7 +13,6 @@ import io.cleave.proto.v1.ProbeReply;
 import io.cleave.proto.v1.TensorChunk;
 import io.cleave.worker.WorkerConfig;
 import io.cleave.worker.WorkerServer;
-import io.cleave.worker.batch.SchedulerConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -65,7 +64,7 @@ final class StreamBench implements Callable<Integer> {
         new Random(1).nextBytes(payload);
         double[] grpc = new double[rounds];
         double[] raw = new double[rounds];
-        WorkerConfig wc = new WorkerConfig(packOptions.pack(), "127.0.0.1", 0, 1, SchedulerConfig.defaults(), 1 << 20, 1000);
+        WorkerConfig wc = WorkerConfig.builder(packOptions.pack()).threads(1).shutdownGraceMillis(1000).build();
         try (WorkerServer worker = WorkerServer.start(wc); RawSink sink = new RawSink()) {
             ManagedChannel ch = WorkerClient.channelBuilder("127.0.0.1:" + worker.port()).build();
             try {

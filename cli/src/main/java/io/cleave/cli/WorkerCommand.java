@@ -15,22 +15,22 @@ final class WorkerCommand implements Callable<Integer> {
     @Mixin
     PackOptions packOptions;
 
-    @Option(names = "--host", defaultValue = "${env:CLEAVE_WORKER_HOST:-127.0.0.1}", description = "bind address (default: ${DEFAULT-VALUE})")
+    @Option(names = "--host", defaultValue = "${env:CLEAVE_WORKER_HOST:-" + WorkerConfig.DEFAULT_HOST + "}", description = "bind address (default: ${DEFAULT-VALUE})")
     String host;
 
-    @Option(names = "--port", defaultValue = "${env:CLEAVE_WORKER_PORT:-0}", description = "port; 0 picks a free one (default: ${DEFAULT-VALUE})")
+    @Option(names = "--port", defaultValue = "${env:CLEAVE_WORKER_PORT:-" + WorkerConfig.DEFAULT_PORT + "}", description = "port; 0 picks a free one (default: ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--max-batch", defaultValue = "${env:CLEAVE_WORKER_MAX_BATCH:-16}", description = "largest batch per block (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-batch", defaultValue = "${env:CLEAVE_WORKER_MAX_BATCH:-" + SchedulerConfig.DEFAULT_MAX_BATCH + "}", description = "largest batch per block (default: ${DEFAULT-VALUE})")
     int maxBatch;
 
-    @Option(names = "--queue", defaultValue = "${env:CLEAVE_WORKER_QUEUE:-512}", description = "queue capacity (default: ${DEFAULT-VALUE})")
+    @Option(names = "--queue", defaultValue = "${env:CLEAVE_WORKER_QUEUE:-" + SchedulerConfig.DEFAULT_QUEUE_CAPACITY + "}", description = "queue capacity (default: ${DEFAULT-VALUE})")
     int queue;
 
     @Option(names = "--no-admission", description = "accept requests even when predicted to miss their deadline")
     boolean noAdmission;
 
-    @Option(names = "--max-message-bytes", defaultValue = "1048576", description = "largest inbound gRPC message (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-message-bytes", defaultValue = "" + WorkerConfig.DEFAULT_MAX_MESSAGE_BYTES, description = "largest inbound gRPC message (default: ${DEFAULT-VALUE})")
     int maxMessageBytes;
 
     @Option(names = "--coordinator", defaultValue = "${env:CLEAVE_COORDINATOR}", description = "coordinator host:port to heartbeat to")
@@ -43,8 +43,8 @@ final class WorkerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SchedulerConfig sc = SchedulerConfig.defaults().withMaxBatch(maxBatch).withQueueCapacity(queue).withAdmissionControl(!noAdmission);
-        WorkerConfig cfg = new WorkerConfig(packOptions.pack(), host, port, packOptions.threads, sc, maxMessageBytes, 5000, coordinator,
-                advertise);
+        WorkerConfig cfg = WorkerConfig.builder(packOptions.pack()).host(host).port(port).threads(packOptions.threads).scheduler(sc)
+                .maxMessageBytes(maxMessageBytes).coordinator(coordinator).advertise(advertise).build();
         WorkerServer server = WorkerServer.start(cfg);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-worker-shutdown"));
         // the line tests and scripts wait for: the real port when 0 was asked for

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cleave.core.data.Dataset;
 import io.cleave.core.plan.Plan;
+import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
@@ -34,8 +35,8 @@ class BandwidthStepTest {
             // a device holding 2 blocks: its only local exit (84.8% on validation) is well below the cloud's
             // final exit (89.2%), so the cloud is worth using whenever the link allows it
             Plan fallback = new Plan(true, 0, Encoding.U8_IMAGE, 2.0, 2);
-            EdgeConfig cfg = new EdgeConfig(TestPacks.packDir(), 2, 1, List.of("127.0.0.1:" + link.port()), fallback, 2, "127.0.0.1", 0,
-                    1000, "cleave", null);
+            EdgeConfig cfg = EdgeConfig.builder(TestPacks.packDir()).kMax(2).workers(List.of("127.0.0.1:" + link.port())).plan(fallback)
+                    .concurrency(2).shutdownGraceMillis(1000).policy(PolicyRegistry.CLEAVE).build();
             Dataset ds = TestPacks.testSet();
             List<Sample> samples = new ArrayList<>();
             try (EdgeServer edge = EdgeServer.start(cfg, null, false)) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cleave.core.data.Dataset;
 import io.cleave.core.plan.Plan;
+import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
@@ -60,8 +61,8 @@ class CoordinatorFailoverTest {
                 CleaveProcess w1 = CleaveProcess.start("--coordinator", coordinator.target());
                 CleaveProcess w2 = CleaveProcess.start("--coordinator", coordinator.target())) {
             Plan plan = new Plan(true, 2, Encoding.FP16, 2.0, 4);
-            EdgeConfig cfg = new EdgeConfig(TestPacks.packDir(), 4, 1, List.of(), plan, 2, "127.0.0.1", 0, 1000, "fixed",
-                    coordinator.target());
+            EdgeConfig cfg = EdgeConfig.builder(TestPacks.packDir()).kMax(4).plan(plan).concurrency(2).shutdownGraceMillis(1000)
+                    .policy(PolicyRegistry.FIXED).coordinator(coordinator.target()).build();
             try (EdgeServer edge = EdgeServer.start(cfg, null, false)) {
                 awaitAssignment(edge, null);
                 stream(edge, 100, 1000); // warm-up: fresh worker JVMs; not asserted

@@ -2,22 +2,106 @@ package io.cleave.worker;
 
 import io.cleave.worker.batch.SchedulerConfig;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /**
  * Everything a worker process needs, immutable. Built by the launcher with the precedence
- * defaults &lt; environment (CLEAVE_WORKER_*) &lt; command line.
+ * defaults &lt; environment (CLEAVE_WORKER_*) &lt; command line; in code, with {@link #builder(Path)},
+ * whose defaults are the named constants below (the command line shows the same ones).
  *
+ * @param host bind address
  * @param port 0 picks a free port (printed at start-up)
  * @param threads ONNX Runtime intra-op threads
+ * @param scheduler the layer-wise scheduler's batch, queue and admission settings
  * @param maxMessageBytes largest inbound gRPC message
+ * @param shutdownGraceMillis how long streams in flight may run on after shutdown begins
  * @param coordinator coordinator host:port to heartbeat to, or null
  * @param advertise host:port edges use to reach this worker (default: host and the bound port)
  */
 public record WorkerConfig(Path pack, String host, int port, int threads, SchedulerConfig scheduler, int maxMessageBytes,
         long shutdownGraceMillis, String coordinator, String advertise) {
+    /** Bind address unless told: loopback only. */
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    /** Port unless told: a free one. */
+    public static final int DEFAULT_PORT = 0;
+    /** ONNX Runtime intra-op threads unless told. */
+    public static final int DEFAULT_THREADS = 1;
+    /** Largest inbound gRPC message unless told: 1 MiB, well above one chunk of a payload stream. */
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
+    /** Drain bound on shutdown: room for a full queue of requests with deadlines of a few seconds. */
+    public static final long DEFAULT_SHUTDOWN_GRACE_MILLIS = 5_000;
 
-    public WorkerConfig(Path pack, String host, int port, int threads, SchedulerConfig scheduler, int maxMessageBytes,
-            long shutdownGraceMillis) {
-        this(pack, host, port, threads, scheduler, maxMessageBytes, shutdownGraceMillis, null, null);
+    public WorkerConfig {
+        Objects.requireNonNull(pack, "pack");
+        Objects.requireNonNull(scheduler, "scheduler");
+        if (maxMessageBytes <= 0) {
+            throw new IllegalArgumentException("maxMessageBytes must be positive, got " + maxMessageBytes);
+        }
+    }
+
+    /** A builder for the pack at {@code pack}, every other field at its default. */
+    public static Builder builder(Path pack) {
+        return new Builder(pack);
+    }
+
+    /** Builds a {@link WorkerConfig}. */
+    public static final class Builder {
+        private final Path pack;
+        private String host = DEFAULT_HOST;
+        private int port = DEFAULT_PORT;
+        private int threads = DEFAULT_THREADS;
+        private SchedulerConfig scheduler = SchedulerConfig.defaults();
+        private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+        private long shutdownGraceMillis = DEFAULT_SHUTDOWN_GRACE_MILLIS;
+        private String coordinator;
+        private String advertise;
+
+        private Builder(Path pack) {
+            this.pack = pack;
+        }
+
+        public Builder host(String host) {
+            this.host = host;
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        public Builder scheduler(SchedulerConfig scheduler) {
+            this.scheduler = scheduler;
+            return this;
+        }
+
+        public Builder maxMessageBytes(int bytes) {
+            this.maxMessageBytes = bytes;
+            return this;
+        }
+
+        public Builder shutdownGraceMillis(long millis) {
+            this.shutdownGraceMillis = millis;
+            return this;
+        }
+
+        public Builder coordinator(String coordinator) {
+            this.coordinator = coordinator;
+            return this;
+        }
+
+        public Builder advertise(String advertise) {
+            this.advertise = advertise;
+            return this;
+        }
+
+        public WorkerConfig build() {
+            return new WorkerConfig(pack, host, port, threads, scheduler, maxMessageBytes, shutdownGraceMillis, coordinator, advertise);
+        }
     }
 }

@@ -7,59 +7,79 @@ import io.cleave.core.pack.ModelPack;
 import io.cleave.core.time.NanoClock;
 import io.cleave.worker.batch.LayerScheduler;
 import io.cleave.worker.rpc.InferenceService;
+import io.cleave.core.server.ServerLifecycle;
 import io.grpc.Server;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A running cloud worker: engine, scheduler, gRPC server with health. Wires its objects once. */
+/**
+ * A running cloud worker: engine, scheduler, gRPC server with health. Wires its objects once. The
+ * server comes from the {@link ServerBuilder} it is given: {@link #netty(WorkerConfig)} in
+ * production, an in-process one in tests; either way it gets the worker's message limit and
+ * executor. Shutdown is {@link ServerLifecycle}'s sequence.
+ */
 public final class WorkerServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerServer.class);
     /** Health service name of the inference service. */
     public static final String SERVICE = "cleave.v1.InferenceWorker";
+    /** Coordinator heartbeat period. */
+    static final long HEARTBEAT_PERIOD_MILLIS = 500;
+    /** Calibration rounds of the scheduler's compute profile before taking traffic. */
+    static final int CALIBRATION_ROUNDS = 3;
 
-    private final WorkerConfig config;
-    private final SegmentEngine engine;
     private final LayerScheduler scheduler;
-    private final HealthStatusManager health = new HealthStatusManager();
-    private final Server server;
-    private final CoordinatorHeartbeat heartbeat;
+    private final ServerLifecycle lifecycle;
 
-    private WorkerServer(WorkerConfig config) throws IOException {
-        this.config = config;
-        ModelPack pack = ModelPack.load(config.pack());
-        engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()));
-        scheduler = new LayerScheduler(engine, config.scheduler(), NanoClock.SYSTEM);
-        scheduler.calibrate(3);
-        scheduler.start();
-        long maxPayload = config.maxMessageBytes() * 64L;
-        server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
-                .addService(new InferenceService(pack, scheduler, NanoClock.SYSTEM, maxPayload).definition())
-                .addService(health.getHealthService())
-                .maxInboundMessageSize(config.maxMessageBytes())
-                .flowControlWindow(DataPlane.FLOW_CONTROL_WINDOW)
-                // handlers only validate, copy bytes and enqueue: run them on the transport thread, no hand-off
-                .directExecutor()
-                .build()
-                .start();
-        health.setStatus(SERVICE, ServingStatus.SERVING);
-        health.setStatus("", ServingStatus.SERVING);
-        heartbeat = config.coordinator() == null ? null : new CoordinatorHeartbeat(config.coordinator(),
-                config.advertise() != null ? config.advertise() : config.host() + ":" + server.getPort(), pack, scheduler, 500);
-        log.info("worker serving {} on {}:{}", pack, config.host(), port());
+    private WorkerServer(WorkerConfig config, ServerBuilder<?> transport) throws IOException {
+        lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));
+        try {
+            ModelPack pack = ModelPack.load(config.pack());
+            SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()));
+            scheduler = new LayerScheduler(engine, config.scheduler(), NanoClock.SYSTEM);
+            lifecycle.thenRelease(scheduler).thenRelease(engine); // the loop stops before the engine it computes on closes
+            scheduler.calibrate(CALIBRATION_ROUNDS);
+            scheduler.start();
+            long maxPayload = config.maxMessageBytes() * 64L;
+            Server server = lifecycle.start(transport
+                    .addService(new InferenceService(pack, scheduler, NanoClock.SYSTEM, maxPayload).definition())
+                    .maxInboundMessageSize(config.maxMessageBytes())
+                    // handlers only validate, copy bytes and enqueue: run them on the transport thread, no hand-off
+                    .directExecutor());
+            if (config.coordinator() != null) {
+                String advertise = config.advertise() != null ? config.advertise() : config.host() + ":" + server.getPort();
+                lifecycle.withdrawFirst(new CoordinatorHeartbeat(config.coordinator(), advertise, pack, scheduler, HEARTBEAT_PERIOD_MILLIS));
+            }
+            log.info("worker serving {} on {}:{}", pack, config.host(), port());
+        } catch (IOException | RuntimeException e) {
+            lifecycle.close();
+            throw e;
+        }
     }
 
+    /** A worker on Netty at the configured host and port. */
     public static WorkerServer start(WorkerConfig config) throws IOException {
-        return new WorkerServer(config);
+        return start(config, netty(config));
     }
 
+    /** A worker on {@code transport}: Netty from {@link #netty(WorkerConfig)}, or in-process in tests. */
+    public static WorkerServer start(WorkerConfig config, ServerBuilder<?> transport) throws IOException {
+        return new WorkerServer(config, transport);
+    }
+
+    /** The production transport: Netty on the configured address, with the data plane's flow-control window. */
+    public static NettyServerBuilder netty(WorkerConfig config) {
+        return NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
+                .flowControlWindow(DataPlane.FLOW_CONTROL_WINDOW);
+    }
+
+    /** The bound port; -1 in-process. */
     public int port() {
-        return server.getPort();
+        return lifecycle.port();
     }
 
     public LayerScheduler scheduler() {
@@ -67,27 +87,12 @@ public final class WorkerServer implements AutoCloseable {
     }
 
     public void awaitTermination() throws InterruptedException {
-        server.awaitTermination();
+        lifecycle.awaitTermination();
     }
 
-    /** NOT_SERVING, drain for the grace period, then stop hard. */
+    /** Stops heartbeating, then {@link ServerLifecycle}'s sequence: NOT_SERVING, drain for the grace period, stop hard, release. */
     @Override
     public void close() {
-        if (heartbeat != null) {
-            heartbeat.close();
-        }
-        health.enterTerminalState();
-        server.shutdown();
-        try {
-            if (!server.awaitTermination(config.shutdownGraceMillis(), TimeUnit.MILLISECONDS)) {
-                server.shutdownNow();
-                server.awaitTermination(1, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            server.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
-        scheduler.close();
-        engine.close();
+        lifecycle.close();
     }
 }

@@ -1,39 +1,49 @@
 package io.cleave.coordinator;
 
+import io.cleave.core.server.ServerLifecycle;
 import io.cleave.core.time.NanoClock;
-import io.grpc.Server;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** A running coordinator: registry and gRPC server with health. Off the data path. */
+/**
+ * A running coordinator: registry and gRPC server with health. Off the data path. The server
+ * comes from the {@link ServerBuilder} it is given ({@link #netty(CoordinatorConfig)} in
+ * production, in-process in tests); shutdown is {@link ServerLifecycle}'s sequence.
+ */
 public final class CoordinatorServer implements AutoCloseable {
     public static final String SERVICE = "cleave.v1.Coordinator";
 
-    private final HealthStatusManager health = new HealthStatusManager();
-    private final Server server;
+    private final ServerLifecycle lifecycle;
     private final WorkerRegistry registry;
 
-    private CoordinatorServer(String host, int port, long periodMillis) throws IOException {
-        registry = new WorkerRegistry(NanoClock.SYSTEM, TimeUnit.MILLISECONDS.toNanos(periodMillis));
-        server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
-                .addService(new CoordinatorService(registry))
-                .addService(health.getHealthService())
-                .build()
-                .start();
-        health.setStatus(SERVICE, ServingStatus.SERVING);
-        health.setStatus("", ServingStatus.SERVING);
+    private CoordinatorServer(CoordinatorConfig config, ServerBuilder<?> transport) throws IOException {
+        registry = new WorkerRegistry(NanoClock.SYSTEM, TimeUnit.MILLISECONDS.toNanos(config.heartbeatPeriodMillis()));
+        lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));
+        lifecycle.start(transport.addService(new CoordinatorService(registry)));
     }
 
-    public static CoordinatorServer start(String host, int port, long heartbeatPeriodMillis) throws IOException {
-        return new CoordinatorServer(host, port, heartbeatPeriodMillis);
+    /** A coordinator on Netty at the configured host and port. */
+    public static CoordinatorServer start(CoordinatorConfig config) throws IOException {
+        return start(config, netty(config));
     }
 
+    /** A coordinator on {@code transport}: Netty from {@link #netty(CoordinatorConfig)}, or in-process in tests. */
+    public static CoordinatorServer start(CoordinatorConfig config, ServerBuilder<?> transport) throws IOException {
+        return new CoordinatorServer(config, transport);
+    }
+
+    /** The production transport: Netty on the configured address. */
+    public static NettyServerBuilder netty(CoordinatorConfig config) {
+        return NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
+    }
+
+    /** The bound port; -1 in-process. */
     public int port() {
-        return server.getPort();
+        return lifecycle.port();
     }
 
     public WorkerRegistry registry() {
@@ -41,20 +51,12 @@ public final class CoordinatorServer implements AutoCloseable {
     }
 
     public void awaitTermination() throws InterruptedException {
-        server.awaitTermination();
+        lifecycle.awaitTermination();
     }
 
+    /** {@link ServerLifecycle}'s sequence: NOT_SERVING, drain for the grace period, stop hard. */
     @Override
     public void close() {
-        health.enterTerminalState();
-        server.shutdown();
-        try {
-            if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
-                server.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            server.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        lifecycle.close();
     }
 }

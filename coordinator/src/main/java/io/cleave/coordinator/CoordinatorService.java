@@ -30,7 +30,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public void assign(AssignRequest req, StreamObserver<Assignment> out) {
-        out.onNext(registry.assign(req.getModelId()));
+        out.onNext(registry.assign(req.getModelId(), req.getCurrentTarget()));
         out.onCompleted();
     }
 }

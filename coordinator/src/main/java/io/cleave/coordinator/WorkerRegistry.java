@@ -12,8 +12,11 @@ import java.util.Map;
 /**
  * Live workers, from their heartbeats, on an injected clock. A worker silent for
  * {@code 3 x period} is drained (no longer assigned). Assignment is load-aware: the live worker
- * serving the model with the fewest queued requests, counting the edges already sent to it since
- * its last heartbeat so that a burst of edges spreads out.
+ * serving the model with the fewest queued requests, counting the edges newly sent to it since
+ * its last heartbeat so that a burst of edges spreads out. An edge that asks again while already on
+ * the chosen worker is no new arrival: its load is in the worker's own queue count already
+ * (counted again, every edge's periodic ask made its own worker look busier at each period), and
+ * among equally loaded workers it stays where it is.
  */
 public final class WorkerRegistry {
     private final NanoClock clock;
@@ -54,17 +57,27 @@ public final class WorkerRegistry {
         return l;
     }
 
-    public synchronized Assignment assign(String modelId) {
+    /** The assignment for an edge on no worker yet. */
+    public Assignment assign(String modelId) {
+        return assign(modelId, "");
+    }
+
+    /** The assignment for an edge now on {@code currentTarget} (empty: none). */
+    public synchronized Assignment assign(String modelId, String currentTarget) {
         drain();
         Entry best = workers.values().stream()
                 .filter(e -> modelId.isEmpty() || e.last.getModelId().equals(modelId))
-                .min(Comparator.comparingInt((Entry e) -> e.last.getQueued() + e.assignedSince))
+                // among equally loaded workers the edge stays where it is: a move costs it a new connection
+                .min(Comparator.comparingInt((Entry e) -> e.last.getQueued() + e.assignedSince)
+                        .thenComparing(e -> !e.last.getTarget().equals(currentTarget)))
                 .orElse(null);
         int live = (int) workers.values().stream().filter(e -> modelId.isEmpty() || e.last.getModelId().equals(modelId)).count();
         if (best == null) {
             return Assignment.newBuilder().setLiveWorkers(0).build();
         }
-        best.assignedSince++;
+        if (!best.last.getTarget().equals(currentTarget)) {
+            best.assignedSince++;
+        }
         return Assignment.newBuilder()
                 .setWorkerTarget(best.last.getTarget())
                 .setWorkerQueued(best.last.getQueued())

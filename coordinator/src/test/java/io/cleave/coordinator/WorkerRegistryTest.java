@@ -36,6 +36,22 @@ class WorkerRegistryTest {
     }
 
     @Test
+    void edgesAskingAgainFromTheirWorker_areNoNewArrivals_soTheyStayPut() {
+        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500));
+        r.heartbeat(hb("a", 0));
+        r.heartbeat(hb("b", 0));
+        String e1 = r.assign("m").getWorkerTarget(); // a new edge: counted on its worker
+        String e2 = r.assign("m").getWorkerTarget(); // the next goes to the other one
+        assertThat(e2).isNotEqualTo(e1);
+        // within the same heartbeat period both edges ask again from where they are: nobody moves
+        // (counted again as arrivals, e1's ask made its worker look busier and sent it to the other)
+        for (int i = 0; i < 5; i++) {
+            assertThat(r.assign("m", e1).getWorkerTarget()).isEqualTo(e1);
+            assertThat(r.assign("m", e2).getWorkerTarget()).isEqualTo(e2);
+        }
+    }
+
+    @Test
     void silentWorker_isDrainedAfterThreePeriods_andItsEdgesMove() {
         ManualClock clock = new ManualClock();
         WorkerRegistry r = new WorkerRegistry(clock, TimeUnit.MILLISECONDS.toNanos(500));

@@ -6,14 +6,20 @@ import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.edge.image.ImageLimits;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 
 /**
- * Everything an edge agent process needs, immutable.
+ * Everything an edge agent process needs, immutable. Build one with {@link #builder(Path)}: every
+ * field but the pack has a named default, the same one the command line shows.
  *
  * @param kMax blocks the device holds (its capacity)
+ * @param threads ONNX Runtime intra-op threads
  * @param workers cloud worker targets (host:port); empty: edge-only
  * @param plan the fixed plan used until a planner is plugged in
  * @param concurrency compute threads of the local pipeline (at most the processors; requests beyond them queue by urgency)
+ * @param host bind address of the device API
+ * @param port port of the device API; 0 picks a free one
+ * @param shutdownGraceMillis how long calls in flight may run on after shutdown begins
  * @param policy "fixed" follows {@code plan}; otherwise a planner policy run embedded on live measurements:
  *     cleave, edge-only, cloud-only, neurosurgeon, edgent
  * @param coordinator coordinator host:port to follow for worker assignments, or null
@@ -21,53 +27,42 @@ import java.util.List;
  * @param slowdown emulated device class: each local segment takes this many times its measured time (1: this machine as is)
  * @param warmUpMillis at most this long warming the whole path (cloud included) until the JIT settles before taking
  *     traffic; 0: only local passes (e.g. where warm-up traffic would disturb an emulated link)
+ * @param device the named {@link DeviceClass} this configuration emulates, or null
  * @param imageLimits the largest encoded image accepted, in bytes and in pixels
  * @param jpegQuality quality (1-100) of the JPEG sent by plans that send the input as JPEG
  */
 public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
         int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown, long warmUpMillis,
         String device, ImageLimits imageLimits, int jpegQuality) {
+    /** Blocks the device holds unless told. */
+    public static final int DEFAULT_K_MAX = 4;
+    /** ONNX Runtime intra-op threads unless told: one, so that the local pipeline's threads are the parallelism. */
+    public static final int DEFAULT_THREADS = 1;
+    /** Compute threads of the local pipeline (and the command line's requests in flight) unless told. */
+    public static final int DEFAULT_CONCURRENCY = 4;
+    /** The fixed plan's threshold unless a plan is given: above 1, so a fixed plan never answers early. */
+    public static final double DEFAULT_THRESHOLD = 2.0;
+    /** Bind address of the device API unless told: loopback only. */
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    /** Port of the device API unless told: a free one. */
+    public static final int DEFAULT_PORT = 0;
+    /** Drain bound on shutdown: a request's deadline is tens of milliseconds, so 2 s covers any in flight. */
+    public static final long DEFAULT_SHUTDOWN_GRACE_MILLIS = 2_000;
+    /** The policy unless told: Cleave's planner on live measurements. */
+    public static final String DEFAULT_POLICY = PolicyRegistry.CLEAVE;
+    /** No emulated slowdown: this machine as it is. */
+    public static final double DEFAULT_SLOWDOWN = 1;
     /** Default warm-up bound: a fresh JVM on 2 cores settles in a few seconds. */
     public static final long DEFAULT_WARM_UP_MILLIS = 10_000;
 
-    public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
-            int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown) {
-        this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator, via, slowdown,
-                DEFAULT_WARM_UP_MILLIS, null, ImageLimits.DEFAULT, JpegCodec.DEFAULT_QUALITY);
-    }
-
-    /** The same configuration with another warm-up bound. */
-    public EdgeConfig withWarmUpMillis(long millis) {
-        return new EdgeConfig(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator,
-                via, slowdown, millis, device, imageLimits, jpegQuality);
-    }
-
-    /** The same configuration, naming its device (a {@link DeviceClass} whose k_max and slowdown it already has) in every answer. */
-    public EdgeConfig withDevice(String name) {
-        return new EdgeConfig(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator,
-                via, slowdown, warmUpMillis, name, imageLimits, jpegQuality);
-    }
-
-    /** The same configuration with other limits on encoded images (ClassifyRequest.encoded_image, {@code cleave edge FILE}). */
-    public EdgeConfig withImageLimits(ImageLimits limits) {
-        return new EdgeConfig(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator,
-                via, slowdown, warmUpMillis, device, limits, jpegQuality);
-    }
-
-    /** The same configuration sending JPEG input at another quality (1-100). */
-    public EdgeConfig withJpegQuality(int quality) {
-        return new EdgeConfig(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator,
-                via, slowdown, warmUpMillis, device, imageLimits, quality);
-    }
-
-    /** The device as answers name it: the class, or k&lt;k_max&gt;[-x&lt;slowdown&gt;] for an unnamed one. */
-    public String deviceLabel() {
-        return device != null ? device : DeviceClass.unnamedLabel(kMax, slowdown);
-    }
-
     public EdgeConfig {
+        Objects.requireNonNull(pack, "pack");
         if (jpegQuality < 1 || jpegQuality > 100) {
             throw new IllegalArgumentException("jpegQuality must be 1 to 100, got " + jpegQuality);
+        }
+        workers = List.copyOf(workers);
+        if (plan == null) {
+            throw new IllegalArgumentException("plan must be set");
         }
         if (imageLimits == null) {
             throw new IllegalArgumentException("imageLimits must be set (ImageLimits.DEFAULT)");
@@ -81,13 +76,134 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
         }
     }
 
-    public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host, int port,
-            long shutdownGraceMillis, String policy, String coordinator) {
-        this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, policy, coordinator, null, 1);
+    /** A builder for the pack at {@code pack}, every other field at its default. */
+    public static Builder builder(Path pack) {
+        return new Builder(pack);
     }
 
-    public EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host, int port,
-            long shutdownGraceMillis) {
-        this(pack, kMax, threads, workers, plan, concurrency, host, port, shutdownGraceMillis, PolicyRegistry.FIXED, null);
+    /** A builder holding this configuration, to change a field or two. */
+    public Builder toBuilder() {
+        return new Builder(pack).kMax(kMax).threads(threads).workers(workers).plan(plan).concurrency(concurrency).host(host).port(port)
+                .shutdownGraceMillis(shutdownGraceMillis).policy(policy).coordinator(coordinator).via(via).slowdown(slowdown)
+                .warmUpMillis(warmUpMillis).device(device).imageLimits(imageLimits).jpegQuality(jpegQuality);
+    }
+
+    /** The device as answers name it: the class, or k&lt;k_max&gt;[-x&lt;slowdown&gt;] for an unnamed one. */
+    public String deviceLabel() {
+        return device != null ? device : DeviceClass.unnamedLabel(kMax, slowdown);
+    }
+
+    /** Builds an {@link EdgeConfig}; the record's constructor checks the result. */
+    public static final class Builder {
+        private final Path pack;
+        private int kMax = DEFAULT_K_MAX;
+        private int threads = DEFAULT_THREADS;
+        private List<String> workers = List.of();
+        private Plan plan; // null: edge-only over k_max at DEFAULT_THRESHOLD
+        private int concurrency = DEFAULT_CONCURRENCY;
+        private String host = DEFAULT_HOST;
+        private int port = DEFAULT_PORT;
+        private long shutdownGraceMillis = DEFAULT_SHUTDOWN_GRACE_MILLIS;
+        private String policy = DEFAULT_POLICY;
+        private String coordinator;
+        private String via;
+        private double slowdown = DEFAULT_SLOWDOWN;
+        private long warmUpMillis = DEFAULT_WARM_UP_MILLIS;
+        private String device;
+        private ImageLimits imageLimits = ImageLimits.DEFAULT;
+        private int jpegQuality = JpegCodec.DEFAULT_QUALITY;
+
+        private Builder(Path pack) {
+            this.pack = pack;
+        }
+
+        public Builder kMax(int kMax) {
+            this.kMax = kMax;
+            return this;
+        }
+
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        public Builder workers(List<String> workers) {
+            this.workers = workers;
+            return this;
+        }
+
+        /** The fixed plan; unset, edge-only over k_max with {@link #DEFAULT_THRESHOLD}. */
+        public Builder plan(Plan plan) {
+            this.plan = plan;
+            return this;
+        }
+
+        public Builder concurrency(int concurrency) {
+            this.concurrency = concurrency;
+            return this;
+        }
+
+        public Builder host(String host) {
+            this.host = host;
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder shutdownGraceMillis(long millis) {
+            this.shutdownGraceMillis = millis;
+            return this;
+        }
+
+        public Builder policy(String policy) {
+            this.policy = policy;
+            return this;
+        }
+
+        public Builder coordinator(String coordinator) {
+            this.coordinator = coordinator;
+            return this;
+        }
+
+        public Builder via(String via) {
+            this.via = via;
+            return this;
+        }
+
+        public Builder slowdown(double slowdown) {
+            this.slowdown = slowdown;
+            return this;
+        }
+
+        public Builder warmUpMillis(long millis) {
+            this.warmUpMillis = millis;
+            return this;
+        }
+
+        /** Names the device (a {@link DeviceClass} whose k_max and slowdown this configuration already has) in every answer. */
+        public Builder device(String name) {
+            this.device = name;
+            return this;
+        }
+
+        /** Limits on encoded images (ClassifyRequest.encoded_image, {@code cleave edge FILE}). */
+        public Builder imageLimits(ImageLimits limits) {
+            this.imageLimits = limits;
+            return this;
+        }
+
+        /** Quality (1-100) of the JPEG a plan sending the input as JPEG sends. */
+        public Builder jpegQuality(int quality) {
+            this.jpegQuality = quality;
+            return this;
+        }
+
+        public EdgeConfig build() {
+            return new EdgeConfig(pack, kMax, threads, workers, plan != null ? plan : Plan.edgeOnly(kMax, DEFAULT_THRESHOLD), concurrency,
+                    host, port, shutdownGraceMillis, policy, coordinator, via, slowdown, warmUpMillis, device, imageLimits, jpegQuality);
+        }
     }
 }

@@ -21,19 +21,22 @@ import io.cleave.edge.plan.AdaptivePlanner;
 import io.cleave.edge.plan.FixedPlanner;
 import io.cleave.edge.plan.Planner;
 import io.cleave.edge.rpc.EdgeService;
-import io.grpc.Server;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.cleave.core.server.ServerLifecycle;
+import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
  * An edge agent process: engine over the first k_max blocks, worker channels, the agent, and
- * (when a port is given) its gRPC API with health. Wires its objects once.
+ * (when given a {@link ServerBuilder}) its gRPC API with health. Wires its objects once. The API's
+ * server comes from {@link #netty(EdgeConfig)} in production, in-process in tests; either way it
+ * gets the edge's message limit and handler pool. Shutdown is {@link ServerLifecycle}'s sequence.
  */
 public final class EdgeServer implements AutoCloseable {
     public static final String SERVICE = "cleave.v1.EdgeAgent";
@@ -46,22 +49,20 @@ public final class EdgeServer implements AutoCloseable {
     private final LocalPipeline local;
     private final GrpcCloudPath cloud;
     private final DeadlineTimer deadlines;
-    private final java.util.concurrent.ExecutorService answers; // hands deadline answers to callers
+    private final ExecutorService answers; // hands deadline answers to callers
     private final ScheduledExecutorService control; // probes and assignments: never the deadline thread
     private final EdgeAgent agent;
     private final ImageIntake intake;
     /** Decodes of a 640x480 JPEG and PNG each before traffic, when warming up: about as many as the JIT took here to settle. */
     static final int IMAGE_WARM_UP_ROUNDS = 15;
-    private final HealthStatusManager health = new HealthStatusManager();
-    private final Server server; // null without a port
-    private final java.util.concurrent.ExecutorService api; // the device API's handlers; null without a port
+    private final ServerLifecycle lifecycle;
     private EdgeMeasurements measurements;
     private AdaptivePlanner adaptive;
     private LinkProber prober;
     private final AssignmentFollower follower;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EdgeServer.class);
 
-    private EdgeServer(EdgeConfig config, Planner planner, boolean serve) throws IOException {
+    private EdgeServer(EdgeConfig config, Planner planner, ServerBuilder<?> transport) throws IOException {
         this.config = config;
         ModelPack pack = ModelPack.load(config.pack());
         engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()).withMaxBlock(config.kMax()));
@@ -94,7 +95,7 @@ public final class EdgeServer implements AutoCloseable {
         intake = new ImageIntake(agent, config.imageLimits(), NanoClock.SYSTEM);
         follower = config.coordinator() == null ? null
                 : new AssignmentFollower(config.coordinator(), workers, java.util.UUID.randomUUID().toString(), pack.id(), control, 500,
-                        measurements == null ? null : measurements.link());
+                        measurements);
         if (measurements != null) {
             agent.measureInto(measurements);
             cloud.measureInto(measurements);
@@ -105,29 +106,53 @@ public final class EdgeServer implements AutoCloseable {
             agent.warmUp(WARM_UP_ROUNDS);
         }
         intake.warmUp(config.warmUpMillis() > 0 ? IMAGE_WARM_UP_ROUNDS : 1);
-        if (serve) {
-            // the device API's handlers only admit and queue (classify never blocks): a few threads, not gRPC's default
-            // pool, which starts a thread per concurrent call under a burst, on the cores compute and the deadline timer need
-            api = Executors.newFixedThreadPool(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())), daemon("cleave-edge-api"));
-            server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
-                    .executor(api)
-                    // room for the largest encoded image accepted, so that one over the limit gets the intake's clear refusal
-                    .maxInboundMessageSize(config.imageLimits().maxBytes() + (1 << 20))
-                    .addService(new EdgeService(agent, intake, this::uplinkMbps, config.policy(), config.deviceLabel()))
-                    .addService(health.getHealthService())
-                    .build()
-                    .start();
-            health.setStatus(SERVICE, ServingStatus.SERVING);
-            health.setStatus("", ServingStatus.SERVING);
-        } else {
-            server = null;
-            api = null;
+        lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));
+        // released once the API has stopped: the control tasks, then the compute, the timers, the channels, the engine last
+        if (prober != null) {
+            lifecycle.thenRelease(prober);
+        }
+        if (follower != null) {
+            lifecycle.thenRelease(follower);
+        }
+        ExecutorService api = transport == null ? null
+                // the device API's handlers only admit and queue (classify never blocks): a few threads, not gRPC's default
+                // pool, which starts a thread per concurrent call under a burst, on the cores compute and the deadline timer need
+                : Executors.newFixedThreadPool(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())), daemon("cleave-edge-api"));
+        if (api != null) {
+            lifecycle.thenRelease(api::shutdown);
+        }
+        lifecycle.thenRelease(local).thenRelease(control::shutdown).thenRelease(answers::shutdown).thenRelease(deadlines)
+                .thenRelease(cloud).thenRelease(workers).thenRelease(engine);
+        if (transport != null) {
+            try {
+                lifecycle.start(transport
+                        .executor(api)
+                        // room for the largest encoded image accepted, so that one over the limit gets the intake's clear refusal
+                        .maxInboundMessageSize(config.imageLimits().maxBytes() + (1 << 20))
+                        .addService(new EdgeService(agent, intake, this::uplinkMbps, config.policy(), config.deviceLabel())));
+            } catch (IOException | RuntimeException e) {
+                lifecycle.close();
+                throw e;
+            }
         }
     }
 
-    /** Starts the agent and, if {@code serve}, its gRPC API on the configured port. */
+    /** Starts the agent and, if {@code serve}, its gRPC API on Netty at the configured host and port. */
     public static EdgeServer start(EdgeConfig config, Planner planner, boolean serve) throws IOException {
-        return new EdgeServer(config, planner, serve);
+        return start(config, planner, serve ? netty(config) : null);
+    }
+
+    /**
+     * Starts the agent and, given a transport ({@link #netty(EdgeConfig)}, or in-process in tests), its gRPC API on it;
+     * null: no API (an agent embedded in a command or an experiment).
+     */
+    public static EdgeServer start(EdgeConfig config, Planner planner, ServerBuilder<?> transport) throws IOException {
+        return new EdgeServer(config, planner, transport);
+    }
+
+    /** The production transport of the device API: Netty on the configured address. */
+    public static NettyServerBuilder netty(EdgeConfig config) {
+        return NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
     }
 
     /** The named planner policy for a pack. */
@@ -170,46 +195,20 @@ public final class EdgeServer implements AutoCloseable {
         return agent;
     }
 
+    /** The API's bound port; -1 without an API or in-process. */
     public int port() {
-        return server == null ? -1 : server.getPort();
+        return lifecycle.port();
     }
 
+    /** Blocks until the API has stopped; returns at once without one. */
     public void awaitTermination() throws InterruptedException {
-        if (server != null) {
-            server.awaitTermination();
-        }
+        lifecycle.awaitTermination();
     }
 
+    /** {@link ServerLifecycle}'s sequence: NOT_SERVING, drain the API for the grace period, stop hard, release. */
     @Override
     public void close() {
-        health.enterTerminalState();
-        if (server != null) {
-            server.shutdown();
-            try {
-                if (!server.awaitTermination(config.shutdownGraceMillis(), TimeUnit.MILLISECONDS)) {
-                    server.shutdownNow();
-                }
-            } catch (InterruptedException e) {
-                server.shutdownNow();
-                Thread.currentThread().interrupt();
-            }
-        }
-        if (prober != null) {
-            prober.close();
-        }
-        if (follower != null) {
-            follower.close();
-        }
-        if (api != null) {
-            api.shutdown();
-        }
-        local.close();
-        control.shutdown();
-        answers.shutdown();
-        deadlines.close();
-        cloud.close();
-        workers.close();
-        engine.close();
+        lifecycle.close();
     }
 
     static java.util.concurrent.ThreadFactory daemon(String name) {

@@ -19,7 +19,6 @@ import io.cleave.link.Trace;
 import io.cleave.proto.v1.Encoding;
 import io.cleave.worker.WorkerConfig;
 import io.cleave.worker.WorkerServer;
-import io.cleave.worker.batch.SchedulerConfig;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -64,7 +63,7 @@ public final class ExperimentRunner {
         Map<String, Replay.Link> links = new LinkedHashMap<>();
         int runs = cfg.runs();
         int done = 0;
-        WorkerConfig wc = new WorkerConfig(cfg.pack(), "127.0.0.1", 0, cfg.threads(), SchedulerConfig.defaults(), 1 << 20, 1000);
+        WorkerConfig wc = WorkerConfig.builder(cfg.pack()).threads(cfg.threads()).shutdownGraceMillis(1000).build();
         try (WorkerServer worker = WorkerServer.start(wc)) {
             // one unrecorded run first, offloading at every split the planner likes: the JIT compiles the edge, worker and
             // link paths here, so the first recorded run is not the coldest (it was: cleave, first in the grid, lost 4 pp
@@ -193,9 +192,10 @@ public final class ExperimentRunner {
                     ? new OraclePlanner(Policies.oracle(PackStats.of(pack), 2.0), () -> self.get() == null ? null : self.get().measurements(),
                             trace, start, fallback)
                     : null;
-            EdgeConfig ec = new EdgeConfig(cfg.pack(), device.kMax(), cfg.threads(), List.of("127.0.0.1:" + link.port()), plan, 4,
-                    "127.0.0.1", 0, 1000, fixed || oracle != null ? PolicyRegistry.FIXED : policy, null, null, device.slowdown())
-                    .withWarmUpMillis(0); // warm-up offloads would consume the trace the link replays
+            EdgeConfig ec = EdgeConfig.builder(cfg.pack()).kMax(device.kMax()).threads(cfg.threads()).workers(List.of("127.0.0.1:" + link.port()))
+                    .plan(plan).concurrency(4).shutdownGraceMillis(1000).policy(fixed || oracle != null ? PolicyRegistry.FIXED : policy)
+                    .slowdown(device.slowdown())
+                    .warmUpMillis(0).build(); // warm-up offloads would consume the trace the link replays
             try (EdgeServer edge = EdgeServer.start(ec, oracle, false)) {
                 self.set(edge);
                 // the edge's start-up took a different time in each run: restart the trace now, so that request i meets the

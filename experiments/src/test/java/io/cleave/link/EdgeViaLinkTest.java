@@ -3,6 +3,7 @@ package io.cleave.link;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cleave.core.plan.Plan;
+import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
@@ -10,7 +11,6 @@ import io.cleave.edge.Outcome;
 import io.cleave.proto.v1.Encoding;
 import io.cleave.worker.WorkerConfig;
 import io.cleave.worker.WorkerServer;
-import io.cleave.worker.batch.SchedulerConfig;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -19,12 +19,12 @@ import org.junit.jupiter.api.Test;
 class EdgeViaLinkTest {
     @Test
     void edgeOffloadsThroughAConnectLink() throws Exception {
-        WorkerConfig wc = new WorkerConfig(TestPacks.packDir(), "127.0.0.1", 0, 1, SchedulerConfig.defaults(), 1 << 20, 1000);
+        WorkerConfig wc = WorkerConfig.builder(TestPacks.packDir()).shutdownGraceMillis(1000).build();
         try (WorkerServer worker = WorkerServer.start(wc); LinkProxy link = new LinkProxy("127.0.0.1", 0, null)) {
             link.delay(java.time.Duration.ofMillis(15));
             Plan cloudOnly = new Plan(true, 0, Encoding.U8_IMAGE, 2.0, 0);
-            EdgeConfig ec = new EdgeConfig(TestPacks.packDir(), 4, 1, List.of("127.0.0.1:" + worker.port()), cloudOnly, 2, "127.0.0.1", 0,
-                    1000, "fixed", null, "127.0.0.1:" + link.port(), 1);
+            EdgeConfig ec = EdgeConfig.builder(TestPacks.packDir()).kMax(4).workers(List.of("127.0.0.1:" + worker.port())).plan(cloudOnly)
+                    .concurrency(2).shutdownGraceMillis(1000).policy(PolicyRegistry.FIXED).via("127.0.0.1:" + link.port()).build();
             try (EdgeServer edge = EdgeServer.start(ec, null, false)) {
                 // the request channel and the prober's own channel both went through the link (two sockets per tunnel)
                 assertThat(link.openChannels()).isEqualTo(4);
@@ -37,10 +37,9 @@ class EdgeViaLinkTest {
 
     @Test
     void slowerDeviceClass_takesLongerPerSegment() throws Exception {
-        EdgeConfig fast = new EdgeConfig(TestPacks.packDir(), 4, 1, List.of(), Plan.edgeOnly(4, 2.0), 1, "127.0.0.1", 0, 1000, "fixed", null,
-                null, 1);
-        EdgeConfig slow = new EdgeConfig(TestPacks.packDir(), 4, 1, List.of(), Plan.edgeOnly(4, 2.0), 1, "127.0.0.1", 0, 1000, "fixed", null,
-                null, 4);
+        EdgeConfig fast = EdgeConfig.builder(TestPacks.packDir()).kMax(4).concurrency(1).shutdownGraceMillis(1000).policy(PolicyRegistry.FIXED)
+                .build();
+        EdgeConfig slow = fast.toBuilder().slowdown(4).build();
         assertThat((double) median(slow)).isGreaterThan(2.5 * median(fast));
     }
 

@@ -8,6 +8,11 @@ package io.cleave.worker.batch;
  * @param admissionControl reject at submit a job predicted to miss its deadline at its first exit
  */
 public record SchedulerConfig(int maxBatch, int queueCapacity, long batchWaitNanos, boolean admissionControl) {
+    /** Most samples per block run unless told. */
+    public static final int DEFAULT_MAX_BATCH = 16;
+    /** Most queued jobs unless told. */
+    public static final int DEFAULT_QUEUE_CAPACITY = 512;
+
     public SchedulerConfig {
         if (maxBatch < 1 || queueCapacity < 1 || batchWaitNanos < 0) {
             throw new IllegalArgumentException("maxBatch and queueCapacity must be >= 1, batchWaitNanos >= 0");
@@ -15,7 +20,7 @@ public record SchedulerConfig(int maxBatch, int queueCapacity, long batchWaitNan
     }
 
     public static SchedulerConfig defaults() {
-        return new SchedulerConfig(16, 512, 0, true);
+        return new SchedulerConfig(DEFAULT_MAX_BATCH, DEFAULT_QUEUE_CAPACITY, 0, true);
     }
 
     public SchedulerConfig withMaxBatch(int n) {

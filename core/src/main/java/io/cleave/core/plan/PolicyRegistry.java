@@ -25,10 +25,13 @@ public final class PolicyRegistry {
     /** The static bandwidth Edgent plans with, bytes/s: its published design uses one offline estimate. */
     static final double EDGENT_STATIC_BANDWIDTH = 1e6;
 
+    /** Cleave's own planner: the default policy of an edge. */
+    public static final String CLEAVE = "cleave";
+
     private static final Map<String, Planned> PLANNED = new LinkedHashMap<>();
 
     static {
-        PLANNED.put("cleave", new Planned("Cleave's planner: split, encoding and exit threshold for the best answer by the deadline",
+        PLANNED.put(CLEAVE, new Planned("Cleave's planner: split, encoding and exit threshold for the best answer by the deadline",
                 Policies::cleave));
         PLANNED.put("edge-only", new Planned("never offload: the deepest local exit", Policies::edgeOnly));
         PLANNED.put("cloud-only", new Planned("always send the raw input; local exits still race", (p, t) -> Policies.cloudOnly(p)));

@@ -1,11 +1,14 @@
 package io.cleave.edge.cloud;
 
+import io.cleave.edge.measure.EdgeMeasurements;
 import io.cleave.proto.v1.AssignRequest;
 import io.cleave.proto.v1.Assignment;
+import io.cleave.proto.v1.BlockProfile;
 import io.cleave.proto.v1.CoordinatorGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +17,11 @@ import java.util.concurrent.TimeUnit;
  * Asks the coordinator, every period, which worker this edge should use, and switches to it.
  * When the coordinator cannot be reached the edge keeps its last assignment (and its embedded
  * planner): the data path never depends on the coordinator.
+ *
+ * <p>On a move, the assignment's profile (the new worker's compute per segment, from its last
+ * heartbeat) replaces the old worker's in the edge's measurements, so that the planner does not
+ * plan on the worker it left until its own Describe of the new one answers (the link prober's next
+ * round, which then supersedes it).
  */
 public final class AssignmentFollower implements AutoCloseable {
     private final ManagedChannel channel;
@@ -22,33 +30,36 @@ public final class AssignmentFollower implements AutoCloseable {
     private final String modelId;
     private final ScheduledFuture<?> task;
     private volatile Assignment last;
-    private final io.cleave.core.measure.LinkEstimator link; // null: nothing measured to report
+    private final EdgeMeasurements measurements; // null: nothing measured to seed
 
     public AssignmentFollower(String coordinator, WorkerClient workers, String edgeId, String modelId, ScheduledExecutorService timers,
-            long periodMillis, io.cleave.core.measure.LinkEstimator link) {
-        this.link = link;
-        this.channel = NettyChannelBuilder.forTarget(coordinator).usePlaintext().build();
+            long periodMillis, EdgeMeasurements measurements) {
+        this(NettyChannelBuilder.forTarget(coordinator).usePlaintext().build(), workers, edgeId, modelId, timers, periodMillis, measurements);
+    }
+
+    /** Over {@code channel} to the coordinator (e.g. in-process in tests); closing the follower closes it. */
+    public AssignmentFollower(ManagedChannel channel, WorkerClient workers, String edgeId, String modelId, ScheduledExecutorService timers,
+            long periodMillis, EdgeMeasurements measurements) {
+        this.channel = channel;
         this.workers = workers;
         this.edgeId = edgeId;
         this.modelId = modelId;
+        this.measurements = measurements;
         this.task = timers.scheduleWithFixedDelay(this::ask, 0, periodMillis, TimeUnit.MILLISECONDS);
     }
 
     /** Never blocks: runs on the edge's control thread, shared with the link prober, never the deadline thread. */
     void ask() {
-        AssignRequest.Builder req = AssignRequest.newBuilder().setEdgeId(edgeId).setModelId(modelId)
-                .setCurrentTarget(workers.targets().isEmpty() ? "" : workers.targets().get(0));
-        if (link != null) { // the edge's own estimates, for the coordinator's view of the fleet
-            double bw = link.bandwidth();
-            double rtt = link.rtt();
-            req.setUplinkBytesPerSecond(Double.isNaN(bw) ? 0 : bw).setRttUs(Double.isNaN(rtt) ? 0 : rtt / 1e3);
-        }
-        CoordinatorGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS).assign(req.build(), new StreamObserver<Assignment>() {
+        AssignRequest req = AssignRequest.newBuilder().setEdgeId(edgeId).setModelId(modelId)
+                .setCurrentTarget(workers.targets().isEmpty() ? "" : workers.targets().get(0)).build();
+        CoordinatorGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS).assign(req, new StreamObserver<Assignment>() {
             @Override
             public void onNext(Assignment a) {
                 last = a;
-                if (!a.getWorkerTarget().isEmpty()) {
-                    workers.retarget(a.getWorkerTarget());
+                String target = a.getWorkerTarget();
+                if (!target.isEmpty() && !workers.targets().equals(List.of(target))) {
+                    seedProfile(a);
+                    workers.retarget(target);
                 }
             }
 
@@ -61,6 +72,17 @@ public final class AssignmentFollower implements AutoCloseable {
             public void onCompleted() {
             }
         });
+    }
+
+    private void seedProfile(Assignment a) {
+        if (measurements == null) {
+            return;
+        }
+        for (BlockProfile p : a.getProfileList()) {
+            if (p.getBatch() == 1) {
+                measurements.setCloudProfile(p.getBlock(), p.getMeanUs() * 1e3);
+            }
+        }
     }
 
     public Assignment last() {

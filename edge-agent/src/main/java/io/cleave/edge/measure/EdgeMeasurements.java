@@ -58,9 +58,15 @@ public final class EdgeMeasurements {
         edge[segment].add(nanos);
     }
 
-    /** The worker's per-segment compute at batch 1, e.g. from its Describe profile, in nanoseconds. */
+    /**
+     * The worker's per-segment compute at batch 1, from its Describe profile or the coordinator's
+     * assignment, in nanoseconds. A segment this pack does not have, or a time that is no positive
+     * number, is another pack's or nothing measured: ignored, never an exception on a control thread.
+     */
     public void setCloudProfile(int segment, double nanos) {
-        cloudSegment[segment] = nanos;
+        if (segment >= 0 && segment < cloudSegment.length && nanos > 0 && Double.isFinite(nanos)) {
+            cloudSegment[segment] = nanos;
+        }
     }
 
     /** A quantile of the recent times of one local segment, nanoseconds; NaN while it has none (experiments replay with the median). */

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
-import io.cleave.core.plan.Plan;
+import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
@@ -18,13 +18,16 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.util.List;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The device-facing API of an edge-only agent, over real gRPC on loopback. */
+/**
+ * The device-facing API of an edge-only agent, over in-process gRPC: the server, handler pool and
+ * limits of production, without a socket (EncodedImageServiceTest covers the Netty transport).
+ */
 class EdgeServiceTest {
     static EdgeServer edge;
     static ManagedChannel channel;
@@ -32,10 +35,11 @@ class EdgeServiceTest {
 
     @BeforeAll
     static void start() throws Exception {
-        EdgeConfig cfg = new EdgeConfig(TestPacks.packDir(), 4, 1, List.of(), Plan.edgeOnly(4, 2.0), 2, "127.0.0.1", 0, 1000)
-                .withDevice("bench-top"); // a label the answers must carry
-        edge = EdgeServer.start(cfg, null, true);
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", edge.port()).usePlaintext().build();
+        EdgeConfig cfg = EdgeConfig.builder(TestPacks.packDir()).kMax(4).concurrency(2).shutdownGraceMillis(1000)
+                .policy(PolicyRegistry.FIXED).warmUpMillis(0).device("bench-top").build(); // a label the answers must carry
+        String name = InProcessServerBuilder.generateName();
+        edge = EdgeServer.start(cfg, null, InProcessServerBuilder.forName(name));
+        channel = InProcessChannelBuilder.forName(name).build();
         stub = EdgeAgentGrpc.newBlockingStub(channel);
     }
 

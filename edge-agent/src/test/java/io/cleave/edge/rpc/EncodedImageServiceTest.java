@@ -12,7 +12,7 @@ import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.engine.Tensor;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
-import io.cleave.core.plan.Plan;
+import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.core.testing.TestImages;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.edge.EdgeConfig;
@@ -60,8 +60,8 @@ class EncodedImageServiceTest {
             Path dir = name.equals("fmnist") ? TestPacks.packDir() : TestImages.resource("packs/" + name);
             int blocks = ModelPack.load(dir).blockCount();
             // every block local, never confident early: each answer comes from the final exit
-            EdgeConfig cfg = new EdgeConfig(dir, blocks, 1, List.of(), Plan.edgeOnly(blocks, 2.0), 1, "127.0.0.1", 0, 1000)
-                    .withWarmUpMillis(0);
+            EdgeConfig cfg = EdgeConfig.builder(dir).kMax(blocks).concurrency(1).shutdownGraceMillis(1000).policy(PolicyRegistry.FIXED)
+                    .warmUpMillis(0).build();
             EdgeServer edge = EdgeServer.start(cfg, null, true);
             edges.put(name, edge);
             channels.put(name, NettyChannelBuilder.forAddress("127.0.0.1", edge.port()).usePlaintext().build());

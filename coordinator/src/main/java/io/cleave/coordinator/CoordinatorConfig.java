@@ -1,0 +1,65 @@
+package io.cleave.coordinator;
+
+/**
+ * Everything a coordinator process needs, immutable. Build one with {@link #builder()}; the
+ * defaults are the named constants below, the same ones the command line shows.
+ *
+ * @param host bind address
+ * @param port 0 picks a free port
+ * @param heartbeatPeriodMillis how often workers are expected to heartbeat; 3 missed periods drain a worker
+ * @param shutdownGraceMillis how long calls in flight may run on after shutdown begins
+ */
+public record CoordinatorConfig(String host, int port, long heartbeatPeriodMillis, long shutdownGraceMillis) {
+    /** Bind address unless told: loopback only. */
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    /** Port unless told: a free one. */
+    public static final int DEFAULT_PORT = 0;
+    /** Heartbeat period unless told: a dead worker is drained within 1.5 s. */
+    public static final long DEFAULT_HEARTBEAT_PERIOD_MILLIS = 500;
+    /** Drain bound on shutdown: the coordinator's calls are small unary ones with 1 s deadlines. */
+    public static final long DEFAULT_SHUTDOWN_GRACE_MILLIS = 2_000;
+
+    public CoordinatorConfig {
+        if (heartbeatPeriodMillis <= 0) {
+            throw new IllegalArgumentException("heartbeat period must be positive, got " + heartbeatPeriodMillis + " ms");
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link CoordinatorConfig}. */
+    public static final class Builder {
+        private String host = DEFAULT_HOST;
+        private int port = DEFAULT_PORT;
+        private long heartbeatPeriodMillis = DEFAULT_HEARTBEAT_PERIOD_MILLIS;
+        private long shutdownGraceMillis = DEFAULT_SHUTDOWN_GRACE_MILLIS;
+
+        private Builder() {}
+
+        public Builder host(String host) {
+            this.host = host;
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder heartbeatPeriodMillis(long millis) {
+            this.heartbeatPeriodMillis = millis;
+            return this;
+        }
+
+        public Builder shutdownGraceMillis(long millis) {
+            this.shutdownGraceMillis = millis;
+            return this;
+        }
+
+        public CoordinatorConfig build() {
+            return new CoordinatorConfig(host, port, heartbeatPeriodMillis, shutdownGraceMillis);
+        }
+    }
+}
