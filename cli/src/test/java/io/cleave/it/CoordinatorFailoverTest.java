@@ -61,6 +61,11 @@ class CoordinatorFailoverTest {
                 CleaveProcess w1 = CleaveProcess.start("--coordinator", coordinator.target());
                 CleaveProcess w2 = CleaveProcess.start("--coordinator", coordinator.target())) {
             Plan plan = new Plan(true, 2, Encoding.FP16, 2.0, 4);
+            // warm both workers' serving paths first: the edge stays on the worker it is given, and the other one must serve
+            // at once after the kill (a cold worker JVM answered split-2 requests in 10-15 ms of compute, past the deadline)
+            for (CleaveProcess w : List.of(w1, w2)) {
+                new EdgeHarness(4, w.target(), plan, 2).close(); // warms up until the JIT settles
+            }
             EdgeConfig cfg = EdgeConfig.builder(TestPacks.packDir()).kMax(4).plan(plan).concurrency(2).shutdownGraceMillis(1000)
                     .policy(PolicyRegistry.FIXED).coordinator(coordinator.target()).build();
             try (EdgeServer edge = EdgeServer.start(cfg, null, false)) {
