@@ -9,7 +9,7 @@ import picocli.CommandLine.Parameters;
 /** Makes a named pack too large to commit (random weights, reproducible), e.g. for the 224x224 benchmarks. */
 @Command(name = "pack", mixinStandardHelpOptions = true,
         description = "Make a named random-weights pack with onnx-models/import_vit.py (needs /usr/bin/python3 with PyTorch): "
-                + "deit-s (DeiT-Small geometry, 224x224, exits after blocks 2, 4, 6, 9 and 12; 133 MB) or deit-tiny. "
+                + "deit-s (DeiT-Small geometry, 224x224, exits after blocks 2, 4, 6, 9 and 12; 132 MB) or deit-tiny. "
                 + "Reuses the pack if already made. Prints the pack's folder.")
 final class PackCommand implements Callable<Integer> {
     @Parameters(paramLabel = "NAME", description = "deit-s or deit-tiny")

@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The one place that makes imported packs on demand: named recipes for {@code onnx-models/import_vit.py
- * --random-init}, too large to commit (DeiT-S: 133 MB) but reproducible from the recipe. A pack
+ * --random-init}, too large to commit (DeiT-S: 132 MB) but reproducible from the recipe. A pack
  * already made is reused. Needs a Python with PyTorch and torchvision (Debian's, at /usr/bin/python3).
  */
 final class PackMaker {

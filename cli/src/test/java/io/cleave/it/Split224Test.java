@@ -105,6 +105,14 @@ class Split224Test {
                         assertThat(r.getBytesSent()).isEqualTo(bytes);
                     }
                     float[] want = reference(photo, split, enc);
+                    if (enc == Encoding.JPEG) { // the tolerance below tells the JPEG's pixels from the raw ones
+                        float[] raw = reference(photo, 0, Encoding.U8_IMAGE);
+                        double diff = 0;
+                        for (int c = 0; c < raw.length; c++) {
+                            diff = Math.max(diff, Math.abs(raw[c] - want[c]));
+                        }
+                        assertThat(diff).as(name + ": JPEG vs raw reference").isGreaterThan(1e-4);
+                    }
                     assertThat(r.getProbabilitiesCount()).isEqualTo(want.length);
                     for (int c = 0; c < want.length; c++) {
                         assertThat((double) r.getProbabilities(c)).as(name + " class " + c).isCloseTo(want[c],

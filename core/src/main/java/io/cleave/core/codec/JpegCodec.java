@@ -84,6 +84,7 @@ public final class JpegCodec {
         if (!"jpeg".equals(ImageDecoder.format(jpeg))) {
             throw CleaveException.invalid("JPEG payload does not start with a JPEG signature (" + jpeg.length + " bytes)");
         }
+        requireBaseline(jpeg);
         Image8 img;
         try {
             img = ImageDecoder.decode(jpeg, (long) width * height); // a header claiming more pixels is refused before decoding
@@ -110,6 +111,40 @@ public final class JpegCodec {
             out[i] = p[i] & 0xFF;
         }
         return out;
+    }
+
+    /**
+     * Refuses anything but a baseline (sequential, one scan per component set) JPEG before it is
+     * decoded: what {@link #encode} writes. A progressive JPEG can carry many scans, each a full
+     * pass of the decoder over the image, so a small payload could cost a worker far more CPU than
+     * its size suggests.
+     */
+    static void requireBaseline(byte[] jpeg) {
+        int i = 2; // after SOI
+        while (i + 4 <= jpeg.length) {
+            if ((jpeg[i] & 0xFF) != 0xFF) {
+                throw CleaveException.invalid("JPEG payload has no marker at byte " + i);
+            }
+            int marker = jpeg[i + 1] & 0xFF;
+            if (marker == 0xFF) { // fill byte
+                i++;
+                continue;
+            }
+            if (marker == 0xDA) { // start of scan: the frame header came first
+                throw CleaveException.invalid("JPEG payload has a scan before its frame header");
+            }
+            boolean frame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+            if (frame) {
+                if (marker != 0xC0 && marker != 0xC1) {
+                    throw CleaveException.invalid(String.format(java.util.Locale.ROOT,
+                            "JPEG payload is not baseline (frame marker 0x%02X%s); send a baseline JPEG", marker,
+                            marker == 0xC2 ? ", progressive" : ""));
+                }
+                return;
+            }
+            i += 2 + ((jpeg[i + 2] & 0xFF) << 8 | (jpeg[i + 3] & 0xFF));
+        }
+        throw CleaveException.invalid("JPEG payload ends before its frame header (" + jpeg.length + " bytes)");
     }
 
     /**

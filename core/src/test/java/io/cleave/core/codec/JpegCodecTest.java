@@ -70,6 +70,25 @@ class JpegCodecTest {
     }
 
     @Test
+    void aProgressiveJpeg_isRefusedBeforeDecoding() throws Exception {
+        java.awt.image.BufferedImage bi = new java.awt.image.BufferedImage(28, 28, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+        javax.imageio.ImageWriter w = javax.imageio.ImageIO.getImageWritersByFormatName("jpeg").next();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (javax.imageio.stream.MemoryCacheImageOutputStream ios = new javax.imageio.stream.MemoryCacheImageOutputStream(out)) {
+            w.setOutput(ios);
+            javax.imageio.ImageWriteParam p = w.getDefaultWriteParam();
+            p.setProgressiveMode(javax.imageio.ImageWriteParam.MODE_DEFAULT);
+            w.write(null, new javax.imageio.IIOImage(bi, null, null), p);
+        }
+        byte[] progressive = out.toByteArray();
+        assertThat(ImageDecoder.decode(progressive).width()).isEqualTo(28); // a valid image, just not one we accept
+        assertThatThrownBy(() -> JpegCodec.decode(progressive, 1, 28, 28)).isInstanceOf(CleaveException.class)
+                .hasMessageContaining("not baseline").hasMessageContaining("progressive");
+        byte[] baseline = JpegCodec.encode(new byte[28 * 28], 1, 28, 28, 75);
+        assertThatThrownBy(() -> JpegCodec.decode(java.util.Arrays.copyOf(baseline, 20), 1, 28, 28)).isInstanceOf(CleaveException.class);
+    }
+
+    @Test
     void aGrayscaleJpeg_forAnRgbInput_isReplicated() {
         byte[] px = new byte[8 * 8];
         java.util.Arrays.fill(px, (byte) 100);
@@ -84,6 +103,9 @@ class JpegCodecTest {
         assertThatThrownBy(() -> JpegCodec.decode(jpeg, 3, 32, 32)).isInstanceOf(CleaveException.class)
                 .hasMessageContaining("224x224").hasMessageContaining("32x32")
                 .satisfies(e -> assertThat(((CleaveException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+        // the same pixel count in another shape: refused by the size check, not by the pixel bound
+        byte[] tall = JpegCodec.encode(new byte[16 * 49], 1, 49, 16, 75);
+        assertThatThrownBy(() -> JpegCodec.decode(tall, 1, 28, 28)).hasMessageContaining("JPEG payload is 16x49; the input is 28x28");
         byte[] colourSmall = JpegCodec.encode(new byte[3 * 28 * 28], 3, 28, 28, 75);
         assertThatThrownBy(() -> JpegCodec.decode(colourSmall, 1, 28, 28)).hasMessageContaining("grayscale");
         byte[] png = Files.readAllBytes(PHOTOS.resolve("chelsea.png"));
