@@ -79,7 +79,7 @@ class Split224Test {
     }
 
     @ParameterizedTest(name = "split {0}, {1}")
-    @CsvSource({"0,JPEG,0", "0,U8_IMAGE,150528", "1,FP16,12608", "2,INT8,7092"})
+    @CsvSource({"0,JPEG,0", "0,U8_IMAGE,150528", "1,FP32,25216", "1,FP16,12608", "2,INT8,7092"})
     void photos_cross_atEachSplitAndEncoding_andTheCloudsFinalExitIsTheEnginesOnWhatCrossed(int split, Encoding enc, long bytes)
             throws Exception {
         try (CleaveProcess edge = CleaveProcess.edge(packDir, "--k-max", "2", "--worker", worker.target(), "--policy", "fixed",

@@ -64,76 +64,102 @@ public final class EdgeServer implements AutoCloseable {
 
     private EdgeServer(EdgeConfig config, Planner planner, ServerBuilder<?> transport) throws IOException {
         this.config = config;
-        ModelPack pack = ModelPack.load(config.pack());
-        engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()).withMaxBlock(config.kMax()));
-        workers = new WorkerClient(config.workers(), config.via() == null ? null : HostPort.parse(config.via(), "--via"));
+        // what start-up has built so far, released in reverse if it fails before the lifecycle owns them (a bad
+        // coordinator target, an unreadable encodings.json, a warm-up failure must not leak ONNX Runtime sessions and threads)
+        java.util.Deque<AutoCloseable> built = new java.util.ArrayDeque<>();
         try {
-            workers.connect(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        local = new LocalPipeline(engine, config.concurrency(), NanoClock.SYSTEM);
-        cloud = new GrpcCloudPath(workers, pack, NanoClock.SYSTEM, config.jpegQuality());
-        deadlines = DeadlineTimer.dedicated(NanoClock.SYSTEM);
-        control = Executors.newSingleThreadScheduledExecutor(daemon("cleave-edge-control"));
-        Planner chosen = planner;
-        if (!workers.isEmpty() || config.coordinator() != null) {
-            // measure whenever there is a cloud to measure: plans use it, experiments compare with it
-            measurements = new EdgeMeasurements(pack, engine.maxBlock(), NanoClock.SYSTEM, 0.9);
-            prober = new LinkProber(workers::probeChannel, measurements, control, 250);
-            if (chosen == null && !PolicyRegistry.FIXED.equals(config.policy())) {
-                adaptive = new AdaptivePlanner(policy(config.policy(), pack, config.plan(), config.jpegQuality()), measurements, config.plan(),
-                        d -> log.debug("plan {}", d));
-                chosen = adaptive;
-            }
-        }
-        answers = Executors.newFixedThreadPool(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())),
-                daemon("cleave-edge-answers"));
-        agent = new EdgeAgent(local, cloud, chosen == null ? new FixedPlanner(config.plan()) : chosen, deadlines, NanoClock.SYSTEM,
-                answers);
-        agent.emulateSlowdown(config.slowdown());
-        intake = new ImageIntake(agent, config.imageLimits(), NanoClock.SYSTEM);
-        follower = config.coordinator() == null ? null
-                : new AssignmentFollower(config.coordinator(), workers, java.util.UUID.randomUUID().toString(), pack.id(), control, 500,
-                        measurements);
-        if (measurements != null) {
-            agent.measureInto(measurements);
-            cloud.measureInto(measurements);
-        }
-        if (config.warmUpMillis() > 0) {
-            agent.warmUpUntilSettled(TimeUnit.MILLISECONDS.toNanos(config.warmUpMillis()));
-        } else {
-            agent.warmUp(WARM_UP_ROUNDS);
-        }
-        intake.warmUp(config.warmUpMillis() > 0 ? IMAGE_WARM_UP_ROUNDS : 1);
-        lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));
-        // released once the API has stopped: the control tasks, then the compute, the timers, the channels, the engine last
-        if (prober != null) {
-            lifecycle.thenRelease(prober);
-        }
-        if (follower != null) {
-            lifecycle.thenRelease(follower);
-        }
-        ExecutorService api = transport == null ? null
-                // the device API's handlers only admit and queue (classify never blocks): a few threads, not gRPC's default
-                // pool, which starts a thread per concurrent call under a burst, on the cores compute and the deadline timer need
-                : Executors.newFixedThreadPool(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())), daemon("cleave-edge-api"));
-        if (api != null) {
-            lifecycle.thenRelease(api::shutdown);
-        }
-        lifecycle.thenRelease(local).thenRelease(control::shutdown).thenRelease(answers::shutdown).thenRelease(deadlines)
-                .thenRelease(cloud).thenRelease(workers).thenRelease(engine);
-        if (transport != null) {
+            ModelPack pack = ModelPack.load(config.pack());
+            engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()).withMaxBlock(config.kMax()));
+            built.push(engine);
+            workers = new WorkerClient(config.workers(), config.via() == null ? null : HostPort.parse(config.via(), "--via"));
+            built.push(workers);
             try {
-                lifecycle.start(transport
-                        .executor(api)
-                        // room for the largest encoded image accepted, so that one over the limit gets the intake's clear refusal
-                        .maxInboundMessageSize(config.imageLimits().maxBytes() + (1 << 20))
-                        .addService(new EdgeService(agent, intake, this::uplinkMbps, config.policy(), config.deviceLabel())));
-            } catch (IOException | RuntimeException e) {
-                lifecycle.close();
-                throw e;
+                workers.connect(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
+            local = new LocalPipeline(engine, config.concurrency(), NanoClock.SYSTEM);
+            built.push(local);
+            cloud = new GrpcCloudPath(workers, pack, NanoClock.SYSTEM, config.jpegQuality());
+            built.push(cloud);
+            deadlines = DeadlineTimer.dedicated(NanoClock.SYSTEM);
+            built.push(deadlines);
+            control = Executors.newSingleThreadScheduledExecutor(daemon("cleave-edge-control"));
+            built.push(control::shutdownNow);
+            Planner chosen = planner;
+            if (!workers.isEmpty() || config.coordinator() != null) {
+                // measure whenever there is a cloud to measure: plans use it, experiments compare with it
+                measurements = new EdgeMeasurements(pack, engine.maxBlock(), NanoClock.SYSTEM, 0.9);
+                prober = new LinkProber(workers::probeChannel, measurements, control, 250);
+                built.push(prober);
+                if (chosen == null && !PolicyRegistry.FIXED.equals(config.policy())) {
+                    adaptive = new AdaptivePlanner(policy(config.policy(), pack, config.plan(), config.jpegQuality()), measurements, config.plan(),
+                            d -> log.debug("plan {}", d));
+                    chosen = adaptive;
+                }
+            }
+            answers = Executors.newFixedThreadPool(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())),
+                    daemon("cleave-edge-answers"));
+            built.push(answers::shutdownNow);
+            agent = new EdgeAgent(local, cloud, chosen == null ? new FixedPlanner(config.plan()) : chosen, deadlines, NanoClock.SYSTEM,
+                    answers);
+            agent.emulateSlowdown(config.slowdown());
+            intake = new ImageIntake(agent, config.imageLimits(), NanoClock.SYSTEM);
+            follower = config.coordinator() == null ? null
+                    : new AssignmentFollower(config.coordinator(), workers, java.util.UUID.randomUUID().toString(), pack.id(), control, 500,
+                            measurements);
+            if (follower != null) {
+                built.push(follower);
+            }
+            if (measurements != null) {
+                agent.measureInto(measurements);
+                cloud.measureInto(measurements);
+            }
+            if (config.warmUpMillis() > 0) {
+                agent.warmUpUntilSettled(TimeUnit.MILLISECONDS.toNanos(config.warmUpMillis()));
+            } else {
+                agent.warmUp(WARM_UP_ROUNDS);
+            }
+            intake.warmUp(config.warmUpMillis() > 0 ? IMAGE_WARM_UP_ROUNDS : 1);
+            lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));
+            built.clear(); // the lifecycle releases them from here on
+            // released once the API has stopped: the control tasks, then the compute, the timers, the channels, the engine last
+            if (prober != null) {
+                lifecycle.thenRelease(prober);
+            }
+            if (follower != null) {
+                lifecycle.thenRelease(follower);
+            }
+            ExecutorService api = transport == null ? null
+                    // the device API's handlers only admit and queue (classify never blocks): a few threads, not gRPC's default
+                    // pool, which starts a thread per concurrent call under a burst, on the cores compute and the deadline timer need
+                    : Executors.newFixedThreadPool(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())), daemon("cleave-edge-api"));
+            if (api != null) {
+                lifecycle.thenRelease(api::shutdown);
+            }
+            lifecycle.thenRelease(local).thenRelease(control::shutdown).thenRelease(answers::shutdown).thenRelease(deadlines)
+                    .thenRelease(cloud).thenRelease(workers).thenRelease(engine);
+            if (transport != null) {
+                try {
+                    lifecycle.start(transport
+                            .executor(api)
+                            // room for the largest encoded image accepted, so that one over the limit gets the intake's clear refusal
+                            .maxInboundMessageSize(config.imageLimits().maxBytes() + (1 << 20))
+                            .addService(new EdgeService(agent, intake, this::uplinkMbps, config.policy(), config.deviceLabel())));
+                } catch (IOException | RuntimeException e) {
+                    lifecycle.close();
+                    throw e;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            while (!built.isEmpty()) {
+                try {
+                    built.pop().close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
         }
     }
 
@@ -155,12 +181,7 @@ public final class EdgeServer implements AutoCloseable {
         return NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
     }
 
-    /** The named planner policy for a pack. */
-    public static Policy policy(String name, ModelPack pack, Plan fallback) {
-        return policy(name, pack, fallback, io.cleave.core.codec.JpegCodec.DEFAULT_QUALITY);
-    }
-
-    /** Same, for an edge sending JPEG input at {@code jpegQuality} (the planner reads that quality's measured cost). */
+    /** The named planner policy for a pack, for an edge sending JPEG input at {@code jpegQuality} (the planner reads that quality's measured cost). */
     public static Policy policy(String name, ModelPack pack, Plan fallback, int jpegQuality) {
         return PolicyRegistry.create(name, PackStats.of(pack, jpegQuality), fallback.threshold());
     }
