@@ -2,6 +2,7 @@ package io.cleave.experiment;
 
 import io.cleave.core.pack.Segments;
 import io.cleave.core.plan.Costs;
+import io.cleave.core.plan.ExitPlacement;
 import io.cleave.core.plan.PackStats;
 import io.cleave.edge.measure.EdgeMeasurements;
 import java.util.Arrays;
@@ -63,7 +64,7 @@ record SegmentTimes(double[] edge, double[] cloud) {
             int seg = segments.exit(e);
             ce[e] = cloud[seg];
             known &= !Double.isNaN(ce[e]);
-            if (pack.exitBlock(e) <= kMax) {
+            if (ExitPlacement.held(pack.exitBlock(e), kMax)) {
                 ee[e] = edge[seg];
                 known &= !Double.isNaN(ee[e]);
             }

@@ -6,6 +6,7 @@ import io.cleave.core.error.CleaveException;
 import io.cleave.core.error.ErrorCode;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.pack.Segments;
+import io.cleave.core.plan.ExitPlacement;
 import io.cleave.proto.v1.Encoding;
 import io.cleave.proto.v1.InferHeader;
 import java.util.List;
@@ -74,7 +75,7 @@ final class StreamAssembler {
             throw new CleaveException(ErrorCode.DEADLINE_EXCEEDED, "deadline budget " + h.getDeadlineBudgetUs() + " us: already expired");
         }
         for (int e : h.getExitsList()) {
-            if (e < 0 || e >= pack.exitCount() || pack.exit(e).afterBlock() <= split) {
+            if (e < 0 || e >= pack.exitCount() || !ExitPlacement.inCloud(pack.exit(e).afterBlock(), split)) {
                 throw CleaveException.invalid("exit " + e + " is not after split " + split);
             }
         }

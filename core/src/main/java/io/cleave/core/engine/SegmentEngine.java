@@ -16,6 +16,7 @@ import io.cleave.core.error.ErrorCode;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.pack.Segments;
+import io.cleave.core.plan.ExitPlacement;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -67,7 +68,7 @@ public final class SegmentEngine implements AutoCloseable {
         }
         exits = new Segment[pack.exitCount()];
         for (Manifest.Exit e : m.exits()) {
-            if (e.afterBlock() <= maxBlock) {
+            if (ExitPlacement.held(e.afterBlock(), maxBlock)) {
                 exits[e.index()] = load(e.file(), e.input(), e.output(), tokens, shapes.logitsShape(1));
             }
         }

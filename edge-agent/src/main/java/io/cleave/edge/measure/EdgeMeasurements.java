@@ -5,6 +5,7 @@ import io.cleave.core.measure.WindowedSamples;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.pack.Segments;
 import io.cleave.core.plan.Costs;
+import io.cleave.core.plan.ExitPlacement;
 import io.cleave.core.time.NanoClock;
 import io.cleave.edge.race.Candidate;
 import java.util.concurrent.TimeUnit;
@@ -194,7 +195,7 @@ public final class EdgeMeasurements {
             t += cloudSegment[segments.block(k)];
         }
         for (int e = 0; e <= exit; e++) {
-            if (pack.exit(e).afterBlock() > split) {
+            if (ExitPlacement.inCloud(pack.exit(e).afterBlock(), split)) {
                 t += cloudSegment[segments.exit(e)];
             }
         }
@@ -215,7 +216,7 @@ public final class EdgeMeasurements {
         double[] ce = new double[pack.exitCount()];
         double scale = cloudScale();
         for (int e = 0; e < ee.length; e++) {
-            ee[e] = pack.exit(e).afterBlock() <= kMax ? q(segments.exit(e)) : 0;
+            ee[e] = ExitPlacement.held(pack.exit(e).afterBlock(), kMax) ? q(segments.exit(e)) : 0;
             ce[e] = cloudSegment[segments.exit(e)] * scale;
         }
         double[] cb = new double[pack.blockCount() + 1];
