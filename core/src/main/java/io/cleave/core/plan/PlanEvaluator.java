@@ -10,6 +10,7 @@ public final class PlanEvaluator {
     private final LatencyModel model;
     private final double marginFraction;
     private final long marginNanos;
+    private volatile ExitPlacement placement; // for the last kMax planned for: devices rarely change it
 
     /**
      * @param marginFraction and marginNanos: the deadline planned against is D - max(marginNanos, marginFraction * D)
@@ -34,7 +35,7 @@ public final class PlanEvaluator {
         int best = -1;
         boolean cloud = false;
         double time = Double.POSITIVE_INFINITY;
-        ExitPlacement where = ExitPlacement.of(pack, c.kMax());
+        ExitPlacement where = placement(c.kMax());
         int localTo = where.localTo(plan);
         for (int x = 0; x < pack.exits(); x++) {
             if (!where.local(x, localTo)) {
@@ -79,7 +80,7 @@ public final class PlanEvaluator {
      */
     public double expectedNanos(Decision d, Costs c) {
         PackStats pack = model.pack();
-        ExitPlacement where = ExitPlacement.of(pack, c.kMax());
+        ExitPlacement where = placement(c.kMax());
         int localTo = where.localTo(d.plan());
         double left = 1;
         double t = 0;
@@ -89,6 +90,15 @@ public final class PlanEvaluator {
             left -= p;
         }
         return t + left * d.predictedNanos();
+    }
+
+    private ExitPlacement placement(int kMax) {
+        ExitPlacement p = placement;
+        if (p == null || p.kMax() != kMax) {
+            p = ExitPlacement.of(model.pack(), kMax);
+            placement = p;
+        }
+        return p;
     }
 
     /** Bytes a plan sends. */
