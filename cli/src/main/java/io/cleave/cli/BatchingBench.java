@@ -6,6 +6,7 @@ import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.Preprocessor;
 import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.pack.Segments;
 import io.cleave.edge.cloud.WorkerClient;
 import io.cleave.proto.v1.Encoding;
 import io.cleave.proto.v1.InferHeader;
@@ -121,8 +122,7 @@ final class BatchingBench implements Callable<Integer> {
             return;
         }
         Encoding enc = split == 0 ? Encoding.U8_IMAGE : Encoding.FP16;
-        List<Integer> shape = new ArrayList<>(List.of(1)); // a batch of one, then the input's or the tokens' own shape
-        shape.addAll(split == 0 ? pack.manifest().input().shape() : List.of(pack.manifest().tokens().count(), pack.manifest().tokens().dim()));
+        List<Integer> shape = Segments.of(pack).payloadShape(split);
         InferHeader h = InferHeader.newBuilder().setRequestId("b").setModelId(pack.id()).setModelVersion(pack.version()).setSplit(split)
                 .setEncoding(enc).addAllShape(shape).setDeadlineBudgetUs(10_000_000).setPayloadBytes(payload.length).build();
         int[] lastBatch = new int[1];

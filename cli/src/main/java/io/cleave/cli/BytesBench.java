@@ -6,6 +6,7 @@ import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.pack.Segments;
 import io.cleave.edge.cloud.CloudCall;
 import io.cleave.proto.v1.Encoding;
 import io.cleave.proto.v1.InferFrame;
@@ -95,23 +96,25 @@ final class BytesBench implements Callable<Integer> {
 
     static PackBytes measure(ModelPack pack) throws IOException {
         List<byte[]> images = BenchInputs.images(pack, 100);
-        List<Integer> in = pack.manifest().input().shape();
+        Segments segments = Segments.of(pack);
+        List<Integer> in = segments.payloadShape(0).subList(1, 4); // [C, H, W]
         List<Row> rows = new ArrayList<>();
-        rows.add(row(pack, "input, raw 8-bit", "0", 0, Encoding.U8_IMAGE, images, in));
+        rows.add(row(pack, "input, raw 8-bit", "0", 0, Encoding.U8_IMAGE, images));
         for (int q : JPEG_QUALITIES) {
             List<byte[]> jpegs = new ArrayList<>();
             for (byte[] img : images) {
                 jpegs.add(JpegCodec.encode(img, in.get(0), in.get(1), in.get(2), q)); // what the edge sends
             }
-            rows.add(row(pack, "input, JPEG q" + q, "0", 0, Encoding.JPEG, jpegs, in));
+            rows.add(row(pack, "input, JPEG q" + q, "0", 0, Encoding.JPEG, jpegs));
         }
         int n = pack.blockCount();
-        int t = pack.manifest().tokens().count();
-        int d = pack.manifest().tokens().dim();
+        int[] ts = segments.tokenShape(1);
+        int t = ts[1];
+        int d = ts[2];
         float[] tokens = new float[t * d];
         for (Encoding e : List.of(Encoding.FP32, Encoding.FP16, Encoding.INT8)) {
             rows.add(row(pack, "tokens, " + e.name().toLowerCase(Locale.ROOT), "1.." + (n - 1), 1, e,
-                    List.of(TensorCodec.encode(tokens, d, e)), List.of(t, d)));
+                    List.of(TensorCodec.encode(tokens, d, e))));
         }
         Manifest.Preprocessing prep = pack.manifest().input().preprocessing();
         String source = prep.resize() != null
@@ -123,21 +126,19 @@ final class BytesBench implements Callable<Integer> {
     }
 
     /** Mean payload and wire bytes of requests carrying these payloads. */
-    private static Row row(ModelPack pack, String what, String splits, int split, Encoding enc, List<byte[]> payloads,
-            List<Integer> sampleShape) {
+    private static Row row(ModelPack pack, String what, String splits, int split, Encoding enc, List<byte[]> payloads) {
         double payload = 0;
         double wire = 0;
         for (byte[] p : payloads) {
             payload += p.length;
-            wire += wireBytes(pack, split, enc, sampleShape, p);
+            wire += wireBytes(pack, split, enc, p);
         }
         return new Row(what, splits, payload / payloads.size(), wire / payloads.size());
     }
 
     /** The frames the edge writes for one request (header, then chunks of CHUNK_BYTES), each with gRPC's 5-byte prefix. */
-    static long wireBytes(ModelPack pack, int split, Encoding enc, List<Integer> sampleShape, byte[] payload) {
-        List<Integer> shape = new ArrayList<>(List.of(1));
-        shape.addAll(sampleShape);
+    static long wireBytes(ModelPack pack, int split, Encoding enc, byte[] payload) {
+        List<Integer> shape = Segments.of(pack).payloadShape(split);
         InferHeader h = InferHeader.newBuilder().setRequestId(UUID.nameUUIDFromBytes(payload).toString()).setModelId(pack.id())
                 .setModelVersion(pack.version()).setSplit(split).setEncoding(enc).addAllShape(shape).setDeadlineBudgetUs(30_000)
                 .setPayloadBytes(payload.length).build();

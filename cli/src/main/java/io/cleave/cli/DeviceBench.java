@@ -4,6 +4,7 @@ import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.engine.Tensor;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.pack.Segments;
 import io.cleave.edge.DeviceClass;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -65,8 +66,8 @@ final class DeviceBench implements Callable<Integer> {
 
     private double medianMs(ModelPack ref, int threads) {
         try (SegmentEngine engine = SegmentEngine.open(ref, EngineOptions.defaults().withThreads(threads))) {
-            List<Integer> in = ref.manifest().input().shape();
-            Tensor img = new Tensor(new float[ref.manifest().input().size()], 1, in.get(0), in.get(1), in.get(2));
+            int[] in = Segments.of(ref).inputShape(1);
+            Tensor img = new Tensor(new float[Segments.sampleSize(in)], in);
             int last = ref.exitCount() - 1;
             Runnable pass = () -> engine.exit(last, engine.blocks(engine.stem(img), 0, ref.blockCount()));
             for (int i = 0; i < 10; i++) {

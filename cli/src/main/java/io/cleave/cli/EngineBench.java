@@ -7,6 +7,7 @@ import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.engine.Tensor;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.pack.Segments;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,11 +63,10 @@ final class EngineBench implements Callable<Integer> {
         int[] batches = {1, 8};
         Map<String, Double> java = new LinkedHashMap<>();
         try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(threads))) {
-            int t = pack.manifest().tokens().count();
-            int d = pack.manifest().tokens().dim();
-            List<Integer> in = pack.manifest().input().shape();
+            Segments segments = Segments.of(pack);
             for (int b : batches) {
-                Tensor img = new Tensor(new float[b * pack.manifest().input().size()], b, in.get(0), in.get(1), in.get(2));
+                int[] is = segments.inputShape(b);
+                Tensor img = new Tensor(new float[b * Segments.sampleSize(is)], is);
                 Tensor tok = engine.stem(img);
                 java.put("stem|" + b, medianUs(x -> engine.stem(x), img));
                 for (int k = 1; k <= pack.blockCount(); k++) {
@@ -77,7 +77,7 @@ final class EngineBench implements Callable<Integer> {
                     int ee = e;
                     java.put("exit " + e + "|" + b, medianUs(x -> engine.exit(ee, x), tok));
                 }
-                if (tok.sampleSize() != t * d) {
+                if (tok.sampleSize() != Segments.sampleSize(segments.tokenShape(b))) {
                     throw new IllegalStateException("token shape");
                 }
             }

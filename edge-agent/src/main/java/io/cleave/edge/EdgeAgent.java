@@ -182,7 +182,7 @@ public final class EdgeAgent {
                 sent = cloud.offload(id, plan, pixels, null, deadline, this);
             }
             // at worst the earliest local exit answers, so local compute always reaches it
-            int localTo = Math.max(Math.max(plan.localBlocks(), offload ? plan.split() : 0), local.firstExitBlock());
+            int localTo = local.placement().localTo(plan, offload);
             local.submit(image, deadline, localTo, offload && plan.split() > 0 ? plan.split() : -1, this);
         }
 

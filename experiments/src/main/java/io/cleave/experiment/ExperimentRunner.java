@@ -5,6 +5,7 @@ import io.cleave.core.data.IdxReader;
 import io.cleave.core.error.CleaveException;
 import io.cleave.core.error.ErrorCode;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.pack.Segments;
 import io.cleave.core.plan.Costs;
 import io.cleave.core.plan.PackStats;
 import io.cleave.core.plan.Plan;
@@ -239,7 +240,7 @@ public final class ExperimentRunner {
                     }
                 }
                 CompletableFuture.allOf(pending.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
-                return new Run(List.copyOf(rows), SegmentTimes.of(edge.measurements(), pack.blockCount() + 1 + pack.exitCount()));
+                return new Run(List.copyOf(rows), SegmentTimes.of(edge.measurements(), Segments.of(pack)));
             }
         }
     }

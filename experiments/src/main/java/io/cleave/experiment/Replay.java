@@ -1,6 +1,7 @@
 package io.cleave.experiment;
 
 import io.cleave.core.plan.Costs;
+import io.cleave.core.plan.ExitPlacement;
 import io.cleave.core.plan.LatencyModel;
 import io.cleave.core.plan.PackStats;
 import io.cleave.core.plan.Plan;
@@ -41,7 +42,7 @@ final class Replay {
     private final Link link;
     private final int resultBytes;
     private final int finalExit;
-    private final int firstLocalExitBlock; // 0: the device holds no exit
+    private final ExitPlacement placement;
 
     /**
      * The link a run replayed, on the trace's clock (0: the run's start).
@@ -102,7 +103,7 @@ final class Replay {
         this.link = link;
         this.resultBytes = resultBytes(classes);
         this.finalExit = pack.exits() - 1;
-        this.firstLocalExitBlock = pack.exitBlock(0) <= times.kMax() ? pack.exitBlock(0) : 0;
+        this.placement = ExitPlacement.of(pack, times.kMax());
     }
 
     /**
@@ -113,12 +114,12 @@ final class Replay {
      */
     static List<Plan> candidates(PackStats pack, int kMax) {
         java.util.Set<Plan> out = new java.util.LinkedHashSet<>();
-        int firstExit = pack.exitBlock(0) <= kMax ? pack.exitBlock(0) : 0; // the edge always computes up to its first exit
+        ExitPlacement placement = ExitPlacement.of(pack, kMax);
         for (Plan p : Policies.candidates(pack, kMax, 2.0)) {
             if (p.offload() && p.split() == 0 && p.encoding() == Encoding.JPEG && Double.isNaN(pack.accuracy(pack.exits() - 1, 0, Encoding.JPEG, true))) {
                 continue; // a JPEG input the pack never measured: the planner does not offer it either
             }
-            int least = Math.max(firstExit, p.offload() ? p.split() : 0);
+            int least = placement.localTo(new Plan(p.offload(), p.split(), p.encoding(), p.threshold(), 0)); // the fewest blocks the edge runs for p
             for (int lb = least; lb <= kMax; lb++) {
                 out.add(new Plan(p.offload(), p.split(), p.encoding(), p.threshold(), lb));
             }
@@ -193,8 +194,8 @@ final class Replay {
         List<Event> of(Plan plan) {
             int kMax = times.kMax();
             boolean offload = plan.offload() && plan.split() < pack.blocks() && plan.split() <= kMax;
-            // as the edge runs it: local blocks up to the plan's, the split, and the first local exit, within what the device holds
-            int localTo = Math.min(kMax, Math.max(Math.max(plan.localBlocks(), offload ? plan.split() : 0), firstLocalExitBlock));
+            // as the edge runs it (which raises its local blocks to any split it offloads at, reachable or not)
+            int localTo = placement.localTo(plan, plan.offload() && plan.split() < pack.blocks());
             Route route = offload ? new Route(plan.split(), plan.encoding()) : null;
             Plan path = new Plan(offload, offload ? plan.split() : 0, offload ? plan.encoding() : Encoding.FP32, 2.0, localTo);
             return merged.computeIfAbsent(path, k -> {
@@ -209,7 +210,7 @@ final class Replay {
 
         private List<Event> local(int localTo) {
             List<Event> ev = new ArrayList<>();
-            for (int x = 0; x < pack.exits() && pack.exitBlock(x) <= localTo; x++) {
+            for (int x = 0; x < pack.exits() && placement.local(x, localTo); x++) {
                 ev.add(new Event(x, false, (long) model.local(times, x), 0, Encoding.FP32));
             }
             return ev;
@@ -221,7 +222,7 @@ final class Replay {
             long arrived = deliver(link.uplink(), sent, pack.bytes(r.split(), r.encoding())) + link.conditions().delayNanos();
             Shaper down = link.downlink();
             for (int x = 0; x < pack.exits(); x++) {
-                if (pack.exitBlock(x) > r.split()) {
+                if (ExitPlacement.inCloud(pack.exitBlock(x), r.split())) {
                     long computed = arrived + (long) model.cloudCompute(times, r.split(), x);
                     long back = deliver(down, computed, resultBytes) + link.conditions().delayNanos();
                     ev.add(new Event(x, true, back - start, r.split(), r.encoding()));

@@ -1,6 +1,8 @@
 package io.cleave.experiment;
 
+import io.cleave.core.pack.Segments;
 import io.cleave.core.plan.Costs;
+import io.cleave.core.plan.ExitPlacement;
 import io.cleave.core.plan.PackStats;
 import io.cleave.edge.measure.EdgeMeasurements;
 import java.util.Arrays;
@@ -9,8 +11,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What one run's edge measured of the segments' compute times, nanoseconds, numbered as the edge
- * numbers them (0 = stem, k = block k, blocks + 1 + e = exit e): the device's median over its recent
+ * What one run's edge measured of the segments' compute times, nanoseconds, numbered by
+ * {@link Segments} as the edge numbers them: the device's median over its recent
  * runs of each segment it holds (emulated slowdown included), and the worker's profile at batch 1.
  *
  * @param edge NaN: never run on the device
@@ -19,11 +21,11 @@ import java.util.Map;
 record SegmentTimes(double[] edge, double[] cloud) {
 
     /** At the end of a run, before its edge closes ({@code m} null: an edge without measurements, nothing known). */
-    static SegmentTimes of(EdgeMeasurements m, int segments) {
-        double[] e = new double[segments];
-        double[] c = new double[segments];
+    static SegmentTimes of(EdgeMeasurements m, Segments segments) {
+        double[] e = new double[segments.count()];
+        double[] c = new double[segments.count()];
         Arrays.fill(e, Double.NaN);
-        for (int i = 0; m != null && i < segments; i++) {
+        for (int i = 0; m != null && i < segments.count(); i++) {
             e[i] = m.edgeQuantile(i, 0.5);
             c[i] = m.cloudProfile(i);
         }
@@ -36,10 +38,10 @@ record SegmentTimes(double[] edge, double[] cloud) {
      * was never measured in any of them.
      */
     static Costs pooled(List<SegmentTimes> runs, PackStats pack, int kMax) {
-        int segments = pack.blocks() + 1 + pack.exits();
-        double[] edge = new double[segments];
-        double[] cloud = new double[segments];
-        for (int i = 0; i < segments; i++) {
+        Segments segments = Segments.numbering(pack.blocks(), pack.exits());
+        double[] edge = new double[segments.count()];
+        double[] cloud = new double[segments.count()];
+        for (int i = 0; i < segments.count(); i++) {
             int seg = i;
             edge[i] = median(runs.stream().mapToDouble(r -> r.edge()[seg]).filter(v -> !Double.isNaN(v)).toArray());
             cloud[i] = median(runs.stream().mapToDouble(r -> r.cloud()[seg]).filter(v -> v > 0).toArray());
@@ -48,25 +50,26 @@ record SegmentTimes(double[] edge, double[] cloud) {
         double[] cb = new double[pack.blocks() + 1];
         double[] ee = new double[pack.exits()];
         double[] ce = new double[pack.exits()];
-        boolean known = !Double.isNaN(edge[0]) && !Double.isNaN(cloud[0]);
+        int stem = segments.stem();
+        boolean known = !Double.isNaN(edge[stem]) && !Double.isNaN(cloud[stem]);
         for (int k = 1; k <= pack.blocks(); k++) {
-            cb[k] = cloud[k];
+            cb[k] = cloud[segments.block(k)];
             known &= !Double.isNaN(cb[k]);
             if (k <= kMax) {
-                eb[k] = edge[k];
+                eb[k] = edge[segments.block(k)];
                 known &= !Double.isNaN(eb[k]);
             }
         }
         for (int e = 0; e < pack.exits(); e++) {
-            int seg = pack.blocks() + 1 + e;
+            int seg = segments.exit(e);
             ce[e] = cloud[seg];
             known &= !Double.isNaN(ce[e]);
-            if (pack.exitBlock(e) <= kMax) {
+            if (ExitPlacement.held(pack.exitBlock(e), kMax)) {
                 ee[e] = edge[seg];
                 known &= !Double.isNaN(ee[e]);
             }
         }
-        return known ? new Costs(edge[0], eb, ee, cloud[0], cb, ce, 0, 0, 0) : null;
+        return known ? new Costs(edge[stem], eb, ee, cloud[stem], cb, ce, 0, 0, 0) : null;
     }
 
     /** For summary.json: the times replayed, milliseconds. */

@@ -1,31 +1,19 @@
 package io.cleave.worker.batch;
 
+import io.cleave.core.pack.Segments;
+
 /**
  * Measured compute time per (segment, batch size), kept current with an exponentially weighted
- * mean of live runs after a start-up calibration. Segments: 0 = stem, k = block k,
- * {@code blocks + 1 + e} = exit e. Batch sizes between measured ones are interpolated linearly.
+ * mean of live runs after a start-up calibration. Segments are numbered by {@link Segments}.
+ * Batch sizes between measured ones are interpolated linearly.
  */
 public final class ComputeProfile {
     private static final double ALPHA = 0.2;
 
-    private final int blocks;
     private final double[][] meanNanos; // [segment][batch], 0 = unknown
 
-    public ComputeProfile(int blocks, int exits, int maxBatch) {
-        this.blocks = blocks;
-        this.meanNanos = new double[blocks + 1 + exits][maxBatch + 1];
-    }
-
-    public int stemSegment() {
-        return 0;
-    }
-
-    public int blockSegment(int block) {
-        return block;
-    }
-
-    public int exitSegment(int exit) {
-        return blocks + 1 + exit;
+    public ComputeProfile(Segments segments, int maxBatch) {
+        this.meanNanos = new double[segments.count()][maxBatch + 1];
     }
 
     public int maxBatch() {

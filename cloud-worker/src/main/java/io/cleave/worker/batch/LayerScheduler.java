@@ -7,6 +7,7 @@ import io.cleave.core.error.CleaveException;
 import io.cleave.core.error.ErrorCode;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.pack.Segments;
 import io.cleave.core.time.NanoClock;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -42,6 +43,7 @@ public final class LayerScheduler implements AutoCloseable {
     private final ModelPack pack;
     private final SchedulerConfig config;
     private final NanoClock clock;
+    private final Segments segments;
     private final ComputeProfile profile;
     private final List<PriorityQueue<Job.State>> stages = new ArrayList<>();
     private final List<List<Integer>> exitsAfterBlock = new ArrayList<>();
@@ -57,7 +59,8 @@ public final class LayerScheduler implements AutoCloseable {
         this.pack = engine.pack();
         this.config = config;
         this.clock = clock;
-        this.profile = new ComputeProfile(pack.blockCount(), pack.exitCount(), config.maxBatch());
+        this.segments = Segments.of(pack);
+        this.profile = new ComputeProfile(segments, config.maxBatch());
         Comparator<Job.State> edf = Comparator.<Job.State>comparingLong(s -> s.job.deadline().atNanos())
                 .thenComparingLong(s -> s.seq);
         for (int s = 0; s <= pack.blockCount(); s++) {
@@ -158,10 +161,10 @@ public final class LayerScheduler implements AutoCloseable {
         int lastBlock = pack.exit(untilExit).afterBlock();
         double t = 0;
         for (int stage = s.stage; stage <= lastBlock; stage++) {
-            t += profile.predict(stage == 0 ? profile.stemSegment() : profile.blockSegment(stage), batch);
+            t += profile.predict(stage == 0 ? segments.stem() : segments.block(stage), batch);
             for (int e : exitsAfterBlock.get(stage)) {
                 if (s.job.exits().get(e) && e <= untilExit) {
-                    t += profile.predict(profile.exitSegment(e), batch);
+                    t += profile.predict(segments.exit(e), batch);
                 }
             }
         }
@@ -244,7 +247,7 @@ public final class LayerScheduler implements AutoCloseable {
     private void step(int stage, List<Job.State> batch) {
         int n = batch.size();
         List<Tensor> parts = new ArrayList<>(n);
-        int[] sampleShape = stage == 0 ? imageShape() : tokenShape();
+        int[] sampleShape = stage == 0 ? segments.inputShape(1) : segments.tokenShape(1);
         for (Job.State s : batch) {
             parts.add(new Tensor(s.values, sampleShape));
         }
@@ -252,7 +255,7 @@ public final class LayerScheduler implements AutoCloseable {
         long t0 = clock.nanoTime();
         Tensor y = stage == 0 ? engine.stem(x) : engine.blocks(x, stage - 1, stage);
         long dt = clock.nanoTime() - t0;
-        profile.record(stage == 0 ? profile.stemSegment() : profile.blockSegment(stage), n, dt);
+        profile.record(stage == 0 ? segments.stem() : segments.block(stage), n, dt);
         for (int i = 0; i < n; i++) {
             Job.State s = batch.get(i);
             s.values = y.row(i);
@@ -300,7 +303,7 @@ public final class LayerScheduler implements AutoCloseable {
         long t0 = clock.nanoTime();
         Tensor logits = engine.exit(e, in);
         long dt = clock.nanoTime() - t0;
-        profile.record(profile.exitSegment(e), rows.size(), dt);
+        profile.record(segments.exit(e), rows.size(), dt);
         double temperature = pack.exit(e).temperature();
         int classes = pack.classes();
         for (int r = 0; r < rows.size(); r++) {
@@ -323,52 +326,32 @@ public final class LayerScheduler implements AutoCloseable {
         }
     }
 
-    private int[] imageShape() {
-        List<Integer> in = pack.manifest().input().shape();
-        int[] s = new int[in.size() + 1];
-        s[0] = 1;
-        for (int i = 0; i < in.size(); i++) {
-            s[i + 1] = in.get(i);
-        }
-        return s;
-    }
-
-    private int[] tokenShape() {
-        return new int[] {1, pack.manifest().tokens().count(), pack.manifest().tokens().dim()};
-    }
-
     /**
      * Start-up calibration: times every loaded segment at a few batch sizes so admission control
      * has a profile before the first request.
      */
     public void calibrate(int repeats) {
-        int t = pack.manifest().tokens().count();
-        int d = pack.manifest().tokens().dim();
         for (int b : new int[] {1, 2, 4, 8, 16, 32}) {
             if (b > config.maxBatch()) {
                 break;
             }
-            Tensor tokens = new Tensor(new float[b * t * d], b, t, d);
-            int[] is = imageShape();
-            is[0] = b;
-            int isz = 1;
-            for (int v : is) {
-                isz *= v;
-            }
-            Tensor image = new Tensor(new float[isz], is);
+            int[] ts = segments.tokenShape(b);
+            Tensor tokens = new Tensor(new float[b * Segments.sampleSize(ts)], ts);
+            int[] is = segments.inputShape(b);
+            Tensor image = new Tensor(new float[b * Segments.sampleSize(is)], is);
             for (int r = 0; r < repeats; r++) {
                 long t0 = clock.nanoTime();
                 engine.stem(image);
-                profile.record(profile.stemSegment(), b, clock.nanoTime() - t0);
+                profile.record(segments.stem(), b, clock.nanoTime() - t0);
                 for (int k = 1; k <= pack.blockCount(); k++) {
                     t0 = clock.nanoTime();
                     engine.blocks(tokens, k - 1, k);
-                    profile.record(profile.blockSegment(k), b, clock.nanoTime() - t0);
+                    profile.record(segments.block(k), b, clock.nanoTime() - t0);
                 }
                 for (int e = 0; e < pack.exitCount(); e++) {
                     t0 = clock.nanoTime();
                     engine.exit(e, tokens);
-                    profile.record(profile.exitSegment(e), b, clock.nanoTime() - t0);
+                    profile.record(segments.exit(e), b, clock.nanoTime() - t0);
                 }
             }
         }

@@ -5,6 +5,8 @@ import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.error.CleaveException;
 import io.cleave.core.error.ErrorCode;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.pack.Segments;
+import io.cleave.core.plan.ExitPlacement;
 import io.cleave.proto.v1.Encoding;
 import io.cleave.proto.v1.InferHeader;
 import java.util.List;
@@ -40,19 +42,13 @@ final class StreamAssembler {
         if (enc == Encoding.ENCODING_UNSPECIFIED || enc == Encoding.UNRECOGNIZED) {
             throw CleaveException.invalid("tensor encoding is missing or unknown (" + h.getEncodingValue() + ")");
         }
-        List<Integer> expected;
-        if (split == 0) {
-            expected = new java.util.ArrayList<>(pack.manifest().input().shape());
-            if (enc != Encoding.U8_IMAGE && enc != Encoding.JPEG && enc != Encoding.FP32 && enc != Encoding.FP16) {
-                throw CleaveException.invalid("split 0 carries the input as U8_IMAGE, JPEG, FP32 or FP16, not " + enc);
-            }
-        } else {
-            expected = new java.util.ArrayList<>(List.of(pack.manifest().tokens().count(), pack.manifest().tokens().dim()));
-            if (enc == Encoding.U8_IMAGE || enc == Encoding.JPEG) {
-                throw CleaveException.invalid(enc + " is only valid at split 0; tokens after block " + split + " need FP32, FP16 or INT8");
-            }
+        if (split == 0 && enc != Encoding.U8_IMAGE && enc != Encoding.JPEG && enc != Encoding.FP32 && enc != Encoding.FP16) {
+            throw CleaveException.invalid("split 0 carries the input as U8_IMAGE, JPEG, FP32 or FP16, not " + enc);
         }
-        expected.add(0, 1);
+        if (split > 0 && (enc == Encoding.U8_IMAGE || enc == Encoding.JPEG)) {
+            throw CleaveException.invalid(enc + " is only valid at split 0; tokens after block " + split + " need FP32, FP16 or INT8");
+        }
+        List<Integer> expected = Segments.of(pack).payloadShape(split); // batch 1 first
         if (!h.getShapeList().equals(expected)) {
             throw CleaveException.invalid("shape " + h.getShapeList() + " does not match " + expected + " expected at split " + split);
         }
@@ -79,7 +75,7 @@ final class StreamAssembler {
             throw new CleaveException(ErrorCode.DEADLINE_EXCEEDED, "deadline budget " + h.getDeadlineBudgetUs() + " us: already expired");
         }
         for (int e : h.getExitsList()) {
-            if (e < 0 || e >= pack.exitCount() || pack.exit(e).afterBlock() <= split) {
+            if (e < 0 || e >= pack.exitCount() || !ExitPlacement.inCloud(pack.exit(e).afterBlock(), split)) {
                 throw CleaveException.invalid("exit " + e + " is not after split " + split);
             }
         }

@@ -11,6 +11,7 @@ import io.cleave.core.engine.Tensor;
 import io.cleave.core.error.CleaveException;
 import io.cleave.core.error.ErrorCode;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.pack.Segments;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.core.time.Deadline;
 import io.cleave.core.time.ManualClock;
@@ -240,13 +241,15 @@ class LayerSchedulerTest {
 
     @Test
     void profile_interpolatesBetweenMeasuredBatchSizes() {
-        ComputeProfile p = new ComputeProfile(8, 4, 16);
-        p.record(p.blockSegment(3), 1, 100);
-        p.record(p.blockSegment(3), 8, 800);
-        assertThat(p.predict(p.blockSegment(3), 4)).isEqualTo(400.0, org.assertj.core.api.Assertions.within(1e-9));
-        assertThat(p.predict(p.blockSegment(3), 16)).isEqualTo(1600.0);
-        p.record(p.blockSegment(3), 1, 200);
-        assertThat(p.predict(p.blockSegment(3), 1)).isEqualTo(120.0); // EWMA, alpha 0.2
+        Segments seg = Segments.numbering(8, 4);
+        ComputeProfile p = new ComputeProfile(seg, 16);
+        int b3 = seg.block(3);
+        p.record(b3, 1, 100);
+        p.record(b3, 8, 800);
+        assertThat(p.predict(b3, 4)).isEqualTo(400.0, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(p.predict(b3, 16)).isEqualTo(1600.0);
+        p.record(b3, 1, 200);
+        assertThat(p.predict(b3, 1)).isEqualTo(120.0); // EWMA, alpha 0.2
     }
 
     static Deadline deadline(ManualClock clock, long ms) {

@@ -15,6 +15,8 @@ import io.cleave.core.error.CleaveException;
 import io.cleave.core.error.ErrorCode;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.pack.Segments;
+import io.cleave.core.plan.ExitPlacement;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -56,23 +58,18 @@ public final class SegmentEngine implements AutoCloseable {
             throw new CleaveException(ErrorCode.INTERNAL, "cannot configure ONNX Runtime: " + e.getMessage(), e);
         }
         Manifest m = pack.manifest();
-        int t = m.tokens().count();
-        int d = m.tokens().dim();
-        int[] input = new int[m.input().shape().size() + 1];
-        input[0] = 1;
-        for (int i = 1; i < input.length; i++) {
-            input[i] = m.input().shape().get(i - 1);
-        }
-        stem = load(m.stem().file(), m.stem().input(), m.stem().output(), input, new int[] {1, t, d});
+        Segments shapes = Segments.of(pack); // probed at batch 1
+        int[] tokens = shapes.tokenShape(1);
+        stem = load(m.stem().file(), m.stem().input(), m.stem().output(), shapes.inputShape(1), tokens);
         blocks = new Segment[maxBlock];
         for (int b = 0; b < maxBlock; b++) {
             Manifest.Block mb = m.blocks().get(b);
-            blocks[b] = load(mb.file(), mb.input(), mb.output(), new int[] {1, t, d}, new int[] {1, t, d});
+            blocks[b] = load(mb.file(), mb.input(), mb.output(), tokens, tokens);
         }
         exits = new Segment[pack.exitCount()];
         for (Manifest.Exit e : m.exits()) {
-            if (e.afterBlock() <= maxBlock) {
-                exits[e.index()] = load(e.file(), e.input(), e.output(), new int[] {1, t, d}, new int[] {1, pack.classes()});
+            if (ExitPlacement.held(e.afterBlock(), maxBlock)) {
+                exits[e.index()] = load(e.file(), e.input(), e.output(), tokens, shapes.logitsShape(1));
             }
         }
         root = models.get(0).getNDManager();

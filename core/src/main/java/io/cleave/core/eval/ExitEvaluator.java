@@ -8,6 +8,7 @@ import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.engine.Tensor;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.plan.ExitPlacement;
 import io.cleave.proto.v1.Encoding;
 
 /** Predictions of every exit for a dataset, straight through the engine (the reference path). */
@@ -57,7 +58,7 @@ public final class ExitEvaluator {
             int block = 0;
             boolean encoded = split == 0;
             for (Manifest.Exit e : pack.manifest().exits()) {
-                if (!encoded && e.afterBlock() > split) {
+                if (!encoded && ExitPlacement.inCloud(e.afterBlock(), split)) {
                     // what crosses the wire: the tokens after the split, through the codec
                     t = engine.blocks(t, block, split);
                     block = split;

@@ -27,7 +27,7 @@ public final class LatencyModel {
     /** Edge time to exit x, or +inf if x lies beyond the blocks the edge holds. */
     public double local(Costs c, int x) {
         int b = pack.exitBlock(x);
-        if (b > c.kMax()) {
+        if (!ExitPlacement.held(b, c.kMax())) {
             return Double.POSITIVE_INFINITY;
         }
         double t = c.edgeStem();
@@ -70,7 +70,7 @@ public final class LatencyModel {
             t += c.cloudBlock()[k];
         }
         for (int e = 0; e <= x; e++) {
-            if (pack.exitBlock(e) > s) {
+            if (ExitPlacement.inCloud(pack.exitBlock(e), s)) {
                 t += c.cloudExit()[e];
             }
         }

@@ -10,6 +10,7 @@ public final class PlanEvaluator {
     private final LatencyModel model;
     private final double marginFraction;
     private final long marginNanos;
+    private volatile ExitPlacement placement; // for the last kMax planned for: devices rarely change it
 
     /**
      * @param marginFraction and marginNanos: the deadline planned against is D - max(marginNanos, marginFraction * D)
@@ -34,10 +35,10 @@ public final class PlanEvaluator {
         int best = -1;
         boolean cloud = false;
         double time = Double.POSITIVE_INFINITY;
-        int firstLocalBlock = pack.exitBlock(0);
-        int localTo = Math.min(c.kMax(), Math.max(Math.max(plan.localBlocks(), plan.offload() ? plan.split() : 0), firstLocalBlock));
+        ExitPlacement where = placement(c.kMax());
+        int localTo = where.localTo(plan);
         for (int x = 0; x < pack.exits(); x++) {
-            if (pack.exitBlock(x) > localTo) {
+            if (!where.local(x, localTo)) {
                 break;
             }
             double t = model.local(c, x);
@@ -48,7 +49,7 @@ public final class PlanEvaluator {
         }
         if (plan.offload()) {
             for (int x = 0; x < pack.exits(); x++) {
-                if (pack.exitBlock(x) <= plan.split() || Double.isNaN(pack.accuracy(x, plan.split(), plan.encoding(), true))) {
+                if (!ExitPlacement.inCloud(pack.exitBlock(x), plan.split()) || Double.isNaN(pack.accuracy(x, plan.split(), plan.encoding(), true))) {
                     continue;
                 }
                 double t = model.cloud(c, plan.split(), plan.encoding(), x);
@@ -67,26 +68,37 @@ public final class PlanEvaluator {
         }
         double acc = pack.accuracy(best, plan.split(), plan.encoding(), cloud);
         // a confident local stop before the expected exit may cost accuracy: subtract its upper bound
-        for (int x = 0; x < best && pack.exitBlock(x) <= localTo; x++) {
+        for (int x = 0; x < best && where.local(x, localTo); x++) {
             acc -= pack.stopCostBound(x, plan.threshold());
         }
         return new Decision(policy, plan, best, cloud, acc, (long) time, model.breakdown(c, plan.split(), plan.encoding(), best, cloud));
     }
 
     /**
-     * Expected latency of a decision: requests stop at a confident local exit with its measured stop
-     * rate (counted once, at the first such exit), the rest arrive with the expected exit.
+     * Expected latency of a decision: requests stop at a confident local exit of its plan with its
+     * measured stop rate (counted once, at the first such exit), the rest arrive with the expected exit.
      */
     public double expectedNanos(Decision d, Costs c) {
         PackStats pack = model.pack();
+        ExitPlacement where = placement(c.kMax());
+        int localTo = where.localTo(d.plan());
         double left = 1;
         double t = 0;
-        for (int x = 0; x < d.expectedExit() && pack.exitBlock(x) <= c.kMax(); x++) {
+        for (int x = 0; x < d.expectedExit() && where.local(x, localTo); x++) {
             double p = Math.min(left, pack.stopRate(x, d.plan().threshold()));
             t += p * model.local(c, x);
             left -= p;
         }
         return t + left * d.predictedNanos();
+    }
+
+    private ExitPlacement placement(int kMax) {
+        ExitPlacement p = placement;
+        if (p == null || p.kMax() != kMax) {
+            p = ExitPlacement.of(model.pack(), kMax);
+            placement = p;
+        }
+        return p;
     }
 
     /** Bytes a plan sends. */

@@ -4,6 +4,7 @@ import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.engine.Tensor;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.pack.Segments;
 import io.cleave.core.plan.Plan;
 import io.cleave.core.time.NanoClock;
 import io.cleave.edge.measure.EdgeMeasurements;
@@ -12,7 +13,6 @@ import io.cleave.proto.v1.Encoding;
 import io.cleave.proto.v1.ExitResult;
 import io.cleave.proto.v1.InferHeader;
 import io.grpc.Status;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,6 +34,7 @@ public final class GrpcCloudPath implements CloudPath, AutoCloseable {
 
     private final WorkerClient workers;
     private final ModelPack pack;
+    private final Segments segments;
     private final NanoClock clock;
     private final ResultCheck check;
     private final ExecutorService uplink;
@@ -50,6 +51,7 @@ public final class GrpcCloudPath implements CloudPath, AutoCloseable {
         this.jpegQuality = jpegQuality;
         this.workers = workers;
         this.pack = pack;
+        this.segments = Segments.of(pack);
         this.clock = clock;
         this.check = new ResultCheck(pack);
         this.uplink = Executors.newSingleThreadExecutor(r -> {
@@ -126,24 +128,20 @@ public final class GrpcCloudPath implements CloudPath, AutoCloseable {
             try {
                 byte[] payload;
                 Encoding enc;
-                List<Integer> shape;
                 if (tokens == null) {
-                    List<Integer> in = pack.manifest().input().shape(); // [C, H, W]
+                    int[] in = segments.inputShape(1); // [1, C, H, W]
                     if (plan.encoding() == Encoding.JPEG) {
-                        payload = JpegCodec.encode(pixels, in.get(0), in.get(1), in.get(2), jpegQuality);
+                        payload = JpegCodec.encode(pixels, in[1], in[2], in[3], jpegQuality);
                         enc = Encoding.JPEG;
                     } else {
                         payload = TensorCodec.encodeImage(pixels);
                         enc = Encoding.U8_IMAGE;
                     }
-                    shape = new ArrayList<>(List.of(1));
-                    shape.addAll(in); // batch of one, then the input's own shape
                 } else {
-                    int d = pack.manifest().tokens().dim();
                     enc = plan.encoding();
-                    payload = TensorCodec.encode(tokens.data(), d, enc);
-                    shape = List.of(1, pack.manifest().tokens().count(), d);
+                    payload = TensorCodec.encode(tokens.data(), pack.manifest().tokens().dim(), enc);
                 }
+                List<Integer> shape = segments.payloadShape(plan.split());
                 long left = deadline - clock.nanoTime();
                 if (left <= 0 || cancelled) {
                     end();

@@ -1,6 +1,7 @@
 package io.cleave.edge.cloud;
 
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.plan.ExitPlacement;
 import io.cleave.proto.v1.ExitResult;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,7 +55,7 @@ public final class ResultCheck {
             return "exit out of range: exit " + e + ", the pack has " + pack.exitCount();
         }
         int after = pack.exit(e).afterBlock();
-        if (after <= split) {
+        if (!ExitPlacement.inCloud(after, split)) {
             return "exit not after the split: exit " + e + " follows block " + after + ", the request entered at block " + split;
         }
         if (r.getBlock() != after) {

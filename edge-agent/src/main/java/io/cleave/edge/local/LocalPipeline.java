@@ -8,6 +8,7 @@ import io.cleave.core.measure.WindowedSamples;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.pack.Segments;
+import io.cleave.core.plan.ExitPlacement;
 import io.cleave.core.time.NanoClock;
 import io.cleave.edge.measure.EdgeMeasurements;
 import io.cleave.edge.race.Candidate;
@@ -59,6 +60,7 @@ public final class LocalPipeline implements AutoCloseable {
     private final NanoClock clock;
     private final int threads;
     private final List<Manifest.Exit> localExits;
+    private final ExitPlacement placement;
     private final int firstExitBlock; // block after which the first local exit comes; 0 when none is held
     private final PriorityBlockingQueue<Job> queue;
     private final List<Thread> workers = new ArrayList<>();
@@ -87,14 +89,15 @@ public final class LocalPipeline implements AutoCloseable {
         this.preprocessor = new Preprocessor(pack);
         this.clock = clock;
         this.threads = threads;
+        this.placement = ExitPlacement.of(pack, engine.maxBlock());
         List<Manifest.Exit> held = new ArrayList<>();
         for (Manifest.Exit e : pack.manifest().exits()) {
-            if (e.afterBlock() <= engine.maxBlock()) {
+            if (placement.held(e.index())) {
                 held.add(e);
             }
         }
         this.localExits = List.copyOf(held);
-        this.firstExitBlock = held.isEmpty() ? 0 : held.get(0).afterBlock();
+        this.firstExitBlock = placement.firstHeldBlock();
         this.firstExitCost = new WindowedSamples(clock, TimeUnit.SECONDS.toNanos(10), 256);
         this.underPrediction = new WindowedSamples(clock, TimeUnit.SECONDS.toNanos(10), 256);
         this.queue = new PriorityBlockingQueue<>(64, Comparator.comparing((Job j) -> !j.awaitingFirstExit)
@@ -114,6 +117,11 @@ public final class LocalPipeline implements AutoCloseable {
     /** Blocks the device holds (k_max). */
     public int kMax() {
         return engine.maxBlock();
+    }
+
+    /** Where a request's exits are computed on this device. */
+    public ExitPlacement placement() {
+        return placement;
     }
 
     /** The exits the device computes itself, in order. */

@@ -3,7 +3,9 @@ package io.cleave.edge.measure;
 import io.cleave.core.measure.LinkEstimator;
 import io.cleave.core.measure.WindowedSamples;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.pack.Segments;
 import io.cleave.core.plan.Costs;
+import io.cleave.core.plan.ExitPlacement;
 import io.cleave.core.time.NanoClock;
 import io.cleave.edge.race.Candidate;
 import java.util.concurrent.TimeUnit;
@@ -14,12 +16,13 @@ import java.util.concurrent.TimeUnit;
  * worker's reported profile), and the uplink ({@link LinkEstimator}: active probes, offloads timed
  * at the sender, and offloads that got no result).
  *
- * <p>Segments: 0 = stem, k = block k, {@code blocks + 1 + e} = exit e.
+ * <p>Segments are numbered by {@link Segments}.
  */
 public final class EdgeMeasurements {
     private static final long WINDOW = TimeUnit.SECONDS.toNanos(2);
 
     private final ModelPack pack;
+    private final Segments segments;
     private final int kMax;
     private final WindowedSamples[] edge;
     private final double[] cloudSegment; // worker compute per segment at batch 1 (from Describe), nanos
@@ -39,19 +42,20 @@ public final class EdgeMeasurements {
         this.kMax = kMax;
         this.quantile = quantile;
         this.clock = clock;
-        int segments = pack.blockCount() + 1 + pack.exitCount();
-        edge = new WindowedSamples[segments];
-        for (int i = 0; i < segments; i++) {
+        this.segments = Segments.of(pack);
+        edge = new WindowedSamples[segments.count()];
+        for (int i = 0; i < edge.length; i++) {
             edge[i] = new WindowedSamples(clock, TimeUnit.SECONDS.toNanos(30), 512);
         }
-        cloudSegment = new double[segments];
+        cloudSegment = new double[segments.count()];
         queue = new WindowedSamples(clock, WINDOW, 1024);
         cloudScale = new WindowedSamples(clock, WINDOW, 1024);
         link = new LinkEstimator(clock, WINDOW, LinkEstimator.DEFAULT_RESOLUTION_FLOOR_NANOS);
     }
 
-    public int exitSegment(int exit) {
-        return pack.blockCount() + 1 + exit;
+    /** How the segments measured here are numbered. */
+    public Segments segments() {
+        return segments;
     }
 
     public void recordEdge(int segment, long nanos) {
@@ -186,13 +190,13 @@ public final class EdgeMeasurements {
 
     /** Worker compute from the profile for a request entering at {@code split} up to {@code exit}, nanoseconds. */
     public double profiledCloudCompute(int split, int exit) {
-        double t = split == 0 ? cloudSegment[0] : 0;
+        double t = split == 0 ? cloudSegment[segments.stem()] : 0;
         for (int k = split + 1; k <= pack.exit(exit).afterBlock(); k++) {
-            t += cloudSegment[k];
+            t += cloudSegment[segments.block(k)];
         }
         for (int e = 0; e <= exit; e++) {
-            if (pack.exit(e).afterBlock() > split) {
-                t += cloudSegment[exitSegment(e)];
+            if (ExitPlacement.inCloud(pack.exit(e).afterBlock(), split)) {
+                t += cloudSegment[segments.exit(e)];
             }
         }
         return t;
@@ -200,29 +204,29 @@ public final class EdgeMeasurements {
 
     /** Pessimistic costs for the planner, or null while something needed was never measured. */
     public Costs costs() {
-        double stem = q(0);
+        double stem = q(segments.stem());
         if (Double.isNaN(stem)) {
             return null;
         }
         double[] eb = new double[kMax + 1];
         for (int k = 1; k <= kMax; k++) {
-            eb[k] = q(k);
+            eb[k] = q(segments.block(k));
         }
         double[] ee = new double[pack.exitCount()];
         double[] ce = new double[pack.exitCount()];
         double scale = cloudScale();
         for (int e = 0; e < ee.length; e++) {
-            ee[e] = pack.exit(e).afterBlock() <= kMax ? q(exitSegment(e)) : 0;
-            ce[e] = cloudSegment[exitSegment(e)] * scale;
+            ee[e] = ExitPlacement.held(pack.exit(e).afterBlock(), kMax) ? q(segments.exit(e)) : 0;
+            ce[e] = cloudSegment[segments.exit(e)] * scale;
         }
         double[] cb = new double[pack.blockCount() + 1];
         for (int k = 1; k <= pack.blockCount(); k++) {
-            cb[k] = cloudSegment[k] * scale;
+            cb[k] = cloudSegment[segments.block(k)] * scale;
         }
         double bw = link.bandwidth();
         double rtt = link.rtt();
         double qd = queueNanos();
-        return new Costs(stem, eb, ee, cloudSegment[0] * scale, cb, ce, qd, Double.isNaN(bw) ? 0 : bw, Double.isNaN(rtt) ? 0 : rtt);
+        return new Costs(stem, eb, ee, cloudSegment[segments.stem()] * scale, cb, ce, qd, Double.isNaN(bw) ? 0 : bw, Double.isNaN(rtt) ? 0 : rtt);
     }
 
     /** The worker's compute relative to its profile, pessimistic (p90), never below the profile. */

@@ -41,7 +41,7 @@ class AssignmentFollowerTest {
                 hb.addProfile(BlockProfile.newBuilder().setBlock(seg).setBatch(1).setMeanUs(1000));
                 hb.addProfile(BlockProfile.newBuilder().setBlock(seg).setBatch(8).setMeanUs(99_000)); // not batch 1: not planned on
             }
-            hb.addProfile(BlockProfile.newBuilder().setBlock(m.exitSegment(exit)).setBatch(1).setMeanUs(1000));
+            hb.addProfile(BlockProfile.newBuilder().setBlock(m.segments().exit(exit)).setBatch(1).setMeanUs(1000));
             hb.addProfile(BlockProfile.newBuilder().setBlock(10_000).setBatch(1).setMeanUs(1000)); // no such segment: ignored
             CoordinatorGrpc.newBlockingStub(toCoordinator).heartbeat(hb.build());
             // blocks 3..block and the exit (the first one after the split, so no earlier exit adds to it)
