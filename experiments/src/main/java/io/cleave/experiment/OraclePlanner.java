@@ -17,7 +17,7 @@ final class OraclePlanner implements Planner {
     private final Policy oracle;
     private final Supplier<EdgeMeasurements> measurements;
     private final Trace trace;
-    private volatile long startNanos;
+    private final long startNanos;
     private final Plan fallback;
 
     OraclePlanner(Policy oracle, Supplier<EdgeMeasurements> measurements, Trace trace, long startNanos, Plan fallback) {
@@ -26,11 +26,6 @@ final class OraclePlanner implements Planner {
         this.trace = trace;
         this.startNanos = startNanos;
         this.fallback = fallback;
-    }
-
-    /** The trace restarted at {@code nanos} (System.nanoTime): the link the oracle knows is the trace from there. */
-    void traceStartedAt(long nanos) {
-        startNanos = nanos;
     }
 
     @Override
