@@ -38,7 +38,7 @@ final class DemoCommand implements Callable<Integer> {
         try (WorkerServer worker = WorkerServer.start(wc)) {
             String target = "127.0.0.1:" + worker.port();
             System.out.println("worker on " + target + " serving " + packOptions.pack().getFileName());
-            String[] names = {"edge-only (k_max 4: local exits after blocks 2 and 4)",
+            String[] names = {"edge-only (k_max 4: local exits after blocks 1, 2, 3 and 4)",
                     "fixed race: tokens after block 2 (fp16), local early exit at confidence 0.9",
                     "fixed race: tokens after block 2 (fp16), no early exit",
                     "Cleave's planner, embedded, on live measurements (it chooses split, encoding and threshold)"};
