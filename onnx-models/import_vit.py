@@ -33,7 +33,6 @@ folders are one-line errors with exit status 2.
         --train-images ~/photos/train --regime best --epochs 10 --checkpoint /tmp/exits.ckpt --out packs/mine
 """
 import argparse
-import hashlib
 import os
 import shutil
 import sys
@@ -173,14 +172,6 @@ def check_training_options(a):
         a.classes = len(folders[0].classes)
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def build_parser():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = ap.add_mutually_exclusive_group(required=True)
@@ -266,7 +257,7 @@ def main(argv=None):
         except imported.UnsupportedModel as e:
             raise SystemExit(f"{path}: {e}")
         source = {"kind": "torchvision" if a.torchvision else "timm", "file": os.path.basename(path),
-                  "sha256": sha256_file(path), "check": src_name}
+                  "sha256": export.sha256(path), "check": src_name}
         trained = not a.untrained
     c = m.config
     log(f"{source['kind']}: {c['depth']} blocks, width {c['dim']}, {c['heads']} heads, MLP {c['mlp_hidden']}, "

@@ -8,13 +8,13 @@
 Every rebuild that claims the pack's weights is checked against the pack's golden tensors before it
 is timed, so the PyTorch column of `cleave bench engine` is the same model as the Java column.
 """
-import hashlib
 import json
 import os
 
 import numpy as np
 import torch
 
+from . import export
 from . import imported
 from . import model as vit
 
@@ -40,7 +40,7 @@ def load(pack_dir=None, checkpoint=None, source_weights=None):
         checked = [e for e in range(len(man["exits"]))]
         note = f"rebuilt from the manifest (random-init, seed {src.get('seed', 0)})"
     elif source_weights:
-        if _sha256(source_weights) != src.get("sha256"):
+        if export.sha256(source_weights) != src.get("sha256"):
             raise SystemExit(f"{source_weights}: not the file this pack was made from (sha256 differs from the manifest's "
                              f"{src.get('file')})")
         sd = torch.load(source_weights, map_location="cpu", weights_only=True)
@@ -88,10 +88,3 @@ def _golden_diff(pack_dir, man, m, exits):
             diff = max(diff, float((got - _golden(pack_dir, man, f"logits_exit_{e}")).abs().max()))
     return diff
 
-
-def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

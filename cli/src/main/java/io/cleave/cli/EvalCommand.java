@@ -135,18 +135,16 @@ final class EvalCommand implements Callable<Integer> {
         byte[] round = new byte[n * ds.pixels()];
         long[] sizes = new long[n];
         for (int i = 0; i < Math.min(n, 500); i++) { // warm the codec up before timing it
-            JpegCodec.decode(JpegCodec.encode(ds.image(i), 1, ds.height(), ds.width(), q), 1, ds.height(), ds.width());
+            JpegCodec.decodePixels(JpegCodec.encode(ds.image(i), 1, ds.height(), ds.width(), q), 1, ds.height(), ds.width());
         }
         long[] codecNanos = new long[n];
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();
             byte[] jpeg = JpegCodec.encode(ds.image(i), 1, ds.height(), ds.width(), q);
-            float[] px = JpegCodec.decode(jpeg, 1, ds.height(), ds.width());
+            byte[] px = JpegCodec.decodePixels(jpeg, 1, ds.height(), ds.width());
             codecNanos[i] = System.nanoTime() - t0;
             sizes[i] = jpeg.length;
-            for (int j = 0; j < px.length; j++) {
-                round[i * ds.pixels() + j] = (byte) px[j];
-            }
+            System.arraycopy(px, 0, round, i * ds.pixels(), ds.pixels());
         }
         Dataset jpegDs = new Dataset(round, Arrays.copyOf(ds.labels(), n), ds.height(), ds.width());
         double[] acc = ExitEvaluator.accuracy(ev.predictions(jpegDs, n, 250), jpegDs, n);

@@ -150,11 +150,7 @@ class MalformedFramesTest {
         byte[] jpeg = io.cleave.core.codec.JpegCodec.encode(px, 1, 28, 28, 50);
         Reply r = call(List.of(frame(header(0, Encoding.JPEG, jpeg.length)), chunk(jpeg)));
         assertThat(r.status().getCode()).isEqualTo(Status.Code.OK);
-        float[] decoded = io.cleave.core.codec.JpegCodec.decode(jpeg, 1, 28, 28);
-        byte[] back = new byte[decoded.length];
-        for (int i = 0; i < back.length; i++) {
-            back[i] = (byte) decoded[i];
-        }
+        byte[] back = io.cleave.core.codec.JpegCodec.decodePixels(jpeg, 1, 28, 28);
         io.cleave.core.data.Dataset one = new io.cleave.core.data.Dataset(back, new int[] {0}, 28, 28);
         try (io.cleave.core.engine.SegmentEngine engine = io.cleave.core.engine.SegmentEngine.open(pack,
                 io.cleave.core.engine.EngineOptions.defaults())) {

@@ -67,10 +67,8 @@ final class ExitTable {
     static Dataset jpegRoundTrip(Dataset ds, int n, int quality) {
         byte[] out = new byte[n * ds.pixels()];
         for (int i = 0; i < n; i++) {
-            float[] px = JpegCodec.decode(JpegCodec.encode(ds.image(i), 1, ds.height(), ds.width(), quality), 1, ds.height(), ds.width());
-            for (int j = 0; j < px.length; j++) {
-                out[i * ds.pixels() + j] = (byte) px[j];
-            }
+            byte[] jpeg = JpegCodec.encode(ds.image(i), 1, ds.height(), ds.width(), quality);
+            System.arraycopy(JpegCodec.decodePixels(jpeg, 1, ds.height(), ds.width()), 0, out, i * ds.pixels(), ds.pixels());
         }
         return new Dataset(out, java.util.Arrays.copyOf(ds.labels(), n), ds.height(), ds.width());
     }

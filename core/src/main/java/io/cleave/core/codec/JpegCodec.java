@@ -81,6 +81,16 @@ public final class JpegCodec {
      * @throws CleaveException INVALID_ARGUMENT if it is not a decodable JPEG of that geometry
      */
     public static float[] decode(byte[] jpeg, int channels, int height, int width) {
+        byte[] p = decodePixels(jpeg, channels, height, width);
+        float[] out = new float[p.length];
+        for (int i = 0; i < p.length; i++) {
+            out[i] = p[i] & 0xFF;
+        }
+        return out;
+    }
+
+    /** Same, as the 8-bit pixels themselves ({@code [C][H][W]}): what a JPEG input looks like to the pack's preprocessing. */
+    public static byte[] decodePixels(byte[] jpeg, int channels, int height, int width) {
         if (!"jpeg".equals(ImageDecoder.format(jpeg))) {
             throw CleaveException.invalid("JPEG payload does not start with a JPEG signature (" + jpeg.length + " bytes)");
         }
@@ -95,22 +105,10 @@ public final class JpegCodec {
             throw CleaveException.invalid("JPEG payload is " + img.width() + "x" + img.height() + "; the input is "
                     + width + "x" + height + " (resize and crop before encoding)");
         }
-        byte[] p = img.planes();
-        if (img.channels() != channels) {
-            if (channels == 1) {
-                throw CleaveException.invalid("JPEG payload has " + img.channels() + " channels; this pack takes grayscale");
-            }
-            byte[] rgb = new byte[p.length * 3];
-            for (int c = 0; c < 3; c++) {
-                System.arraycopy(p, 0, rgb, c * p.length, p.length);
-            }
-            p = rgb;
+        if (img.channels() != channels && channels == 1) {
+            throw CleaveException.invalid("JPEG payload has " + img.channels() + " channels; this pack takes grayscale");
         }
-        float[] out = new float[p.length];
-        for (int i = 0; i < p.length; i++) {
-            out[i] = p[i] & 0xFF;
-        }
-        return out;
+        return (img.channels() == channels ? img : img.asRgb()).planes();
     }
 
     /**

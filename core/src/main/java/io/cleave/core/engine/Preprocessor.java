@@ -77,11 +77,7 @@ public final class Preprocessor {
                 throw CleaveException.invalid("this pack takes grayscale images; the image has " + img.channels()
                         + " colour channels (" + img.width() + "x" + img.height() + ")");
             }
-            byte[] rgb = new byte[img.planes().length * 3];
-            for (int i = 0; i < 3; i++) {
-                System.arraycopy(img.planes(), 0, rgb, i * img.planes().length, img.planes().length);
-            }
-            img = new Image8(img.width(), img.height(), 3, rgb);
+            img = img.asRgb();
         }
         if (resize == null) {
             if (img.width() != w || img.height() != h) {

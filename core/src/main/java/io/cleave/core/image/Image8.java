@@ -52,4 +52,16 @@ public record Image8(int width, int height, int channels, byte[] planes) {
         }
         return new Image8(width, height, 1, out);
     }
+
+    /** This image as RGB, as PIL's {@code convert("RGB")} does: a grayscale image replicated to three channels; an RGB one as is. */
+    public Image8 asRgb() {
+        if (channels == 3) {
+            return this;
+        }
+        byte[] rgb = new byte[planes.length * 3];
+        for (int c = 0; c < 3; c++) {
+            System.arraycopy(planes, 0, rgb, c * planes.length, planes.length);
+        }
+        return new Image8(width, height, 3, rgb);
+    }
 }
