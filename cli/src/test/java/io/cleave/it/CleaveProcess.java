@@ -5,6 +5,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +30,7 @@ final class CleaveProcess implements AutoCloseable {
             // so it runs at a lower CPU priority: it still serves, but cannot take the edge's cores when both are busy
             cmd.addAll(List.of("nice", "-n", "10"));
         }
-        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:ThreadPriorityPolicy=1", // as the launcher
                 "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-Dorg.slf4j.simpleLogger.log.ai.djl.onnxruntime.engine.OrtEngine=error",
                 "-cp", System.getProperty("java.class.path"), "io.cleave.cli.Cleave", command, "--host", "127.0.0.1", "--port", "0"));
@@ -111,6 +112,27 @@ final class CleaveProcess implements AutoCloseable {
     /** SIGSTOP / SIGCONT: the process stays, its sockets stay open, nothing moves. */
     void freeze(boolean on) throws Exception {
         new ProcessBuilder("kill", on ? "-STOP" : "-CONT", String.valueOf(process.pid())).start().waitFor(5, TimeUnit.SECONDS);
+        // returns once every thread is stopped (running again): what the caller does next happens after the freeze
+        Path status = Path.of("/proc", String.valueOf(process.pid()), "status");
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (process.isAlive() && Files.exists(status) && stopped(status) != on && System.nanoTime() < until) {
+            Thread.sleep(1);
+        }
+    }
+
+    /** Whether every thread of the process is stopped (state T in each task's status). */
+    private static boolean stopped(Path status) throws IOException {
+        try (java.util.stream.Stream<Path> tasks = Files.list(status.getParent().resolve("task"))) {
+            return tasks.allMatch(t -> {
+                try {
+                    return Files.readAllLines(t.resolve("status")).stream().anyMatch(l -> l.startsWith("State:") && l.contains("T"));
+                } catch (IOException e) {
+                    return true; // the thread has exited
+                }
+            });
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     String log() {

@@ -134,6 +134,7 @@ public final class EdgeAgent {
         volatile long computeBeforeSendNanos;
         volatile boolean cloudSeen;
         volatile Runnable cancelTimer;
+        volatile RuntimeException localFailure;
 
         Run(String id, byte[] pixels, Tensor image, Decision decision, long start, long budget, long guard) {
             this.id = id;
@@ -171,11 +172,14 @@ public final class EdgeAgent {
             cancelTimer = timer.at(deadline - guard, () -> {
                 Optional<Answer> a = arbiter.deadline(clock.nanoTime());
                 if (a.isPresent()) {
-                    try {
-                        delivery.execute(() -> settle(a));
-                    } catch (RejectedExecutionException e) {
-                        settle(a);
-                    }
+                    deliver(() -> settle(a));
+                } else if (local.backlogged() && arbiter.withdraw()) {
+                    // nothing by the deadline, and requests queue for the device's compute: an error now instead of a late
+                    // answer whose compute would make the requests behind it late too
+                    deliver(() -> settleError(new CleaveException(ErrorCode.DEADLINE_EXCEEDED, String.format(
+                            "edge overloaded: no exit by the deadline of %.1f ms (%s); answered with an error so that the"
+                            + " requests queued behind it stay on time", (deadline - start) / 1e6,
+                            offload ? "nor from the cloud" : "the first local exit was still queued")), offload && !cloudSeen));
                 }
             });
             if (offload && plan.split() == 0) {
@@ -209,14 +213,35 @@ public final class EdgeAgent {
             return arbiter.answered();
         }
 
+        void deliver(Runnable r) {
+            try {
+                delivery.execute(r);
+            } catch (RejectedExecutionException e) {
+                r.run();
+            }
+        }
+
         @Override
         public void finished(RuntimeException failure) {
+            localFailure = failure;
             settle(arbiter.localFinished(clock.nanoTime()));
-            if (!arbiter.answered() && !offload) {
-                // no local exit came and nothing was offloaded: nothing ever will
-                settleError(failure != null ? new CleaveException(ErrorCode.INTERNAL, "local compute failed: " + failure.getMessage(), failure)
-                        : new CleaveException(ErrorCode.FAILED_PRECONDITION, "no exit reachable: the device holds " + local.kMax()
-                                + " blocks and nothing was offloaded"));
+            nothingMore();
+        }
+
+        /** When both paths are over and no exit came, nothing ever will: the request ends with an error now. */
+        void nothingMore() {
+            if (!arbiter.exhausted() || !arbiter.withdraw()) {
+                return;
+            }
+            RuntimeException failure = localFailure;
+            if (failure instanceof LocalPipeline.Shed) {
+                settleError(new CleaveException(ErrorCode.DEADLINE_EXCEEDED, failure.getMessage()
+                        + (offload ? ", and no cloud exit came" : "")), false);
+            } else if (failure != null) {
+                settleError(new CleaveException(ErrorCode.INTERNAL, "local compute failed: " + failure.getMessage(), failure), false);
+            } else {
+                settleError(new CleaveException(ErrorCode.FAILED_PRECONDITION, "no exit reachable: the device holds " + local.kMax()
+                        + " blocks" + (offload ? " and the cloud path ended without an exit" : " and nothing was offloaded")), false);
             }
         }
 
@@ -229,6 +254,7 @@ public final class EdgeAgent {
         @Override
         public void ended() {
             settle(arbiter.cloudFinished(clock.nanoTime()));
+            nothingMore();
         }
 
         Optional<Answer> offer(Candidate c) {
@@ -259,10 +285,15 @@ public final class EdgeAgent {
             result.complete(new Outcome(a.get(), plan, o == null ? 0 : o.bytesSent(), snapshot, computeBeforeSendNanos, decision));
         }
 
-        void settleError(CleaveException e) {
+        /** Ends the request with {@code e} ({@code linkEvidence}: see {@link CloudPath.Offload#cancel}). */
+        void settleError(CleaveException e, boolean linkEvidence) {
             Runnable t = cancelTimer;
             if (t != null) {
                 t.run();
+            }
+            CloudPath.Offload o = sent;
+            if (o != null) {
+                o.cancel(linkEvidence);
             }
             result.completeExceptionally(e);
         }

@@ -219,4 +219,58 @@ class EdgeAgentTest {
         assertThat(o.bytesSent()).isZero();
         assertThat(cloud.sent).isEmpty();
     }
+
+    @Test
+    void nothingByTheDeadline_behindABacklog_isAnErrorAtTheDeadline_notALateAnswer() throws Exception {
+        // the only compute thread is held inside another request's first exit
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<RuntimeException> holderDone = new CompletableFuture<>();
+        local.submit(local.preprocess(TestPacks.testSet().image(6)), now.get() + 1_000 * MS, local.firstExitBlock(), -1,
+                new LocalPipeline.Listener() {
+                    @Override
+                    public void tokens(int block, Tensor tokens) {}
+
+                    @Override
+                    public void exit(Candidate c) {
+                        held.countDown();
+                        try {
+                            release.await(10, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+
+                    @Override
+                    public boolean answered() {
+                        return false;
+                    }
+
+                    @Override
+                    public void finished(RuntimeException failure) {
+                        holderDone.complete(failure);
+                    }
+                });
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        try {
+            HandTimer timer = new HandTimer();
+            EdgeAgent agent = new EdgeAgent(local, new ScriptedCloud(), new FixedPlanner(Plan.edgeOnly(4, 2.0)), timer, now::get);
+            CompletableFuture<Outcome> late = agent.classify("h", TestPacks.testSet().image(7), 40 * MS);
+            CompletableFuture<Outcome> next = agent.classify("i", TestPacks.testSet().image(8), 80 * MS);
+            timer.due.get(0).task().run(); // h's deadline: no exit yet, and two requests queue for one thread
+            assertThat(late).isCompletedExceptionally();
+            assertThat(org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class, late::get).getCause())
+                    .isInstanceOfSatisfying(io.cleave.core.error.CleaveException.class, e -> {
+                        assertThat(e.code()).isEqualTo(io.cleave.core.error.ErrorCode.DEADLINE_EXCEEDED);
+                        assertThat(e.getMessage()).contains("edge overloaded", "no exit by the deadline of 40.0 ms");
+                    });
+            release.countDown();
+            // h's queued work is dropped; i, now alone, is computed and answered
+            Outcome o = await(next);
+            assertThat(o.answer().reason()).isEqualTo("all-done");
+            assertThat(holderDone.get(10, TimeUnit.SECONDS)).isNull();
+        } finally {
+            release.countDown();
+        }
+    }
 }

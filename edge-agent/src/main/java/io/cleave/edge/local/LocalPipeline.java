@@ -225,6 +225,26 @@ public final class LocalPipeline implements AutoCloseable {
     static final double ADMISSION_MARGIN = 2.0;
 
     /**
+     * Whether more requests await their first local exit than there are threads: work is queued
+     * behind work, and time spent on a request that has missed its deadline is taken from requests
+     * still in time.
+     */
+    public boolean backlogged() {
+        return awaitingFirstExit.get() > threads;
+    }
+
+    /**
+     * A request's local work dropped before it started: with a backlog, its first local exit could
+     * not come by its deadline. Running it anyway would make the requests queued behind it late in
+     * turn (under earliest-deadline-first, one stall then spreads to the whole queue).
+     */
+    public static final class Shed extends RuntimeException {
+        Shed(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
      * Queues a request's local work: stem, blocks 1..{@code localTo}, every held exit within them;
      * {@code sendAfter} is the block whose tokens go to {@link Listener#tokens} (-1: none).
      */
@@ -383,11 +403,26 @@ public final class LocalPipeline implements AutoCloseable {
         /** Runs the next segment; false when this job is done. */
         boolean step() {
             if (listener.answered()) {
+                if (awaitingFirstExit && predictedWait > 0 && clock.nanoTime() > deadline) {
+                    underPrediction.add((clock.nanoTime() - submittedAt) / predictedWait); // at least this much
+                }
                 end(null);
                 return false;
             }
             try {
                 long t0 = clock.nanoTime();
+                if (tokens == null && awaitingFirstExit && backlogged()) {
+                    double own = firstExitCost.quantile(0.5);
+                    if (!Double.isNaN(own) && t0 + own > deadline) {
+                        if (predictedWait > 0) {
+                            underPrediction.add((t0 + own - submittedAt) / predictedWait); // a lower bound: it never ran
+                        }
+                        end(new Shed(String.format("edge overloaded: the first local exit could not come by the deadline"
+                                + " (%.1f ms left, it takes %.1f ms; %d requests await theirs)",
+                                (deadline - t0) / 1e6, own / 1e6, awaitingFirstExit())));
+                        return false;
+                    }
+                }
                 if (tokens == null) {
                     tokens = engine.stem(image);
                     service += record(Segments.STEM, t0) - t0;
@@ -426,6 +461,10 @@ public final class LocalPipeline implements AutoCloseable {
                 end(ex);
                 return false;
             }
+        }
+
+        int awaitingFirstExit() {
+            return LocalPipeline.this.awaitingFirstExit.get();
         }
 
         void firstExitDone() {

@@ -21,6 +21,7 @@ public final class Arbiter {
     private boolean localDone;
     private boolean cloudDone;
     private boolean deadlinePassed;
+    private boolean withdrawn;
     private Answer answer;
 
     /**
@@ -35,8 +36,9 @@ public final class Arbiter {
         this.cloudDone = !cloudExpected;
     }
 
+    /** True once the request is settled: answered, or {@linkplain #withdraw withdrawn}. */
     public synchronized boolean answered() {
-        return answer != null;
+        return answer != null || withdrawn;
     }
 
     public synchronized Answer answer() {
@@ -45,7 +47,7 @@ public final class Arbiter {
 
     /** A new exit result; returns the answer if this settles the request. */
     public synchronized Optional<Answer> offer(Candidate c) {
-        if (answer != null) {
+        if (answered()) {
             return Optional.empty();
         }
         if (best == null || c.exit() > best.exit()) {
@@ -77,14 +79,31 @@ public final class Arbiter {
     /** The deadline fired: answer with the best so far, if there is one. */
     public synchronized Optional<Answer> deadline(long now) {
         deadlinePassed = true;
-        if (answer != null || best == null) {
+        if (answered() || best == null) {
             return Optional.empty();
         }
         return settle(now, "deadline");
     }
 
+    /** Both paths are over and no exit came: nothing can answer this request any more. */
+    public synchronized boolean exhausted() {
+        return localDone && cloudDone && best == null;
+    }
+
+    /**
+     * Gives the request up without an answer (its caller answers with an error instead); false when
+     * it was answered first. Nothing offered later answers it.
+     */
+    public synchronized boolean withdraw() {
+        if (answered()) {
+            return false;
+        }
+        withdrawn = true;
+        return true;
+    }
+
     private Optional<Answer> maybeAllDone(long now) {
-        if (answer == null && localDone && cloudDone && best != null) {
+        if (!answered() && localDone && cloudDone && best != null) {
             return settle(now, "all-done");
         }
         return Optional.empty();

@@ -38,22 +38,23 @@ public interface DeadlineTimer extends AutoCloseable {
      * A single-thread timer that measures its own lateness (fired time minus due time) on every
      * deadline it fires, and on a 10 ms tick while requests come in, and answers that much earlier:
      * on a loaded device, threads wake up late (a CPU shared with compute and the JIT, collector
-     * pauses, a noisy virtual machine), and a deadline answer must absorb it. The guard is a high
-     * one and a half times the worst of the last 256 lateness samples (about 2.5 s of ticks) plus a margin: a deadline
-     * is a promise, and the rare stall longer than any recent one is the one that breaks it.
+     * pauses, a noisy virtual machine), and a deadline answer must absorb it. The guard is one and a
+     * half times the worst lateness of the last {@value #MEMORY_SECONDS} seconds plus a margin: a
+     * deadline is a promise, and a stall seen once (a collector pause in a burst) comes again. Kept
+     * by time, not by count: a burst fires hundreds of deadlines a second, and a count-based memory
+     * forgot a 16 ms pause within a fifth of a second, in time for the next one.
      */
     final class Dedicated implements DeadlineTimer {
         static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
         static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(2);
         static final long MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-        private static final int SAMPLES = 256;
+        static final int MEMORY_SECONDS = 5;
+        private static final long BUCKET_NANOS = TimeUnit.SECONDS.toNanos(1);
 
         private final NanoClock clock;
         private final ScheduledThreadPoolExecutor ex;
-        private final long[] lateness = new long[SAMPLES];
-        private int count;
-        private int next;
-        private volatile long guard = MIN_GUARD_NANOS;
+        private final long[] worstInBucket = new long[MEMORY_SECONDS]; // per second of the clock, the worst lateness
+        private final long[] bucketSecond = new long[MEMORY_SECONDS];
         private volatile long lastUse;
         private final AtomicBoolean ticking = new AtomicBoolean();
 
@@ -62,6 +63,7 @@ public interface DeadlineTimer extends AutoCloseable {
             this.ex = new ScheduledThreadPoolExecutor(1, r -> {
                 Thread t = new Thread(r, "cleave-edge-deadlines");
                 t.setDaemon(true);
+                t.setPriority(Thread.MAX_PRIORITY); // with -XX:ThreadPriorityPolicy=1: nice -5 where allowed (root), else unchanged
                 return t;
             });
             ex.setRemoveOnCancelPolicy(true); // answered requests leave the queue at once, even under heavy load
@@ -96,25 +98,31 @@ public interface DeadlineTimer extends AutoCloseable {
             }
         }
 
-        private synchronized void record(long late) {
-            lateness[next] = Math.max(0, late);
-            next = (next + 1) % SAMPLES;
-            count = Math.min(count + 1, SAMPLES);
-            long worst = 0;
-            for (int i = 0; i < count; i++) {
-                worst = Math.max(worst, lateness[i]);
+        synchronized void record(long late) {
+            long second = Math.floorDiv(clock.nanoTime(), BUCKET_NANOS);
+            int i = (int) Math.floorMod(second, (long) MEMORY_SECONDS);
+            if (bucketSecond[i] != second) {
+                bucketSecond[i] = second;
+                worstInBucket[i] = 0;
             }
-            guard = Math.max(MIN_GUARD_NANOS, worst + worst / 2 + MARGIN_NANOS);
+            worstInBucket[i] = Math.max(worstInBucket[i], Math.max(0, late));
         }
 
         /** The lateness-derived guard now, before the per-request cap. */
-        public long learnedGuardNanos() {
-            return guard;
+        public synchronized long learnedGuardNanos() {
+            long second = Math.floorDiv(clock.nanoTime(), BUCKET_NANOS);
+            long worst = 0;
+            for (int b = 0; b < MEMORY_SECONDS; b++) {
+                if (second - bucketSecond[b] < MEMORY_SECONDS) {
+                    worst = Math.max(worst, worstInBucket[b]);
+                }
+            }
+            return Math.max(MIN_GUARD_NANOS, worst + worst / 2 + MARGIN_NANOS);
         }
 
         @Override
         public long guardNanos(long budgetNanos) {
-            return Math.min(guard, Math.max(Math.min(MIN_GUARD_NANOS, budgetNanos / 10), budgetNanos / 3));
+            return Math.min(learnedGuardNanos(), Math.max(Math.min(MIN_GUARD_NANOS, budgetNanos / 10), budgetNanos / 3));
         }
 
         @Override

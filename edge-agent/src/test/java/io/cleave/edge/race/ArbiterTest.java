@@ -86,4 +86,37 @@ class ArbiterTest {
         a.offer(local(1, 0.6f, 3_000));
         assertThat(a.localFinished(3_100)).get().extracting(x -> x.candidate().exit()).isEqualTo(1);
     }
+
+    @Test
+    void withdrawn_nothingAnswersAfterwards() {
+        Arbiter a = new Arbiter("r", FINAL, 0.99, START, DEADLINE, false);
+        assertThat(a.deadline(DEADLINE)).isEmpty();
+        assertThat(a.withdraw()).isTrue();
+        assertThat(a.answered()).isTrue();
+        assertThat(a.offer(local(3, 0.99f, DEADLINE + 1_000))).isEmpty();
+        assertThat(a.withdraw()).as("only once").isFalse();
+        assertThat(a.answer()).isNull();
+    }
+
+    @Test
+    void answeredFirst_cannotBeWithdrawn() {
+        Arbiter a = new Arbiter("r", FINAL, 0.9, START, DEADLINE, false);
+        a.offer(local(0, 0.95f, 2_000));
+        assertThat(a.withdraw()).isFalse();
+        assertThat(a.answer().reason()).isEqualTo("confident");
+    }
+
+    @Test
+    void exhausted_onlyWhenBothPathsEndedWithoutAnExit() {
+        Arbiter a = new Arbiter("r", FINAL, 0.99, START, DEADLINE, true);
+        assertThat(a.localFinished(2_000)).isEmpty();
+        assertThat(a.exhausted()).as("the cloud may still answer").isFalse();
+        assertThat(a.cloudFinished(3_000)).isEmpty();
+        assertThat(a.exhausted()).isTrue();
+        Arbiter b = new Arbiter("r", FINAL, 0.99, START, DEADLINE, true);
+        b.offer(cloud(1, 0.5f, 2_000));
+        b.cloudFinished(2_500);
+        assertThat(b.localFinished(3_000)).isPresent();
+        assertThat(b.exhausted()).isFalse();
+    }
 }
