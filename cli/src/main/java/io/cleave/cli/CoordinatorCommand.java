@@ -4,6 +4,7 @@ import io.cleave.coordinator.CoordinatorConfig;
 import io.cleave.coordinator.CoordinatorServer;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Runs the coordinator until interrupted. */
@@ -19,10 +20,15 @@ final class CoordinatorCommand implements Callable<Integer> {
     @Option(names = "--heartbeat-ms", defaultValue = "" + CoordinatorConfig.DEFAULT_HEARTBEAT_PERIOD_MILLIS, description = "expected heartbeat period; 3 missed drain a worker")
     long heartbeatMs;
 
+    @Mixin
+    MetricsOptions metrics;
+
     @Override
     public Integer call() throws Exception {
-        CoordinatorServer server = CoordinatorServer.start(CoordinatorConfig.builder().host(host).port(port).heartbeatPeriodMillis(heartbeatMs).build());
+        CoordinatorServer server = CoordinatorServer.start(CoordinatorConfig.builder().host(host).port(port).heartbeatPeriodMillis(heartbeatMs)
+                .metricsPort(metrics.port(MetricsOptions.COORDINATOR_PORT)).build());
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-coordinator-shutdown"));
+        MetricsOptions.announce("coordinator", server.metricsAddress());
         System.out.println("cleave coordinator listening on " + host + ":" + server.port());
         System.out.flush();
         server.awaitTermination();

@@ -63,6 +63,9 @@ final class EdgeCommand implements Callable<Integer> {
                     + "this-machine, pi4, pi5, phone; `cleave bench device` shows each one's source (env CLEAVE_EDGE_DEVICE_CLASS)")
     String deviceClass;
 
+    @Mixin
+    MetricsOptions metrics;
+
     @Spec
     CommandSpec spec;
 
@@ -97,6 +100,9 @@ final class EdgeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!serve && spec.commandLine().getParseResult().hasMatchedOption("--metrics-port")) {
+            throw new IllegalArgumentException("--metrics-port serves the metrics of an edge that serves its API: it needs --serve");
+        }
         DeviceClass device = deviceClass();
         if (device != null) {
             planOptions.kMax = device.kMax();
@@ -105,9 +111,11 @@ final class EdgeCommand implements Callable<Integer> {
         EdgeConfig cfg = EdgeConfig.builder(packOptions.pack()).kMax(planOptions.kMax).threads(packOptions.threads)
                 .workers(planOptions.workers()).plan(planOptions.plan()).concurrency(Math.max(1, concurrency)).host(host).port(port)
                 .policy(planOptions.policy).coordinator(coordinator).via(via).slowdown(slowdown).warmUpMillis(Math.max(0, warmUpMs))
-                .device(device == null ? null : device.name()).jpegQuality(planOptions.jpegQuality).build();
+                .device(device == null ? null : device.name()).jpegQuality(planOptions.jpegQuality)
+                .metricsPort(serve ? metrics.port(MetricsOptions.EDGE_PORT) : io.cleave.core.metrics.Metrics.OFF).build();
         try (EdgeServer edge = EdgeServer.start(cfg, null, serve)) {
             if (serve) {
+                MetricsOptions.announce("edge", edge.metricsAddress());
                 System.out.println("cleave edge listening on " + host + ":" + edge.port() + " (policy " + cfg.policy() + ", "
                         + (device != null ? "device " + device.describe() : "k_max " + cfg.kMax()
                                 + (slowdown > 1 ? ", emulated device " + slowdown + "x slower" : ""))

@@ -131,6 +131,7 @@ final class FootprintBench implements Callable<Integer> {
         cmd.addAll(List.of("-Dai.djl.offline=true", "-Dcleave.home=" + Paths.home().toAbsolutePath(),
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.log.ai.djl.onnxruntime.engine.OrtEngine=error",
                 "-cp", System.getProperty("java.class.path"), Cleave.class.getName(), "edge", "--serve", "--host", "127.0.0.1", "--port", "0",
+                "--metrics-port", "0",
                 "--pack", packDir.toAbsolutePath().toString(), "--threads", String.valueOf(packOptions.threads),
                 "--k-max", String.valueOf(pack.blockCount()), "--warm-up-ms", String.valueOf(warmUpMs)));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

@@ -40,14 +40,19 @@ final class WorkerCommand implements Callable<Integer> {
             description = "host:port edges should use to reach this worker (default: --host and the bound port)")
     String advertise;
 
+    @Mixin
+    MetricsOptions metrics;
+
     @Override
     public Integer call() throws Exception {
         SchedulerConfig sc = SchedulerConfig.defaults().withMaxBatch(maxBatch).withQueueCapacity(queue).withAdmissionControl(!noAdmission);
         WorkerConfig cfg = WorkerConfig.builder(packOptions.pack()).host(host).port(port).threads(packOptions.threads).scheduler(sc)
-                .maxMessageBytes(maxMessageBytes).coordinator(coordinator).advertise(advertise).build();
+                .maxMessageBytes(maxMessageBytes).coordinator(coordinator).advertise(advertise)
+                .metricsPort(metrics.port(MetricsOptions.WORKER_PORT)).build();
         WorkerServer server = WorkerServer.start(cfg);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-worker-shutdown"));
         // the line tests and scripts wait for: the real port when 0 was asked for
+        MetricsOptions.announce("worker", server.metricsAddress());
         System.out.println("cleave worker listening on " + host + ":" + server.port());
         System.out.flush();
         server.awaitTermination();

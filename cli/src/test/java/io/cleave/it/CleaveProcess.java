@@ -17,6 +17,8 @@ final class CleaveProcess implements AutoCloseable {
     private static final java.util.regex.Pattern LISTENING = java.util.regex.Pattern.compile("listening on \\S+:(\\d+)");
     private final Process process;
     private final int port;
+    private static final java.util.regex.Pattern METRICS = java.util.regex.Pattern.compile("^cleave \\S+ metrics on http://\\S+:(\\d+)/metrics");
+    private volatile int metricsPort = -1;
     private final StringBuffer log = new StringBuffer();
 
     private CleaveProcess(String command, List<String> extraArgs) throws Exception {
@@ -34,6 +36,9 @@ final class CleaveProcess implements AutoCloseable {
                 "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-Dorg.slf4j.simpleLogger.log.ai.djl.onnxruntime.engine.OrtEngine=error",
                 "-cp", System.getProperty("java.class.path"), "io.cleave.cli.Cleave", command, "--host", "127.0.0.1", "--port", "0"));
+        if (command.equals("worker") || command.equals("edge") || command.equals("coordinator")) {
+            cmd.addAll(List.of("--metrics-port", "0")); // tests run several side by side: no fixed ports
+        }
         if (command.equals("worker") || command.equals("edge")) {
             cmd.addAll(List.of("--pack", pack.toAbsolutePath().toString(), "--threads", "1"));
         }
@@ -48,6 +53,10 @@ final class CleaveProcess implements AutoCloseable {
             try {
                 for (String line; (line = out.readLine()) != null; ) {
                     log.append(line).append('\n');
+                    java.util.regex.Matcher metrics = METRICS.matcher(line);
+                    if (metrics.find()) {
+                        metricsPort = Integer.parseInt(metrics.group(1));
+                    }
                     java.util.regex.Matcher m = LISTENING.matcher(line);
                     if (line.startsWith("cleave " + command + " listening on ") && m.find()) {
                         ready.complete(Integer.parseInt(m.group(1)));
@@ -97,6 +106,11 @@ final class CleaveProcess implements AutoCloseable {
 
     String target() {
         return "127.0.0.1:" + port;
+    }
+
+    /** The port of its Prometheus endpoint (-1: none announced). */
+    int metricsPort() {
+        return metricsPort;
     }
 
     long pid() {

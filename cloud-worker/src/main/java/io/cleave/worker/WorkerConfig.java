@@ -1,5 +1,6 @@
 package io.cleave.worker;
 
+import io.cleave.core.metrics.Metrics;
 import io.cleave.worker.batch.SchedulerConfig;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -17,9 +18,11 @@ import java.util.Objects;
  * @param shutdownGraceMillis how long streams in flight may run on after shutdown begins
  * @param coordinator coordinator host:port to heartbeat to, or null
  * @param advertise host:port edges use to reach this worker (default: host and the bound port)
+ * @param metricsPort port of the Prometheus endpoint ({@code /metrics}) on {@code host}; 0 picks a free one;
+ *     {@link Metrics#OFF}: none (the builder's default)
  */
 public record WorkerConfig(Path pack, String host, int port, int threads, SchedulerConfig scheduler, int maxMessageBytes,
-        long shutdownGraceMillis, String coordinator, String advertise) {
+        long shutdownGraceMillis, String coordinator, String advertise, int metricsPort) {
     /** Bind address unless told: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** Port unless told: a free one. */
@@ -34,6 +37,9 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
     public WorkerConfig {
         Objects.requireNonNull(pack, "pack");
         Objects.requireNonNull(scheduler, "scheduler");
+        if (metricsPort < Metrics.OFF || metricsPort > 65535) {
+            throw new IllegalArgumentException("metricsPort must be 0 to 65535, or " + Metrics.OFF + " for none, got " + metricsPort);
+        }
         if (maxMessageBytes <= 0) {
             throw new IllegalArgumentException("maxMessageBytes must be positive, got " + maxMessageBytes);
         }
@@ -55,6 +61,7 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
         private long shutdownGraceMillis = DEFAULT_SHUTDOWN_GRACE_MILLIS;
         private String coordinator;
         private String advertise;
+        private int metricsPort = Metrics.OFF;
 
         private Builder(Path pack) {
             this.pack = pack;
@@ -100,8 +107,15 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
             return this;
         }
 
+        /** The Prometheus endpoint's port on the worker's host (0: a free one; {@link Metrics#OFF}: none). */
+        public Builder metricsPort(int port) {
+            this.metricsPort = port;
+            return this;
+        }
+
         public WorkerConfig build() {
-            return new WorkerConfig(pack, host, port, threads, scheduler, maxMessageBytes, shutdownGraceMillis, coordinator, advertise);
+            return new WorkerConfig(pack, host, port, threads, scheduler, maxMessageBytes, shutdownGraceMillis, coordinator, advertise,
+                    metricsPort);
         }
     }
 }

@@ -2,6 +2,8 @@ package io.cleave.worker;
 
 import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.metrics.Metrics;
+import io.cleave.core.metrics.RpcMetrics;
 import io.cleave.core.net.DataPlane;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.time.NanoClock;
@@ -34,6 +36,8 @@ public final class WorkerServer implements AutoCloseable {
 
     private final LayerScheduler scheduler;
     private final ServerLifecycle lifecycle;
+    private final Metrics metrics = new Metrics();
+    private InetSocketAddress metricsAddress; // null: no endpoint
 
     private WorkerServer(WorkerConfig config, ServerBuilder<?> transport) throws IOException {
         lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));
@@ -41,18 +45,23 @@ public final class WorkerServer implements AutoCloseable {
             ModelPack pack = ModelPack.load(config.pack());
             SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()));
             scheduler = new LayerScheduler(engine, config.scheduler(), NanoClock.SYSTEM);
-            lifecycle.thenRelease(scheduler).thenRelease(engine); // the loop stops before the engine it computes on closes
+            lifecycle.thenRelease(scheduler).thenRelease(engine).thenRelease(metrics); // the loop stops before the engine it computes on closes
             scheduler.calibrate(CALIBRATION_ROUNDS);
+            scheduler.measureInto(metrics.registry()); // traffic only: calibration runs are not served requests
             scheduler.start();
             long maxPayload = config.maxMessageBytes() * 64L;
             Server server = lifecycle.start(transport
                     .addService(new InferenceService(pack, scheduler, NanoClock.SYSTEM, maxPayload).definition())
                     .maxInboundMessageSize(config.maxMessageBytes())
+                    .intercept(new RpcMetrics(metrics.registry()))
                     // handlers only validate, copy bytes and enqueue: run them on the transport thread, no hand-off
                     .directExecutor());
             if (config.coordinator() != null) {
                 String advertise = config.advertise() != null ? config.advertise() : config.host() + ":" + server.getPort();
                 lifecycle.withdrawFirst(new CoordinatorHeartbeat(config.coordinator(), advertise, pack, scheduler, HEARTBEAT_PERIOD_MILLIS));
+            }
+            if (config.metricsPort() != Metrics.OFF) {
+                metricsAddress = metrics.serve(config.host(), config.metricsPort());
             }
             log.info("worker serving {} on {}:{}", pack, config.host(), port());
         } catch (IOException | RuntimeException e) {
@@ -80,6 +89,15 @@ public final class WorkerServer implements AutoCloseable {
     /** The bound port; -1 in-process. */
     public int port() {
         return lifecycle.port();
+    }
+
+    /** Where the Prometheus endpoint serves {@link Metrics#PATH}; null without one. */
+    public InetSocketAddress metricsAddress() {
+        return metricsAddress;
+    }
+
+    public Metrics metrics() {
+        return metrics;
     }
 
     public LayerScheduler scheduler() {

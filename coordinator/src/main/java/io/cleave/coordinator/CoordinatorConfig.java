@@ -1,5 +1,7 @@
 package io.cleave.coordinator;
 
+import io.cleave.core.metrics.Metrics;
+
 /**
  * Everything a coordinator process needs, immutable. Build one with {@link #builder()}; the
  * defaults are the named constants below, the same ones the command line shows.
@@ -8,8 +10,10 @@ package io.cleave.coordinator;
  * @param port 0 picks a free port
  * @param heartbeatPeriodMillis how often workers are expected to heartbeat; 3 missed periods drain a worker
  * @param shutdownGraceMillis how long calls in flight may run on after shutdown begins
+ * @param metricsPort port of the Prometheus endpoint ({@code /metrics}) on {@code host}; 0 picks a free one;
+ *     {@link Metrics#OFF}: none (the builder's default)
  */
-public record CoordinatorConfig(String host, int port, long heartbeatPeriodMillis, long shutdownGraceMillis) {
+public record CoordinatorConfig(String host, int port, long heartbeatPeriodMillis, long shutdownGraceMillis, int metricsPort) {
     /** Bind address unless told: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** Port unless told: a free one. */
@@ -23,6 +27,9 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
         if (heartbeatPeriodMillis <= 0) {
             throw new IllegalArgumentException("heartbeat period must be positive, got " + heartbeatPeriodMillis + " ms");
         }
+        if (metricsPort < Metrics.OFF || metricsPort > 65535) {
+            throw new IllegalArgumentException("metricsPort must be 0 to 65535, or " + Metrics.OFF + " for none, got " + metricsPort);
+        }
     }
 
     public static Builder builder() {
@@ -35,8 +42,15 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
         private int port = DEFAULT_PORT;
         private long heartbeatPeriodMillis = DEFAULT_HEARTBEAT_PERIOD_MILLIS;
         private long shutdownGraceMillis = DEFAULT_SHUTDOWN_GRACE_MILLIS;
+        private int metricsPort = Metrics.OFF;
 
         private Builder() {}
+
+        /** The Prometheus endpoint's port on the coordinator's host (0: a free one; {@link Metrics#OFF}: none). */
+        public Builder metricsPort(int port) {
+            this.metricsPort = port;
+            return this;
+        }
 
         public Builder host(String host) {
             this.host = host;
@@ -59,7 +73,7 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
         }
 
         public CoordinatorConfig build() {
-            return new CoordinatorConfig(host, port, heartbeatPeriodMillis, shutdownGraceMillis);
+            return new CoordinatorConfig(host, port, heartbeatPeriodMillis, shutdownGraceMillis, metricsPort);
         }
     }
 }

@@ -1,6 +1,9 @@
 package io.cleave.coordinator;
 
+import io.cleave.core.metrics.Metrics;
+import io.cleave.core.metrics.RpcMetrics;
 import io.cleave.core.server.ServerLifecycle;
+import io.micrometer.core.instrument.Gauge;
 import io.cleave.core.time.NanoClock;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -19,11 +22,31 @@ public final class CoordinatorServer implements AutoCloseable {
 
     private final ServerLifecycle lifecycle;
     private final WorkerRegistry registry;
+    private final Metrics metrics = new Metrics();
+    private final InetSocketAddress metricsAddress; // null: no endpoint
 
     private CoordinatorServer(CoordinatorConfig config, ServerBuilder<?> transport) throws IOException {
         registry = new WorkerRegistry(NanoClock.SYSTEM, TimeUnit.MILLISECONDS.toNanos(config.heartbeatPeriodMillis()));
+        Gauge.builder("cleave.coordinator.live.workers", registry::liveCount).description("Workers whose heartbeats are current")
+                .register(metrics.registry());
         lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));
-        lifecycle.start(transport.addService(new CoordinatorService(registry)));
+        lifecycle.thenRelease(metrics);
+        try {
+            lifecycle.start(transport.addService(new CoordinatorService(registry)).intercept(new RpcMetrics(metrics.registry())));
+            metricsAddress = config.metricsPort() == Metrics.OFF ? null : metrics.serve(config.host(), config.metricsPort());
+        } catch (IOException | RuntimeException e) {
+            lifecycle.close();
+            throw e;
+        }
+    }
+
+    /** Where the Prometheus endpoint serves {@link Metrics#PATH}; null without one. */
+    public InetSocketAddress metricsAddress() {
+        return metricsAddress;
+    }
+
+    public Metrics metrics() {
+        return metrics;
     }
 
     /** A coordinator on Netty at the configured host and port. */

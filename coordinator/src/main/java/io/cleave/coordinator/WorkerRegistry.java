@@ -45,7 +45,12 @@ public final class WorkerRegistry {
         e.assignedSince = 0;
     }
 
-    /** Workers that heartbeated within three periods and serve {@code modelId}. */
+    /** Workers, of any model, that heartbeated within three periods. */
+    public synchronized int liveCount() {
+        return live("").size();
+    }
+
+    /** Workers that heartbeated within three periods and serve {@code modelId} ("": any). */
     public synchronized List<WorkerHeartbeat> live(String modelId) {
         drain();
         List<WorkerHeartbeat> l = new ArrayList<>();

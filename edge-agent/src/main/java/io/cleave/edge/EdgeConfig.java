@@ -1,6 +1,7 @@
 package io.cleave.edge;
 
 import io.cleave.core.codec.JpegCodec;
+import io.cleave.core.metrics.Metrics;
 import io.cleave.core.plan.Plan;
 import io.cleave.core.plan.PolicyRegistry;
 import io.cleave.edge.image.ImageLimits;
@@ -30,10 +31,12 @@ import java.util.Objects;
  * @param device the named {@link DeviceClass} this configuration emulates, or null
  * @param imageLimits the largest encoded image accepted, in bytes and in pixels
  * @param jpegQuality quality (1-100) of the JPEG sent by plans that send the input as JPEG
+ * @param metricsPort port of the Prometheus endpoint ({@code /metrics}) on {@code host}; 0 picks a free one;
+ *     {@link Metrics#OFF}: none (the builder's default: an embedded edge opens no port unasked)
  */
 public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
         int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown, long warmUpMillis,
-        String device, ImageLimits imageLimits, int jpegQuality) {
+        String device, ImageLimits imageLimits, int jpegQuality, int metricsPort) {
     /** Blocks the device holds unless told. */
     public static final int DEFAULT_K_MAX = 4;
     /** ONNX Runtime intra-op threads unless told: one, so that the local pipeline's threads are the parallelism. */
@@ -60,6 +63,9 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
         if (jpegQuality < 1 || jpegQuality > 100) {
             throw new IllegalArgumentException("jpegQuality must be 1 to 100, got " + jpegQuality);
         }
+        if (metricsPort < Metrics.OFF || metricsPort > 65535) {
+            throw new IllegalArgumentException("metricsPort must be 0 to 65535, or " + Metrics.OFF + " for none, got " + metricsPort);
+        }
         workers = List.copyOf(workers);
         if (plan == null) {
             throw new IllegalArgumentException("plan must be set");
@@ -85,7 +91,8 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
     public Builder toBuilder() {
         return new Builder(pack).kMax(kMax).threads(threads).workers(workers).plan(plan).concurrency(concurrency).host(host).port(port)
                 .shutdownGraceMillis(shutdownGraceMillis).policy(policy).coordinator(coordinator).via(via).slowdown(slowdown)
-                .warmUpMillis(warmUpMillis).device(device).imageLimits(imageLimits).jpegQuality(jpegQuality);
+                .warmUpMillis(warmUpMillis).device(device).imageLimits(imageLimits).jpegQuality(jpegQuality)
+                .metricsPort(metricsPort);
     }
 
     /** The device as answers name it: the class, or k&lt;k_max&gt;[-x&lt;slowdown&gt;] for an unnamed one. */
@@ -112,6 +119,7 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
         private String device;
         private ImageLimits imageLimits = ImageLimits.DEFAULT;
         private int jpegQuality = JpegCodec.DEFAULT_QUALITY;
+        private int metricsPort = Metrics.OFF;
 
         private Builder(Path pack) {
             this.pack = pack;
@@ -195,6 +203,12 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
             return this;
         }
 
+        /** The Prometheus endpoint's port on the API's host (0: a free one; {@link Metrics#OFF}: none). */
+        public Builder metricsPort(int port) {
+            this.metricsPort = port;
+            return this;
+        }
+
         /** Quality (1-100) of the JPEG a plan sending the input as JPEG sends. */
         public Builder jpegQuality(int quality) {
             this.jpegQuality = quality;
@@ -203,7 +217,8 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
 
         public EdgeConfig build() {
             return new EdgeConfig(pack, kMax, threads, workers, plan != null ? plan : Plan.edgeOnly(kMax, DEFAULT_THRESHOLD), concurrency,
-                    host, port, shutdownGraceMillis, policy, coordinator, via, slowdown, warmUpMillis, device, imageLimits, jpegQuality);
+                    host, port, shutdownGraceMillis, policy, coordinator, via, slowdown, warmUpMillis, device, imageLimits, jpegQuality,
+                    metricsPort);
         }
     }
 }

@@ -2,6 +2,7 @@ package io.cleave.edge;
 
 import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.metrics.Metrics;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.net.HostPort;
 import io.cleave.core.time.NanoClock;
@@ -60,6 +61,8 @@ public final class EdgeServer implements AutoCloseable {
     private AdaptivePlanner adaptive;
     private LinkProber prober;
     private final AssignmentFollower follower;
+    private final Metrics metrics;
+    private final InetSocketAddress metricsAddress; // null: no endpoint
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EdgeServer.class);
 
     private EdgeServer(EdgeConfig config, Planner planner, ServerBuilder<?> transport) throws IOException {
@@ -115,12 +118,28 @@ public final class EdgeServer implements AutoCloseable {
                 agent.measureInto(measurements);
                 cloud.measureInto(measurements);
             }
+            metrics = new Metrics();
+            built.push(metrics);
+            EdgeMetrics meters = new EdgeMetrics(metrics.registry()).describe(pack.id(), config.policy(), config.deviceLabel())
+                    .gauge("cleave.edge.awaiting.first.exit", "Admitted requests whose first local exit has not come yet", "requests",
+                            local::awaitingFirstExit)
+                    .gauge("cleave.edge.deadline.guard", "How long before its deadline a request is answered: the deadline timer's"
+                            + " guard against its own lateness", "seconds", () -> deadlines.learnedGuardNanos() / 1e9);
+            if (measurements != null) {
+                EdgeMeasurements m = measurements;
+                meters.gauge("cleave.edge.uplink.estimate", "The planner's uplink bandwidth estimate (NaN before the first measurement)",
+                        "bytes.per.second", () -> m.link().bandwidth())
+                        .gauge("cleave.edge.rtt.estimate", "The planner's round-trip time estimate (NaN before the first measurement)",
+                                "seconds", () -> m.link().rtt() / 1e9);
+            }
             if (config.warmUpMillis() > 0) {
                 agent.warmUpUntilSettled(TimeUnit.MILLISECONDS.toNanos(config.warmUpMillis()));
             } else {
                 agent.warmUp(WARM_UP_ROUNDS);
             }
             intake.warmUp(config.warmUpMillis() > 0 ? IMAGE_WARM_UP_ROUNDS : 1);
+            // after warm-up: a scrape shows the edge as traffic finds it
+            metricsAddress = config.metricsPort() == Metrics.OFF ? null : metrics.serve(config.host(), config.metricsPort());
             lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));
             built.clear(); // the lifecycle releases them from here on
             // released once the API has stopped: the control tasks, then the compute, the timers, the channels, the engine last
@@ -138,14 +157,14 @@ public final class EdgeServer implements AutoCloseable {
                 lifecycle.thenRelease(api::shutdown);
             }
             lifecycle.thenRelease(local).thenRelease(control::shutdown).thenRelease(answers::shutdown).thenRelease(deadlines)
-                    .thenRelease(cloud).thenRelease(workers).thenRelease(engine);
+                    .thenRelease(cloud).thenRelease(workers).thenRelease(engine).thenRelease(metrics);
             if (transport != null) {
                 try {
                     lifecycle.start(transport
                             .executor(api)
                             // room for the largest encoded image accepted, so that one over the limit gets the intake's clear refusal
                             .maxInboundMessageSize(config.imageLimits().maxBytes() + (1 << 20))
-                            .addService(new EdgeService(agent, intake, this::uplinkMbps, config.policy(), config.deviceLabel())));
+                            .addService(new EdgeService(agent, intake, this::uplinkMbps, config.policy(), config.deviceLabel(), meters)));
                 } catch (IOException | RuntimeException e) {
                     lifecycle.close();
                     throw e;
@@ -214,6 +233,16 @@ public final class EdgeServer implements AutoCloseable {
 
     public EdgeAgent agent() {
         return agent;
+    }
+
+    /** Where the Prometheus endpoint serves {@link Metrics#PATH}; null without one. */
+    public InetSocketAddress metricsAddress() {
+        return metricsAddress;
+    }
+
+    /** This edge's meters (scraped at {@link #metricsAddress}, when it has one). */
+    public Metrics metrics() {
+        return metrics;
     }
 
     /** The API's bound port; -1 without an API or in-process. */

@@ -28,10 +28,11 @@ class EdgeConfigTest {
 
     @Test
     void toBuilder_changesOnlyWhatItIsTold() {
-        EdgeConfig c = EdgeConfig.builder(PACK).kMax(3).policy(PolicyRegistry.FIXED).via("127.0.0.1:9").warmUpMillis(0).jpegQuality(70).build();
+        EdgeConfig c = EdgeConfig.builder(PACK).kMax(3).policy(PolicyRegistry.FIXED).via("127.0.0.1:9").warmUpMillis(0).jpegQuality(70).metricsPort(0)
+                .build();
         EdgeConfig slower = c.toBuilder().slowdown(4).build();
         assertThat(slower).isEqualTo(new EdgeConfig(c.pack(), c.kMax(), c.threads(), c.workers(), c.plan(), c.concurrency(), c.host(),
-                c.port(), c.shutdownGraceMillis(), c.policy(), c.coordinator(), c.via(), 4, c.warmUpMillis(), c.device(), c.imageLimits(), 70));
+                c.port(), c.shutdownGraceMillis(), c.policy(), c.coordinator(), c.via(), 4, c.warmUpMillis(), c.device(), c.imageLimits(), 70, 0));
     }
 
     @Test

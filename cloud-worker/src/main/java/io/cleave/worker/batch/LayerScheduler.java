@@ -53,6 +53,7 @@ public final class LayerScheduler implements AutoCloseable {
     private int queued;
     private long seq;
     private volatile boolean running = true;
+    private volatile SchedulerMetrics metrics; // null: not reported
 
     public LayerScheduler(SegmentEngine engine, SchedulerConfig config, NanoClock clock) {
         this.engine = engine;
@@ -78,6 +79,29 @@ public final class LayerScheduler implements AutoCloseable {
     public LayerScheduler start() {
         loop.start();
         return this;
+    }
+
+    /** Reports queue depth, batch sizes, segment times and refusals to {@code registry} from now on. */
+    public LayerScheduler measureInto(io.micrometer.core.instrument.MeterRegistry registry) {
+        metrics = new SchedulerMetrics(registry, this);
+        return this;
+    }
+
+    private void refused(String reason) {
+        SchedulerMetrics m = metrics;
+        if (m != null) {
+            m.refused(reason);
+        }
+    }
+
+    private void ran(String kind, int index, int batch, long nanos) {
+        SchedulerMetrics m = metrics;
+        if (m != null) {
+            m.segment(kind, index, nanos);
+            if (!kind.equals("exit")) {
+                m.blockRun(batch);
+            }
+        }
     }
 
     public ComputeProfile profile() {
@@ -119,9 +143,11 @@ public final class LayerScheduler implements AutoCloseable {
         lock.lock();
         try {
             if (!running) {
+                refused("shutting_down");
                 throw new CleaveException(ErrorCode.UNAVAILABLE, "worker is shutting down");
             }
             if (queued >= config.queueCapacity()) {
+                refused("queue_full");
                 throw new CleaveException(ErrorCode.RESOURCE_EXHAUSTED,
                         "worker queue full (" + config.queueCapacity() + " requests waiting)");
             }
@@ -131,6 +157,7 @@ public final class LayerScheduler implements AutoCloseable {
                 long predicted = predictFirstExitNanos(s);
                 long left = job.deadline().remainingNanos();
                 if (predicted > left) {
+                    refused("deadline");
                     throw new CleaveException(ErrorCode.RESOURCE_EXHAUSTED, String.format(
                             "cannot meet the deadline: first exit predicted in %.2f ms (%d queued ahead), %.2f ms left",
                             predicted / 1e6, queued, left / 1e6));
@@ -256,6 +283,7 @@ public final class LayerScheduler implements AutoCloseable {
         Tensor y = stage == 0 ? engine.stem(x) : engine.blocks(x, stage - 1, stage);
         long dt = clock.nanoTime() - t0;
         profile.record(stage == 0 ? segments.stem() : segments.block(stage), n, dt);
+        ran(stage == 0 ? "stem" : "block", stage, n, dt);
         for (int i = 0; i < n; i++) {
             Job.State s = batch.get(i);
             s.values = y.row(i);
@@ -304,6 +332,7 @@ public final class LayerScheduler implements AutoCloseable {
         Tensor logits = engine.exit(e, in);
         long dt = clock.nanoTime() - t0;
         profile.record(segments.exit(e), rows.size(), dt);
+        ran("exit", e, rows.size(), dt);
         double temperature = pack.exit(e).temperature();
         int classes = pack.classes();
         for (int r = 0; r < rows.size(); r++) {

@@ -233,6 +233,11 @@ public final class LocalPipeline implements AutoCloseable {
         return awaitingFirstExit.get() > threads;
     }
 
+    /** Admitted requests whose first local exit has not come yet. */
+    public int awaitingFirstExit() {
+        return awaitingFirstExit.get();
+    }
+
     /**
      * A request's local work dropped before it started: with a backlog, its first local exit could
      * not come by its deadline. Running it anyway would make the requests queued behind it late in
@@ -419,7 +424,7 @@ public final class LocalPipeline implements AutoCloseable {
                         }
                         end(new Shed(String.format("edge overloaded: the first local exit could not come by the deadline"
                                 + " (%.1f ms left, it takes %.1f ms; %d requests await theirs)",
-                                (deadline - t0) / 1e6, own / 1e6, awaitingFirstExit())));
+                                (deadline - t0) / 1e6, own / 1e6, LocalPipeline.this.awaitingFirstExit())));
                         return false;
                     }
                 }
@@ -461,10 +466,6 @@ public final class LocalPipeline implements AutoCloseable {
                 end(ex);
                 return false;
             }
-        }
-
-        int awaitingFirstExit() {
-            return LocalPipeline.this.awaitingFirstExit.get();
         }
 
         void firstExitDone() {

@@ -26,6 +26,11 @@ public interface DeadlineTimer extends AutoCloseable {
         return Math.min(MIN_GUARD_NANOS, budgetNanos / 10);
     }
 
+    /** The guard learned from this timer's own lateness, before any per-request cap. */
+    default long learnedGuardNanos() {
+        return MIN_GUARD_NANOS;
+    }
+
     @Override
     default void close() {}
 
@@ -108,7 +113,7 @@ public interface DeadlineTimer extends AutoCloseable {
             worstInBucket[i] = Math.max(worstInBucket[i], Math.max(0, late));
         }
 
-        /** The lateness-derived guard now, before the per-request cap. */
+        @Override
         public synchronized long learnedGuardNanos() {
             long second = Math.floorDiv(clock.nanoTime(), BUCKET_NANOS);
             long worst = 0;

@@ -2,6 +2,7 @@ package io.cleave.edge.rpc;
 
 import io.cleave.core.error.StatusMapper;
 import io.cleave.edge.EdgeAgent;
+import io.cleave.edge.EdgeMetrics;
 import io.cleave.edge.Outcome;
 import io.cleave.core.time.NanoClock;
 import io.cleave.edge.image.ImageIntake;
@@ -35,17 +36,19 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
     private final DoubleSupplier uplinkMbps;
     private final String policy;
     private final String device;
+    private final EdgeMetrics metrics;
 
     /**
      * {@code uplinkMbps}: the edge's uplink estimate, NaN when it has none; {@code policy}: its planning policy; {@code device}:
      * its device class; both reported with each answer.
      */
     public EdgeService(EdgeAgent agent, DoubleSupplier uplinkMbps, String policy, String device) {
-        this(agent, new ImageIntake(agent, ImageLimits.DEFAULT, NanoClock.SYSTEM), uplinkMbps, policy, device);
+        this(agent, new ImageIntake(agent, ImageLimits.DEFAULT, NanoClock.SYSTEM), uplinkMbps, policy, device, EdgeMetrics.none());
     }
 
-    /** Same, taking encoded images through {@code intake} (its limits, its clock). */
-    public EdgeService(EdgeAgent agent, ImageIntake intake, DoubleSupplier uplinkMbps, String policy, String device) {
+    /** Same, taking encoded images through {@code intake} (its limits, its clock), counting every request in {@code metrics}. */
+    public EdgeService(EdgeAgent agent, ImageIntake intake, DoubleSupplier uplinkMbps, String policy, String device, EdgeMetrics metrics) {
+        this.metrics = metrics;
         this.agent = agent;
         this.intake = intake;
         this.uplinkMbps = uplinkMbps;
@@ -54,7 +57,8 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
     }
 
     @Override
-    public void classify(ClassifyRequest req, StreamObserver<ClassifyResponse> out) {
+    public void classify(ClassifyRequest req, StreamObserver<ClassifyResponse> client) {
+        StreamObserver<ClassifyResponse> out = counted(client);
         if (req.getDeadlineMs() <= 0) {
             out.onError(Status.INVALID_ARGUMENT.withDescription("deadline_ms must be > 0, got " + req.getDeadlineMs()).asRuntimeException());
             return;
@@ -87,6 +91,7 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
                     out.onError(StatusMapper.toException(err));
                 } else {
                     PreparedImage img = r.image();
+                    metrics.answered(r.outcome());
                     out.onNext(answer(r.outcome(), labels, topK).setLatencyUs(r.latencyNanos() / 1000)
                             .setInput(ImageInfo.newBuilder().setFormat(img.format()).setWidth(img.width()).setHeight(img.height())
                                     .setChannels(img.channels()).setPreprocessing(img.preprocessing()).setAdapted(img.adapted())
@@ -102,6 +107,7 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
                 if (err != null) {
                     out.onError(StatusMapper.toException(err));
                 } else {
+                    metrics.answered(o);
                     out.onNext(answer(o, labels, topK).build());
                     out.onCompleted();
                 }
@@ -109,6 +115,27 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
         } catch (RuntimeException e) {
             out.onError(StatusMapper.toException(e));
         }
+    }
+
+    /** {@code out}, counting how each request ends: its answer's exit and source, or its error's status. */
+    private StreamObserver<ClassifyResponse> counted(StreamObserver<ClassifyResponse> out) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(ClassifyResponse r) {
+                out.onNext(r);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                metrics.failed(Status.fromThrowable(t).getCode());
+                out.onError(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                out.onCompleted();
+            }
+        };
     }
 
     private ClassifyResponse.Builder answer(Outcome o, List<String> labels, int topK) {
