@@ -19,9 +19,13 @@ public final class Cleave implements Runnable {
     }
 
     public static void main(String[] args) {
-        int code = new CommandLine(new Cleave())
-                .setExecutionExceptionHandler(new ErrorHandler())
-                .execute(args);
-        System.exit(code);
+        CommandLine cmd = new CommandLine(new Cleave()).setExecutionExceptionHandler(new ErrorHandler());
+        try {
+            ConfigOptions.install(cmd, args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("cleave: " + e.getMessage());
+            System.exit(2);
+        }
+        System.exit(cmd.execute(args));
     }
 }

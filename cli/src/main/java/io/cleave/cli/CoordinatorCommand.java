@@ -5,7 +5,9 @@ import io.cleave.coordinator.CoordinatorServer;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Runs the coordinator until interrupted. */
 @Command(name = "coordinator", mixinStandardHelpOptions = true,
@@ -23,8 +25,17 @@ final class CoordinatorCommand implements Callable<Integer> {
     @Mixin
     MetricsOptions metrics;
 
+    @Mixin
+    ConfigOptions config;
+
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        if (config.printIfAsked(spec)) {
+            return 0;
+        }
         CoordinatorServer server = CoordinatorServer.start(CoordinatorConfig.builder().host(host).port(port).heartbeatPeriodMillis(heartbeatMs)
                 .metricsPort(metrics.port(MetricsOptions.COORDINATOR_PORT)).build());
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-coordinator-shutdown"));

@@ -66,6 +66,9 @@ final class EdgeCommand implements Callable<Integer> {
     @Mixin
     MetricsOptions metrics;
 
+    @Mixin
+    ConfigOptions config;
+
     @Spec
     CommandSpec spec;
 
@@ -100,6 +103,9 @@ final class EdgeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (config.printIfAsked(spec)) {
+            return 0;
+        }
         if (!serve && spec.commandLine().getParseResult().hasMatchedOption("--metrics-port")) {
             throw new IllegalArgumentException("--metrics-port serves the metrics of an edge that serves its API: it needs --serve");
         }
