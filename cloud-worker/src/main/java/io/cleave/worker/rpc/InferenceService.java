@@ -2,6 +2,7 @@ package io.cleave.worker.rpc;
 
 import io.cleave.core.engine.Preprocessor;
 import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.RateLimitedLog;
 import io.cleave.core.error.StatusMapper;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.time.Deadline;
@@ -21,12 +22,15 @@ import io.cleave.worker.batch.Job;
 import io.cleave.worker.batch.LayerScheduler;
 import io.grpc.Context;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.BitSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * gRPC handler of the worker: translates streams into {@link Job}s and results back, nothing
@@ -35,6 +39,9 @@ import java.util.concurrent.TimeUnit;
  * here like any other malformed request.
  */
 public final class InferenceService {
+    private static final Logger log = LoggerFactory.getLogger(InferenceService.class);
+    /** Refused requests and malformed streams: one line per status code per interval, no stack trace. */
+    private final RateLimitedLog refusals = RateLimitedLog.warnings(log);
     private final ModelPack pack;
     private final LayerScheduler scheduler;
     private final Preprocessor preprocessor;
@@ -101,7 +108,7 @@ public final class InferenceService {
                 }
                 if (in.error() != null) {
                     failed = true;
-                    responses.onError(StatusMapper.toException(in.error()));
+                    responses.onError(refused("probe", in.error()).asRuntimeException());
                     return;
                 }
                 TensorChunk c = in.message();
@@ -126,6 +133,17 @@ public final class InferenceService {
                 responses.onCompleted();
             }
         };
+    }
+
+    /** The status {@code t} ends a {@code method} call with, logged: a stack trace for our bugs, a rate-limited line for the rest. */
+    private Status refused(String method, Throwable t) {
+        Status s = StatusMapper.toStatus(t);
+        if (StatusMapper.isOurBug(s)) {
+            log.error("{} failed: {}", method, s.getDescription(), t);
+        } else {
+            refusals.log(s.getCode().name(), method + " refused: " + s.getDescription());
+        }
+        return s;
     }
 
     /** One inference stream. gRPC serializes inbound callbacks; results arrive on the scheduler thread. */
@@ -249,8 +267,9 @@ public final class InferenceService {
             if (w != null) {
                 w.cancel(false);
             }
+            Status s = refused("infer", t);
             if (!out.isCancelled()) {
-                out.onError(StatusMapper.toException(t));
+                out.onError(s.asRuntimeException());
             }
         }
 
