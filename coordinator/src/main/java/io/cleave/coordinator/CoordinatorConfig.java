@@ -8,8 +8,9 @@ package io.cleave.coordinator;
  * @param port 0 picks a free port
  * @param heartbeatPeriodMillis how often workers are expected to heartbeat; 3 missed periods drain a worker
  * @param shutdownGraceMillis how long calls in flight may run on after shutdown begins
+ * @param maxWorkers most live workers the registry holds; a new worker past it is refused
  */
-public record CoordinatorConfig(String host, int port, long heartbeatPeriodMillis, long shutdownGraceMillis) {
+public record CoordinatorConfig(String host, int port, long heartbeatPeriodMillis, long shutdownGraceMillis, int maxWorkers) {
     /** Bind address unless told: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** Port unless told: a free one. */
@@ -18,10 +19,15 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
     public static final long DEFAULT_HEARTBEAT_PERIOD_MILLIS = 500;
     /** Drain bound on shutdown: the coordinator's calls are small unary ones with 1 s deadlines. */
     public static final long DEFAULT_SHUTDOWN_GRACE_MILLIS = 2_000;
+    /** Registry bound unless told: far above a deployment's workers, a few MB at most (fields are bounded too). */
+    public static final int DEFAULT_MAX_WORKERS = 1024;
 
     public CoordinatorConfig {
         if (heartbeatPeriodMillis <= 0) {
             throw new IllegalArgumentException("heartbeat period must be positive, got " + heartbeatPeriodMillis + " ms");
+        }
+        if (maxWorkers < 1) {
+            throw new IllegalArgumentException("maxWorkers must be >= 1, got " + maxWorkers);
         }
     }
 
@@ -35,6 +41,7 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
         private int port = DEFAULT_PORT;
         private long heartbeatPeriodMillis = DEFAULT_HEARTBEAT_PERIOD_MILLIS;
         private long shutdownGraceMillis = DEFAULT_SHUTDOWN_GRACE_MILLIS;
+        private int maxWorkers = DEFAULT_MAX_WORKERS;
 
         private Builder() {}
 
@@ -58,8 +65,13 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
             return this;
         }
 
+        public Builder maxWorkers(int maxWorkers) {
+            this.maxWorkers = maxWorkers;
+            return this;
+        }
+
         public CoordinatorConfig build() {
-            return new CoordinatorConfig(host, port, heartbeatPeriodMillis, shutdownGraceMillis);
+            return new CoordinatorConfig(host, port, heartbeatPeriodMillis, shutdownGraceMillis, maxWorkers);
         }
     }
 }

@@ -21,7 +21,8 @@ public final class CoordinatorServer implements AutoCloseable {
     private final WorkerRegistry registry;
 
     private CoordinatorServer(CoordinatorConfig config, ServerBuilder<?> transport) throws IOException {
-        registry = new WorkerRegistry(NanoClock.SYSTEM, TimeUnit.MILLISECONDS.toNanos(config.heartbeatPeriodMillis()));
+        registry = new WorkerRegistry(NanoClock.SYSTEM, TimeUnit.MILLISECONDS.toNanos(config.heartbeatPeriodMillis()),
+                config.maxWorkers());
         lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));
         lifecycle.start(transport.addService(new CoordinatorService(registry)));
     }
