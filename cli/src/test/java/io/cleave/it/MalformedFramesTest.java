@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.testing.RawFrames;
 import io.cleave.core.testing.RecordingCall;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.proto.v1.Encoding;
@@ -207,6 +208,21 @@ class MalformedFramesTest {
         Reply r = call(List.of(frame(header(2, Encoding.FP32, 4L * tokens * dim)), chunk(new byte[2 << 20])));
         assertThat(r.status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         assertThat(r.status().getDescription()).contains("exceeds maximum");
+        assertStillServing();
+    }
+
+    @Test
+    void bytesThatAreNotAFrame_areInvalidArgument_withTheParsersMessage() throws Exception {
+        byte[] wire = chunk(new byte[100]).toByteArray();
+        RecordingCall<byte[], ExitResult> c = RawFrames.infer(channel);
+        c.req.onNext(java.util.Arrays.copyOf(wire, wire.length - 10)); // the chunk's bytes end early
+        c.req.onCompleted();
+        Status s = c.end.get(20, TimeUnit.SECONDS);
+        assertThat(s.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(s.getDescription()).isEqualTo("invalid InferFrame: While parsing a protocol message, the input ended unexpectedly"
+                + " in the middle of a field.  This could mean either that the input has been truncated or that an embedded message"
+                + " misreported its own length.");
+        assertThat(c.results).isEmpty();
         assertStillServing();
     }
 

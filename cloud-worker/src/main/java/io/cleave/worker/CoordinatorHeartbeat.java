@@ -1,5 +1,6 @@
 package io.cleave.worker;
 
+import io.cleave.core.error.RateLimitedLog;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.proto.v1.BlockProfile;
 import io.cleave.proto.v1.CoordinatorGrpc;
@@ -7,15 +8,18 @@ import io.cleave.proto.v1.HeartbeatReply;
 import io.cleave.proto.v1.WorkerHeartbeat;
 import io.cleave.worker.batch.LayerScheduler;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
 
 /** Tells the coordinator, every period, that this worker is alive, how loaded, and how fast. */
 final class CoordinatorHeartbeat implements AutoCloseable {
+    private final RateLimitedLog refusals = RateLimitedLog.warnings(LoggerFactory.getLogger(CoordinatorHeartbeat.class));
     private final ManagedChannel channel;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "cleave-worker-heartbeat");
@@ -45,7 +49,11 @@ final class CoordinatorHeartbeat implements AutoCloseable {
 
             @Override
             public void onError(Throwable t) {
-                // coordinator away: keep serving; edges that know us keep sending
+                // coordinator away: keep serving; edges that know us keep sending. Refused: say so, it will not change by itself
+                Status s = Status.fromThrowable(t);
+                if (s.getCode() == Status.Code.INVALID_ARGUMENT || s.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+                    refusals.log(s.getCode().name(), "the coordinator refused this worker's heartbeat: " + s.getDescription());
+                }
             }
 
             @Override

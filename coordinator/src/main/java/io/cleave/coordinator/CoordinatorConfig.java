@@ -12,8 +12,10 @@ import io.cleave.core.metrics.Metrics;
  * @param shutdownGraceMillis how long calls in flight may run on after shutdown begins
  * @param metricsPort port of the Prometheus endpoint ({@code /metrics}) on {@code host}; 0 picks a free one;
  *     {@link Metrics#OFF}: none (the builder's default)
+ * @param maxWorkers most live workers the registry holds; a new worker past it is refused
  */
-public record CoordinatorConfig(String host, int port, long heartbeatPeriodMillis, long shutdownGraceMillis, int metricsPort) {
+public record CoordinatorConfig(String host, int port, long heartbeatPeriodMillis, long shutdownGraceMillis, int metricsPort,
+        int maxWorkers) {
     /** Bind address unless told: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** Port unless told: a free one. */
@@ -22,6 +24,8 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
     public static final long DEFAULT_HEARTBEAT_PERIOD_MILLIS = 500;
     /** Drain bound on shutdown: the coordinator's calls are small unary ones with 1 s deadlines. */
     public static final long DEFAULT_SHUTDOWN_GRACE_MILLIS = 2_000;
+    /** Registry bound unless told: far above a deployment's workers, a few MB at most (fields are bounded too). */
+    public static final int DEFAULT_MAX_WORKERS = 1024;
 
     public CoordinatorConfig {
         if (heartbeatPeriodMillis <= 0) {
@@ -29,6 +33,9 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
         }
         if (metricsPort < Metrics.OFF || metricsPort > 65535) {
             throw new IllegalArgumentException("metricsPort must be 0 to 65535, or " + Metrics.OFF + " for none, got " + metricsPort);
+        }
+        if (maxWorkers < 1) {
+            throw new IllegalArgumentException("maxWorkers must be >= 1, got " + maxWorkers);
         }
     }
 
@@ -43,6 +50,7 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
         private long heartbeatPeriodMillis = DEFAULT_HEARTBEAT_PERIOD_MILLIS;
         private long shutdownGraceMillis = DEFAULT_SHUTDOWN_GRACE_MILLIS;
         private int metricsPort = Metrics.OFF;
+        private int maxWorkers = DEFAULT_MAX_WORKERS;
 
         private Builder() {}
 
@@ -72,8 +80,13 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
             return this;
         }
 
+        public Builder maxWorkers(int maxWorkers) {
+            this.maxWorkers = maxWorkers;
+            return this;
+        }
+
         public CoordinatorConfig build() {
-            return new CoordinatorConfig(host, port, heartbeatPeriodMillis, shutdownGraceMillis, metricsPort);
+            return new CoordinatorConfig(host, port, heartbeatPeriodMillis, shutdownGraceMillis, metricsPort, maxWorkers);
         }
     }
 }

@@ -26,7 +26,8 @@ public final class CoordinatorServer implements AutoCloseable {
     private final InetSocketAddress metricsAddress; // null: no endpoint
 
     private CoordinatorServer(CoordinatorConfig config, ServerBuilder<?> transport) throws IOException {
-        registry = new WorkerRegistry(NanoClock.SYSTEM, TimeUnit.MILLISECONDS.toNanos(config.heartbeatPeriodMillis()));
+        registry = new WorkerRegistry(NanoClock.SYSTEM, TimeUnit.MILLISECONDS.toNanos(config.heartbeatPeriodMillis()),
+                config.maxWorkers());
         Gauge.builder("cleave.coordinator.live.workers", registry::liveCount).description("Workers whose heartbeats are current")
                 .register(metrics.registry());
         lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));

@@ -1,5 +1,8 @@
 package io.cleave.coordinator;
 
+import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.RateLimitedLog;
+import io.cleave.core.error.StatusMapper;
 import io.cleave.proto.v1.AssignRequest;
 import io.cleave.proto.v1.Assignment;
 import io.cleave.proto.v1.CoordinatorGrpc;
@@ -8,10 +11,18 @@ import io.cleave.proto.v1.WorkerHeartbeat;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** gRPC handlers of the coordinator: proto in, registry call, proto out. */
+/**
+ * gRPC handlers of the coordinator: proto in, registry call, proto out. A heartbeat is checked
+ * ({@link HeartbeatCheck}) before the registry sees it; refusals are logged, rate-limited.
+ */
 public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
+    private static final Logger log = LoggerFactory.getLogger(CoordinatorService.class);
+
     private final WorkerRegistry registry;
+    private final RateLimitedLog refusals = RateLimitedLog.warnings(log);
 
     public CoordinatorService(WorkerRegistry registry) {
         this.registry = registry;
@@ -19,11 +30,18 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public void heartbeat(WorkerHeartbeat hb, StreamObserver<HeartbeatReply> out) {
-        if (hb.getWorkerId().isEmpty() || hb.getTarget().isEmpty()) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription("heartbeat needs worker_id and target").asRuntimeException());
+        try {
+            String problem = HeartbeatCheck.problem(hb);
+            if (problem != null) {
+                throw CleaveException.invalid(problem);
+            }
+            registry.heartbeat(hb);
+        } catch (CleaveException e) {
+            Status s = StatusMapper.toStatus(e);
+            refusals.log(s.getCode().name(), "heartbeat refused: " + s.getDescription());
+            out.onError(s.asRuntimeException());
             return;
         }
-        registry.heartbeat(hb);
         out.onNext(HeartbeatReply.newBuilder().setPeriodMs(TimeUnit.NANOSECONDS.toMillis(registry.periodNanos())).build());
         out.onCompleted();
     }

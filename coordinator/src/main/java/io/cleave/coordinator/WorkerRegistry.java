@@ -1,5 +1,7 @@
 package io.cleave.coordinator;
 
+import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.ErrorCode;
 import io.cleave.core.time.NanoClock;
 import io.cleave.proto.v1.Assignment;
 import io.cleave.proto.v1.WorkerHeartbeat;
@@ -16,11 +18,13 @@ import java.util.Map;
  * its last heartbeat so that a burst of edges spreads out. An edge that asks again while already on
  * the chosen worker is no new arrival: its load is in the worker's own queue count already
  * (counted again, every edge's periodic ask made its own worker look busier at each period), and
- * among equally loaded workers it stays where it is.
+ * among equally loaded workers it stays where it is. The registry holds at most {@code maxWorkers}:
+ * a new worker past that is refused (RESOURCE_EXHAUSTED) until a silent one is drained.
  */
 public final class WorkerRegistry {
     private final NanoClock clock;
     private final long periodNanos;
+    private final int maxWorkers;
     private final Map<String, Entry> workers = new LinkedHashMap<>();
 
     private static final class Entry {
@@ -29,17 +33,34 @@ public final class WorkerRegistry {
         int assignedSince;
     }
 
-    public WorkerRegistry(NanoClock clock, long periodNanos) {
+    public WorkerRegistry(NanoClock clock, long periodNanos, int maxWorkers) {
+        if (maxWorkers < 1) {
+            throw new IllegalArgumentException("maxWorkers must be >= 1, got " + maxWorkers);
+        }
         this.clock = clock;
         this.periodNanos = periodNanos;
+        this.maxWorkers = maxWorkers;
     }
 
     public long periodNanos() {
         return periodNanos;
     }
 
+    /**
+     * Records {@code hb} (already checked by {@link HeartbeatCheck}).
+     *
+     * @throws CleaveException RESOURCE_EXHAUSTED for a new worker when {@code maxWorkers} are live
+     */
     public synchronized void heartbeat(WorkerHeartbeat hb) {
-        Entry e = workers.computeIfAbsent(hb.getWorkerId(), k -> new Entry());
+        Entry e = workers.get(hb.getWorkerId());
+        if (e == null) {
+            drain();
+            if (workers.size() >= maxWorkers) {
+                throw new CleaveException(ErrorCode.RESOURCE_EXHAUSTED, "registry full: " + maxWorkers + " live workers, no room for another");
+            }
+            e = new Entry();
+            workers.put(hb.getWorkerId(), e);
+        }
         e.last = hb;
         e.seenAt = clock.nanoTime();
         e.assignedSince = 0;

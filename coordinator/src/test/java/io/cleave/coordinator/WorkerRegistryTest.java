@@ -1,7 +1,10 @@
 package io.cleave.coordinator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.ErrorCode;
 import io.cleave.core.time.ManualClock;
 import io.cleave.proto.v1.WorkerHeartbeat;
 import java.util.concurrent.TimeUnit;
@@ -14,7 +17,7 @@ class WorkerRegistryTest {
 
     @Test
     void assignment_goesToTheLeastLoadedLiveWorker() {
-        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500));
+        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500), CoordinatorConfig.DEFAULT_MAX_WORKERS);
         r.heartbeat(hb("a", 9));
         r.heartbeat(hb("b", 2));
         assertThat(r.assign("m").getWorkerTarget()).isEqualTo("b:1");
@@ -23,7 +26,7 @@ class WorkerRegistryTest {
 
     @Test
     void aBurstOfEdges_isSpreadAcrossWorkersBetweenHeartbeats() {
-        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500));
+        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500), CoordinatorConfig.DEFAULT_MAX_WORKERS);
         r.heartbeat(hb("a", 0));
         r.heartbeat(hb("b", 0));
         int toA = 0;
@@ -37,7 +40,7 @@ class WorkerRegistryTest {
 
     @Test
     void edgesAskingAgainFromTheirWorker_areNoNewArrivals_soTheyStayPut() {
-        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500));
+        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500), CoordinatorConfig.DEFAULT_MAX_WORKERS);
         r.heartbeat(hb("a", 0));
         r.heartbeat(hb("b", 0));
         String e1 = r.assign("m").getWorkerTarget(); // a new edge: counted on its worker
@@ -54,7 +57,7 @@ class WorkerRegistryTest {
     @Test
     void silentWorker_isDrainedAfterThreePeriods_andItsEdgesMove() {
         ManualClock clock = new ManualClock();
-        WorkerRegistry r = new WorkerRegistry(clock, TimeUnit.MILLISECONDS.toNanos(500));
+        WorkerRegistry r = new WorkerRegistry(clock, TimeUnit.MILLISECONDS.toNanos(500), CoordinatorConfig.DEFAULT_MAX_WORKERS);
         r.heartbeat(hb("a", 0));
         r.heartbeat(hb("b", 5));
         assertThat(r.assign("m").getWorkerTarget()).isEqualTo("a:1");
@@ -68,8 +71,25 @@ class WorkerRegistryTest {
     }
 
     @Test
+    void fullRegistry_refusesNewWorkers_keepsKnownOnes_andHasRoomOnceASilentOneIsDrained() {
+        ManualClock clock = new ManualClock();
+        WorkerRegistry r = new WorkerRegistry(clock, TimeUnit.MILLISECONDS.toNanos(500), 2);
+        r.heartbeat(hb("a", 0));
+        r.heartbeat(hb("b", 0));
+        assertThatThrownBy(() -> r.heartbeat(hb("c", 0)))
+                .isInstanceOf(CleaveException.class)
+                .hasMessage("registry full: 2 live workers, no room for another")
+                .extracting(e -> ((CleaveException) e).code()).isEqualTo(ErrorCode.RESOURCE_EXHAUSTED);
+        clock.advance(1_000, TimeUnit.MILLISECONDS);
+        r.heartbeat(hb("b", 3)); // known: updated, full or not
+        clock.advance(501, TimeUnit.MILLISECONDS); // a: silent for 1.501 s, over 3 periods
+        r.heartbeat(hb("c", 0));
+        assertThat(r.live("m")).extracting(WorkerHeartbeat::getWorkerId).containsExactly("b", "c");
+    }
+
+    @Test
     void noWorkerForTheModel_meansAnEmptyAssignment() {
-        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500));
+        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500), CoordinatorConfig.DEFAULT_MAX_WORKERS);
         r.heartbeat(hb("a", 0));
         assertThat(r.assign("other").getWorkerTarget()).isEmpty();
         assertThat(r.assign("other").getLiveWorkers()).isZero();

@@ -127,8 +127,9 @@ public final class LayerScheduler implements AutoCloseable {
      * exceptionally (DEADLINE_EXCEEDED when it expired before finishing); cancelling it removes
      * the job before its next compute.
      *
-     * @throws CleaveException RESOURCE_EXHAUSTED when the queues are full or the job is predicted
-     *     to miss its deadline at its first exit; UNAVAILABLE after close
+     * @throws CleaveException DEADLINE_EXCEEDED when the job's deadline has passed already;
+     *     RESOURCE_EXHAUSTED when the queues are full or the job is predicted to miss its deadline
+     *     at its first exit; UNAVAILABLE after close
      */
     public CompletableFuture<Void> submit(Job job) {
         if (job.exits().isEmpty()) {
@@ -152,10 +153,14 @@ public final class LayerScheduler implements AutoCloseable {
                         "worker queue full (" + config.queueCapacity() + " requests waiting)");
             }
             long now = clock.nanoTime();
+            long left = job.deadline().atNanos() - now;
+            if (left <= 0) { // expired already (e.g. while its payload arrived): late, not busy, so no retry
+                throw new CleaveException(ErrorCode.DEADLINE_EXCEEDED, String.format(
+                        "deadline passed %.2f ms before request %s could be queued", -left / 1e6, job.requestId()));
+            }
             Job.State s = new Job.State(job, done, seq++, now);
             if (config.admissionControl()) {
                 long predicted = predictFirstExitNanos(s);
-                long left = job.deadline().remainingNanos();
                 if (predicted > left) {
                     refused("deadline");
                     throw new CleaveException(ErrorCode.RESOURCE_EXHAUSTED, String.format(

@@ -2,6 +2,7 @@ package io.cleave.worker.rpc;
 
 import io.cleave.core.engine.Preprocessor;
 import io.cleave.core.error.CleaveException;
+import io.cleave.core.error.RateLimitedLog;
 import io.cleave.core.error.StatusMapper;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.time.Deadline;
@@ -12,23 +13,35 @@ import io.cleave.proto.v1.Encoding;
 import io.cleave.proto.v1.ExitResult;
 import io.cleave.proto.v1.InferFrame;
 import io.cleave.proto.v1.InferenceWorkerGrpc;
+import io.cleave.proto.v1.ProbeReply;
+import io.cleave.proto.v1.TensorChunk;
 import io.cleave.proto.v1.Timing;
 import io.cleave.proto.v1.WorkerDescription;
 import io.cleave.worker.batch.ExitOutput;
 import io.cleave.worker.batch.Job;
 import io.cleave.worker.batch.LayerScheduler;
 import io.grpc.Context;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.BitSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * gRPC handler of the worker: translates streams into {@link Job}s and results back, nothing
- * more. Inbound flow control is manual (one frame requested at a time).
+ * more. Inbound flow control is manual (one frame requested at a time). Frames arrive as
+ * {@link Parsed} values from {@link AliasingMarshaller}, so bytes that are not a frame are refused
+ * here like any other malformed request.
  */
-public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerImplBase {
+public final class InferenceService {
+    private static final Logger log = LoggerFactory.getLogger(InferenceService.class);
+    /** Refused requests and malformed streams: one line per status code per interval, no stack trace. */
+    private final RateLimitedLog refusals = RateLimitedLog.warnings(log);
     private final ModelPack pack;
     private final LayerScheduler scheduler;
     private final Preprocessor preprocessor;
@@ -44,12 +57,15 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
     }
 
     /** The service definition to register: Infer frames and Probe chunks are parsed with a single copy. */
-    public io.grpc.ServerServiceDefinition definition() {
-        return AliasingMarshaller.bind(bindService(), java.util.Set.of(InferenceWorkerGrpc.getInferMethod(), InferenceWorkerGrpc.getProbeMethod()));
+    public ServerServiceDefinition definition() {
+        return ServerServiceDefinition.builder(InferenceWorkerGrpc.SERVICE_NAME)
+                .addMethod(AliasingMarshaller.parsing(InferenceWorkerGrpc.getInferMethod()), ServerCalls.asyncBidiStreamingCall(this::infer))
+                .addMethod(AliasingMarshaller.parsing(InferenceWorkerGrpc.getProbeMethod()), ServerCalls.asyncClientStreamingCall(this::probe))
+                .addMethod(InferenceWorkerGrpc.getDescribeMethod(), ServerCalls.asyncUnaryCall(this::describe))
+                .build();
     }
 
-    @Override
-    public StreamObserver<InferFrame> infer(StreamObserver<ExitResult> responses) {
+    StreamObserver<Parsed<InferFrame>> infer(StreamObserver<ExitResult> responses) {
         ServerCallStreamObserver<ExitResult> call = (ServerCallStreamObserver<ExitResult>) responses;
         call.disableAutoRequest();
         Call c = new Call(call, clock.nanoTime(), Context.current().getDeadline());
@@ -58,8 +74,7 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
         return c;
     }
 
-    @Override
-    public void describe(DescribeRequest request, StreamObserver<WorkerDescription> responses) {
+    void describe(DescribeRequest request, StreamObserver<WorkerDescription> responses) {
         WorkerDescription.Builder d = WorkerDescription.newBuilder()
                 .setModelId(pack.id())
                 .setModelVersion(pack.version())
@@ -79,15 +94,24 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
         responses.onCompleted();
     }
 
-    @Override
-    public StreamObserver<io.cleave.proto.v1.TensorChunk> probe(StreamObserver<io.cleave.proto.v1.ProbeReply> responses) {
+    StreamObserver<Parsed<TensorChunk>> probe(StreamObserver<ProbeReply> responses) {
         return new StreamObserver<>() {
             long bytes;
             long first;
             long last;
+            boolean failed;
 
             @Override
-            public void onNext(io.cleave.proto.v1.TensorChunk c) {
+            public void onNext(Parsed<TensorChunk> in) {
+                if (failed) {
+                    return;
+                }
+                if (in.error() != null) {
+                    failed = true;
+                    responses.onError(refused("probe", in.error()).asRuntimeException());
+                    return;
+                }
+                TensorChunk c = in.message();
                 last = clock.nanoTime();
                 if (bytes == 0) {
                     first = last;
@@ -102,14 +126,28 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
 
             @Override
             public void onCompleted() {
-                responses.onNext(io.cleave.proto.v1.ProbeReply.newBuilder().setBytes(bytes).setReceiveUs((last - first) / 1000).build());
+                if (failed) {
+                    return;
+                }
+                responses.onNext(ProbeReply.newBuilder().setBytes(bytes).setReceiveUs((last - first) / 1000).build());
                 responses.onCompleted();
             }
         };
     }
 
+    /** The status {@code t} ends a {@code method} call with, logged: a stack trace for our bugs, a rate-limited line for the rest. */
+    private Status refused(String method, Throwable t) {
+        Status s = StatusMapper.toStatus(t);
+        if (StatusMapper.isOurBug(s)) {
+            log.error("{} failed: {}", method, s.getDescription(), t);
+        } else {
+            refusals.log(s.getCode().name(), method + " refused: " + s.getDescription());
+        }
+        return s;
+    }
+
     /** One inference stream. gRPC serializes inbound callbacks; results arrive on the scheduler thread. */
-    private final class Call implements StreamObserver<InferFrame> {
+    private final class Call implements StreamObserver<Parsed<InferFrame>> {
         private final ServerCallStreamObserver<ExitResult> out;
         private final long startedAt;
         private final io.grpc.Deadline grpcDeadline;
@@ -127,11 +165,12 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
         }
 
         @Override
-        public void onNext(InferFrame frame) {
+        public void onNext(Parsed<InferFrame> in) {
             if (closed) {
                 return;
             }
             try {
+                InferFrame frame = in.get();
                 if (frame.hasHeader()) {
                     if (stream != null) {
                         throw CleaveException.invalid("a second header on one stream");
@@ -228,8 +267,9 @@ public final class InferenceService extends InferenceWorkerGrpc.InferenceWorkerI
             if (w != null) {
                 w.cancel(false);
             }
+            Status s = refused("infer", t);
             if (!out.isCancelled()) {
-                out.onError(StatusMapper.toException(t));
+                out.onError(s.asRuntimeException());
             }
         }
 

@@ -177,6 +177,20 @@ class LayerSchedulerTest {
     }
 
     @Test
+    void jobExpiredAtSubmit_isDeadlineExceeded_notResourceExhausted() {
+        ManualClock clock = new ManualClock();
+        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), clock)) { // admission control on
+            Deadline d = deadline(clock, 1);
+            clock.advance(3, TimeUnit.MILLISECONDS);
+            assertThatThrownBy(() -> s.submit(new Job("late", tokensAfter(0, 2), 2, d, exitsAfter(2), (o, l) -> { })))
+                    .isInstanceOf(CleaveException.class)
+                    .hasMessageContaining("deadline passed 2.00 ms before request late could be queued")
+                    .extracting(e -> ((CleaveException) e).code()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
+            assertThat(s.queued()).isZero();
+        }
+    }
+
+    @Test
     void jobWantingAnExitBehindItsSplit_isRefusedAtSubmit() {
         ManualClock clock = new ManualClock();
         BitSet behind = new BitSet();
@@ -225,17 +239,23 @@ class LayerSchedulerTest {
 
     @Test
     void admissionControl_rejectsAJobThatCannotReachItsFirstExitInTime() {
-        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), NanoClock.SYSTEM)) {
-            s.calibrate(2);
-            // a 20 us budget is far below one block's measured compute
-            assertThatThrownBy(() -> s.submit(new Job("tight", tokensAfter(0, 2), 2,
-                    Deadline.after(20, TimeUnit.MICROSECONDS, NanoClock.SYSTEM), exitsAfter(2), (o, l) -> { })))
+        ManualClock clock = new ManualClock();
+        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), clock)) {
+            everySegmentTakes(s, 100);
+            // 10 ms left, and block 3 alone is predicted at 100 ms
+            assertThatThrownBy(() -> s.submit(new Job("tight", tokensAfter(0, 2), 2, deadline(clock, 10), exitsAfter(2), (o, l) -> { })))
                     .isInstanceOf(CleaveException.class)
                     .hasMessageContaining("cannot meet the deadline: first exit predicted in")
                     .extracting(e -> ((CleaveException) e).code()).isEqualTo(ErrorCode.RESOURCE_EXHAUSTED);
-            CompletableFuture<Void> ok = s.submit(new Job("roomy", tokensAfter(0, 2), 2,
-                    Deadline.after(10, TimeUnit.SECONDS, NanoClock.SYSTEM), exitsAfter(2), (o, l) -> { }));
+            CompletableFuture<Void> ok = s.submit(new Job("roomy", tokensAfter(0, 2), 2, deadline(clock, 10_000), exitsAfter(2), (o, l) -> { }));
             assertThat(ok).isNotNull();
+        }
+    }
+
+    /** A profile as if every segment had been measured at {@code ms} for one sample. */
+    static void everySegmentTakes(LayerScheduler s, long ms) {
+        for (int seg = 0; seg < Segments.of(pack).count(); seg++) {
+            s.profile().record(seg, 1, TimeUnit.MILLISECONDS.toNanos(ms));
         }
     }
 

@@ -7,6 +7,7 @@ import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.testing.RawFrames;
 import io.cleave.core.testing.RecordingCall;
 import io.cleave.core.testing.TestPacks;
 import io.cleave.core.time.NanoClock;
@@ -114,11 +115,47 @@ class InferenceServiceTest {
     @Test
     void admissionControl_refusesWhatCannotBeDoneInTime() throws Exception {
         start(SchedulerConfig.defaults(), false);
-        scheduler.calibrate(2);
+        for (int seg = 0; seg < io.cleave.core.pack.Segments.of(pack).count(); seg++) {
+            scheduler.profile().record(seg, 1, TimeUnit.MILLISECONDS.toNanos(100)); // as if each segment took 100 ms
+        }
         scheduler.start();
-        Status s = send(30).end.get(5, TimeUnit.SECONDS); // 30 us
+        Status s = send(10_000).end.get(5, TimeUnit.SECONDS); // 10 ms: time to arrive, not to compute
         assertThat(s.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         assertThat(s.getDescription()).contains("cannot meet the deadline");
         assertThat(send(5_000_000).end.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+    }
+
+    @Test
+    void bytesThatAreNotAFrame_areInvalidArgument_withTheParsersMessage_andTheWorkerServesOn() throws Exception {
+        start(SchedulerConfig.defaults(), true);
+        byte[] frame = InferFrame.newBuilder().setChunk(TensorChunk.newBuilder().setData(ByteString.copyFrom(new byte[100]))).build()
+                .toByteArray();
+        RecordingCall<byte[], ExitResult> c = RawFrames.infer(channel);
+        c.req.onNext(java.util.Arrays.copyOf(frame, frame.length - 10)); // the chunk's bytes end early
+        Status s = c.end.get(5, TimeUnit.SECONDS);
+        assertThat(s.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(s.getDescription()).startsWith("invalid InferFrame: While parsing a protocol message, the input ended unexpectedly");
+        assertThat(send(5_000_000).end.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+    }
+
+    @Test
+    void budgetSpentWhileThePayloadArrives_isDeadlineExceeded_notResourceExhausted() throws Exception {
+        start(SchedulerConfig.defaults(), false);
+        scheduler.calibrate(1);
+        scheduler.start();
+        float[] tokens = new float[pack.manifest().tokens().size()];
+        byte[] b = TensorCodec.encode(tokens, pack.manifest().tokens().dim(), Encoding.FP16);
+        RecordingCall<InferFrame, ExitResult> c = new RecordingCall<>();
+        InferenceWorkerGrpc.newStub(channel).infer(c);
+        c.req.onNext(InferFrame.newBuilder().setHeader(InferHeader.newBuilder().setRequestId("slow").setModelId(pack.id())
+                .setSplit(2).setEncoding(Encoding.FP16).addAllShape(List.of(1, pack.manifest().tokens().count(), pack.manifest().tokens().dim()))
+                .setDeadlineBudgetUs(2_000).setPayloadBytes(b.length)).build());
+        Thread.sleep(20); // the 2 ms budget runs out before the payload is in
+        c.req.onNext(InferFrame.newBuilder().setChunk(TensorChunk.newBuilder().setData(ByteString.copyFrom(b))).build());
+        c.req.onCompleted();
+        Status s = c.end.get(5, TimeUnit.SECONDS);
+        assertThat(s.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        assertThat(s.getDescription()).contains("before request slow could be queued");
+        assertThat(c.results).isEmpty();
     }
 }

@@ -33,6 +33,16 @@ public final class StatusMapper {
         return Status.INTERNAL.withDescription(c.getClass().getSimpleName() + ": " + c.getMessage()).withCause(c);
     }
 
+    /**
+     * Whether {@code s} means a bug on our side (INTERNAL, UNKNOWN, DATA_LOSS): log it with its
+     * stack trace. Every other status is the caller's mistake, the load or the deadline: log it
+     * with a {@link RateLimitedLog}, without one.
+     */
+    public static boolean isOurBug(Status s) {
+        Status.Code c = s.getCode();
+        return c == Status.Code.INTERNAL || c == Status.Code.UNKNOWN || c == Status.Code.DATA_LOSS;
+    }
+
     public static StatusRuntimeException toException(Throwable t) {
         return toStatus(t).asRuntimeException();
     }
