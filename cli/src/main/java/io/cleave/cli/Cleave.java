@@ -18,8 +18,14 @@ public final class Cleave implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /** The launcher's command line: one-line errors for bad options and for failures users can act on. */
+    static CommandLine commandLine() {
+        return new CommandLine(new Cleave()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setParameterExceptionHandler(ErrorHandler::parameter).setExecutionExceptionHandler(new ErrorHandler());
+    }
+
     public static void main(String[] args) {
-        CommandLine cmd = new CommandLine(new Cleave()).setExecutionExceptionHandler(new ErrorHandler());
+        CommandLine cmd = commandLine();
         try {
             ConfigOptions.install(cmd, args);
         } catch (IllegalArgumentException e) {

@@ -36,6 +36,9 @@ final class CoordinatorCommand implements Callable<Integer> {
         if (config.printIfAsked(spec)) {
             return 0;
         }
+        if (heartbeatMs <= 0) {
+            throw new IllegalArgumentException("--heartbeat-ms must be positive, got " + heartbeatMs);
+        }
         CoordinatorServer server = CoordinatorServer.start(CoordinatorConfig.builder().host(host).port(port).heartbeatPeriodMillis(heartbeatMs)
                 .metricsPort(metrics.port(MetricsOptions.COORDINATOR_PORT)).build());
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-coordinator-shutdown"));

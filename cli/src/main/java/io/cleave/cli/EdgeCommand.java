@@ -114,6 +114,20 @@ final class EdgeCommand implements Callable<Integer> {
             planOptions.kMax = device.kMax();
             slowdown = device.slowdown();
         }
+        var parsed = spec.commandLine().getParseResult();
+        planOptions.check(parsed, io.cleave.core.pack.ModelPack.load(packOptions.pack()).blockCount());
+        if (coordinator != null) {
+            io.cleave.core.net.HostPort.parse(coordinator, "--coordinator");
+        }
+        if (parsed.hasMatchedOption("--images") && images < 1) {
+            throw new IllegalArgumentException("--images must be at least 1, got " + images);
+        }
+        if (concurrency < 1) {
+            throw new IllegalArgumentException("--concurrency must be at least 1, got " + concurrency);
+        }
+        if (!(slowdown >= 1)) {
+            throw new IllegalArgumentException("--slowdown must be at least 1 (an emulated device is never faster than this one), got " + slowdown);
+        }
         EdgeConfig cfg = EdgeConfig.builder(packOptions.pack()).kMax(planOptions.kMax).threads(packOptions.threads)
                 .workers(planOptions.workers()).plan(planOptions.plan()).concurrency(Math.max(1, concurrency)).host(host).port(port)
                 .policy(planOptions.policy).coordinator(coordinator).via(via).slowdown(slowdown).warmUpMillis(Math.max(0, warmUpMs))
@@ -132,7 +146,6 @@ final class EdgeCommand implements Callable<Integer> {
             }
             long budget = (long) (planOptions.deadlineMs * 1e6);
             if (files != null && !files.isEmpty()) {
-                var parsed = spec.commandLine().getParseResult();
                 boolean deadlineGiven = parsed.hasMatchedOption("--deadline-ms") || System.getenv("CLEAVE_DEADLINE_MS") != null;
                 return classifyFiles(edge, deadlineGiven ? budget : TimeUnit.MILLISECONDS.toNanos(FILES_DEADLINE_MS));
             }

@@ -18,4 +18,12 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         ex.printStackTrace(cmd.getErr());
         return 1;
     }
+
+    /** A bad option or argument: one line, the problem and where the help is, exit 2 (picocli's default adds the whole usage). */
+    static int parameter(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        cmd.getErr().println("cleave " + cmd.getCommandName() + ": " + ex.getMessage() + " (see cleave "
+                + (cmd.getParent() == null ? "" : cmd.getCommandName() + " ") + "--help)");
+        return 2;
+    }
 }

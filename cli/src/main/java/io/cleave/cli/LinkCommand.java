@@ -56,6 +56,9 @@ final class LinkCommand implements Callable<Integer> {
     private record Direction(Shaper shaper, String description) {}
 
     private Direction direction(Path file, Double mbps, long start) throws java.io.IOException {
+        if (mbps != null && !(mbps > 0)) {
+            throw new IllegalArgumentException((mbps == rateMbps ? "--rate-mbps" : "--downlink-rate-mbps") + " must be positive, got " + mbps);
+        }
         if (file != null && mbps != null) {
             throw new IllegalArgumentException("give a trace or a fixed rate for a direction, not both");
         }

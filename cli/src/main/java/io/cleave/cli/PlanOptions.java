@@ -18,9 +18,23 @@ final class PlanOptions {
     @Option(names = "--split", defaultValue = "${env:CLEAVE_EDGE_SPLIT:-2}", description = "0: send the input; k: send tokens after block k (default: ${DEFAULT-VALUE})")
     int split;
 
-    @Option(names = "--encoding", defaultValue = "${env:CLEAVE_EDGE_ENCODING:-FP16}", description = "FP32, FP16 or INT8 for tokens; at --split 0 the input goes raw unless this is JPEG "
+    @Option(names = "--encoding", defaultValue = "${env:CLEAVE_EDGE_ENCODING:-fp16}", converter = EncodingConverter.class,
+            description = "fp32, fp16 or int8 for tokens; at --split 0 the input goes raw unless this is jpeg "
                     + "(default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_ENCODING)")
     Encoding encoding;
+
+    /** The encodings a user chooses, in any case; the proto's other values (unspecified, the raw image) are not choices. */
+    static final class EncodingConverter implements picocli.CommandLine.ITypeConverter<Encoding> {
+        @Override
+        public Encoding convert(String value) {
+            for (Encoding e : List.of(Encoding.FP32, Encoding.FP16, Encoding.INT8, Encoding.JPEG)) {
+                if (e.name().equalsIgnoreCase(value.trim())) {
+                    return e;
+                }
+            }
+            throw new picocli.CommandLine.TypeConversionException("expected fp32, fp16, int8 or jpeg, got '" + value + "'");
+        }
+    }
 
     @Option(names = "--jpeg-quality", defaultValue = "${env:CLEAVE_EDGE_JPEG_QUALITY:-" + JpegCodec.DEFAULT_QUALITY + "}",
             description = "quality (1-100) of the JPEG sent when the input goes as JPEG (a fixed --split 0 --encoding JPEG, or the "
@@ -46,6 +60,33 @@ final class PlanOptions {
 
     @Option(names = "--deadline-ms", defaultValue = "${env:CLEAVE_DEADLINE_MS:-30}", description = "deadline per request (default: ${DEFAULT-VALUE})")
     double deadlineMs;
+
+    /**
+     * Refuses what would fail later or silently do nothing, naming the option: workers that are not host:port, a k-max
+     * beyond the pack, a threshold or deadline out of range, and a fixed plan's split or encoding given without a worker.
+     */
+    void check(picocli.CommandLine.ParseResult parsed, int packBlocks) {
+        for (String w : workers()) {
+            io.cleave.core.net.HostPort.parse(w, "--worker");
+        }
+        if (kMax < 0 || kMax > packBlocks) {
+            throw new IllegalArgumentException("--k-max must be 0 to " + packBlocks + " (the pack's blocks), got " + kMax);
+        }
+        if (!(threshold >= 0)) {
+            throw new IllegalArgumentException("--threshold must be 0 to 1 (or above 1: never answer early), got " + threshold);
+        }
+        if (!(deadlineMs > 0)) {
+            throw new IllegalArgumentException("--deadline-ms must be positive, got " + deadlineMs);
+        }
+        if (workers().isEmpty()) {
+            for (String option : List.of("--split", "--encoding", "--jpeg-quality")) {
+                if (parsed.hasMatchedOption(option)) {
+                    throw new IllegalArgumentException(option + " " + parsed.matchedOption(option).getValue().toString().toLowerCase(java.util.Locale.ROOT)
+                            + " needs --worker: without a worker nothing is sent and every request runs on the device");
+                }
+            }
+        }
+    }
 
     List<String> workers() {
         return workers == null ? List.of() : workers.stream().filter(s -> !s.isBlank()).toList();

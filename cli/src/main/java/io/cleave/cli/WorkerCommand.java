@@ -56,6 +56,13 @@ final class WorkerCommand implements Callable<Integer> {
         if (config.printIfAsked(spec)) {
             return 0;
         }
+        if (maxBatch < 1 || queue < 1) {
+            throw new IllegalArgumentException(maxBatch < 1 ? "--max-batch must be at least 1, got " + maxBatch
+                    : "--queue must be at least 1, got " + queue);
+        }
+        if (coordinator != null) {
+            io.cleave.core.net.HostPort.parse(coordinator, "--coordinator");
+        }
         SchedulerConfig sc = SchedulerConfig.defaults().withMaxBatch(maxBatch).withQueueCapacity(queue).withAdmissionControl(!noAdmission);
         WorkerConfig cfg = WorkerConfig.builder(packOptions.pack()).host(host).port(port).threads(packOptions.threads).scheduler(sc)
                 .maxMessageBytes(maxMessageBytes).coordinator(coordinator).advertise(advertise)

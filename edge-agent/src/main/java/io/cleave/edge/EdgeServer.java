@@ -77,7 +77,12 @@ public final class EdgeServer implements AutoCloseable {
             workers = new WorkerClient(config.workers(), config.via() == null ? null : HostPort.parse(config.via(), "--via"));
             built.push(workers);
             try {
-                workers.connect(2000);
+                int ready = workers.connect(2000);
+                if (ready < config.workers().size()) {
+                    // not fatal: requests are answered from local exits, and the channels keep reconnecting
+                    log.warn("{} of {} workers unreachable after 2 s ({}): answering from local exits until they are",
+                            config.workers().size() - ready, config.workers().size(), String.join(", ", config.workers()));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
