@@ -19,7 +19,7 @@ final class PlanOptions {
     int split;
 
     @Option(names = "--encoding", defaultValue = "${env:CLEAVE_EDGE_ENCODING:-fp16}", converter = EncodingConverter.class,
-            description = "fp32, fp16 or int8 for tokens; at --split 0 the input goes raw unless this is jpeg "
+            description = "fp32, fp16 or int8 for tokens; at --split 0 the input goes raw (raw) unless this is jpeg "
                     + "(default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_ENCODING)")
     Encoding encoding;
 
@@ -27,12 +27,16 @@ final class PlanOptions {
     static final class EncodingConverter implements picocli.CommandLine.ITypeConverter<Encoding> {
         @Override
         public Encoding convert(String value) {
+            String v = value.trim();
             for (Encoding e : List.of(Encoding.FP32, Encoding.FP16, Encoding.INT8, Encoding.JPEG)) {
-                if (e.name().equalsIgnoreCase(value.trim())) {
+                if (e.name().equalsIgnoreCase(v)) {
                     return e;
                 }
             }
-            throw new picocli.CommandLine.TypeConversionException("expected fp32, fp16, int8 or jpeg, got '" + value + "'");
+            if (v.equalsIgnoreCase("raw") || v.equalsIgnoreCase(Encoding.U8_IMAGE.name())) {
+                return Encoding.U8_IMAGE; // the input's 8-bit pixels, at --split 0
+            }
+            throw new picocli.CommandLine.TypeConversionException("expected fp32, fp16, int8, jpeg or raw, got '" + value + "'");
         }
     }
 

@@ -62,7 +62,7 @@ class CliMisuseTest {
         "--worker 127.0.0.1:1 --split 9 --policy fixed --images 1 | --split 9 must be within 0..k-max (4)",
         "--images -3                             | --images must be at least 1, got -3",
         "--threshold -3 --images 1               | --threshold must be 0 to 1 (or above 1: never answer early), got -3",
-        "--encoding bf16 --images 1              | expected fp32, fp16, int8 or jpeg, got 'bf16' (see cleave edge --help)",
+        "--encoding bf16 --images 1              | expected fp32, fp16, int8, jpeg or raw, got 'bf16' (see cleave edge --help)",
         "--slowdown 0.5 --images 1               | --slowdown must be at least 1",
         "--concurrency 0 --images 1              | --concurrency must be at least 1, got 0",
         "--deadline-ms -5 --images 1             | --deadline-ms must be positive, got -5",

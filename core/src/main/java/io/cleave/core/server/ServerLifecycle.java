@@ -4,6 +4,7 @@ import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,14 +59,15 @@ public final class ServerLifecycle implements AutoCloseable {
     }
 
     /**
-     * Adds the health service to {@code builder}, builds and starts the server, and reports
-     * SERVING for the service and the server as a whole ("").
+     * Adds the health service and server reflection (grpc.reflection.v1, so that grpcurl-style tools
+     * list and call the services without the .proto files) to {@code builder}, builds and starts the
+     * server, and reports SERVING for the service and the server as a whole ("").
      */
     public synchronized Server start(ServerBuilder<?> builder) throws IOException {
         if (server != null || closed) {
             throw new IllegalStateException(closed ? "closed" : "already started");
         }
-        server = builder.addService(health.getHealthService()).build().start();
+        server = builder.addService(health.getHealthService()).addService(ProtoReflectionServiceV1.newInstance()).build().start();
         health.setStatus(service, ServingStatus.SERVING);
         health.setStatus("", ServingStatus.SERVING);
         return server;

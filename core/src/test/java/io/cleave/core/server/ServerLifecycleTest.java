@@ -155,4 +155,39 @@ class ServerLifecycleTest {
         assertThat(events).containsExactly("a", "b");
         assertThat(life.port()).isEqualTo(-1);
     }
+
+    @Test
+    void reflection_listsTheServices_andDescribesTheirMethods() throws Exception {
+        ServerLifecycle life = start(Duration.ofSeconds(1));
+        try {
+            BlockingQueue<io.grpc.reflection.v1.ServerReflectionResponse> answers = new LinkedBlockingQueue<>();
+            StreamObserver<io.grpc.reflection.v1.ServerReflectionRequest> requests = io.grpc.reflection.v1.ServerReflectionGrpc
+                    .newStub(channel).serverReflectionInfo(new StreamObserver<>() {
+                        @Override
+                        public void onNext(io.grpc.reflection.v1.ServerReflectionResponse r) {
+                            answers.add(r);
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                        }
+                    });
+            requests.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
+            List<String> names = answers.poll(10, TimeUnit.SECONDS).getListServicesResponse().getServiceList().stream()
+                    .map(io.grpc.reflection.v1.ServiceResponse::getName).toList();
+            assertThat(names).contains(SERVICE, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection");
+            requests.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setFileContainingSymbol(SERVICE).build());
+            var file = com.google.protobuf.DescriptorProtos.FileDescriptorProto.parseFrom(
+                    answers.poll(10, TimeUnit.SECONDS).getFileDescriptorResponse().getFileDescriptorProto(0));
+            assertThat(file.getServiceList()).anySatisfy(s -> assertThat(s.getMethodList()).extracting(m -> m.getName())
+                    .contains("Heartbeat", "Assign"));
+            requests.onCompleted();
+        } finally {
+            life.close();
+        }
+    }
 }
