@@ -10,6 +10,7 @@ import io.cleave.core.time.NanoClock;
 import io.cleave.worker.batch.LayerScheduler;
 import io.cleave.worker.rpc.InferenceService;
 import io.cleave.core.server.ServerLifecycle;
+import io.cleave.core.server.ServerLimits;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -80,9 +81,9 @@ public final class WorkerServer implements AutoCloseable {
         return new WorkerServer(config, transport);
     }
 
-    /** The production transport: Netty on the configured address, with the data plane's flow-control window. */
+    /** The production transport: Netty on the configured address, with {@link ServerLimits} and the data plane's flow-control window. */
     public static NettyServerBuilder netty(WorkerConfig config) {
-        return NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
+        return ServerLimits.netty(new InetSocketAddress(config.host(), config.port()))
                 .flowControlWindow(DataPlane.FLOW_CONTROL_WINDOW);
     }
 
