@@ -81,9 +81,20 @@ public final class WorkerServer implements AutoCloseable {
         return new WorkerServer(config, transport);
     }
 
+    /**
+     * Streams one connection may hold at once: twice the scheduler's queue capacity, and at least 1024. An edge keeps
+     * all its offloads to this worker on one connection, and the worker's queue may legitimately hold that many of them
+     * (plus those still arriving or being answered); a call past the server's limit waits in the client's stream
+     * buffer instead, where {@code StreamSlotReuseTest} saw a call started right after cancellations stay until its
+     * deadline. Admission ({@code LayerScheduler}'s queue bound) is what refuses overload, with RESOURCE_EXHAUSTED.
+     */
+    static int maxCallsPerConnection(WorkerConfig config) {
+        return Math.max(1024, 2 * config.scheduler().queueCapacity());
+    }
+
     /** The production transport: Netty on the configured address, with {@link ServerLimits} and the data plane's flow-control window. */
     public static NettyServerBuilder netty(WorkerConfig config) {
-        return ServerLimits.netty(new InetSocketAddress(config.host(), config.port()))
+        return ServerLimits.netty(new InetSocketAddress(config.host(), config.port()), maxCallsPerConnection(config))
                 .flowControlWindow(DataPlane.FLOW_CONTROL_WINDOW);
     }
 

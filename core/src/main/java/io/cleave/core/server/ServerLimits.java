@@ -12,7 +12,12 @@ import java.util.concurrent.TimeUnit;
  * (each knows its largest legitimate message) and are applied to whatever builder it is given.
  */
 public final class ServerLimits {
-    /** Streams one connection may have open at once, unless a server needs more (the edge's device API). */
+    /**
+     * Streams one connection may have open at once, unless a server needs more (the worker's data plane, the edge's
+     * device API). A client past it does not fail: its call waits in the client's stream buffer until a slot frees,
+     * and a call started right after cancellations can stay there until its deadline (StreamSlotReuseTest), so a
+     * limit must sit above what a legitimate client keeps in flight on one connection.
+     */
     public static final int MAX_CONCURRENT_CALLS_PER_CONNECTION = 64;
     /** The server pings a connection quiet for this long, to find peers that vanished holding streams. */
     public static final Duration KEEPALIVE_TIME = Duration.ofMinutes(1);
