@@ -10,6 +10,7 @@ import io.cleave.core.time.NanoClock;
 import io.cleave.worker.batch.LayerScheduler;
 import io.cleave.worker.rpc.InferenceService;
 import io.cleave.core.server.ServerLifecycle;
+import io.cleave.core.server.ServerLimits;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -80,9 +81,20 @@ public final class WorkerServer implements AutoCloseable {
         return new WorkerServer(config, transport);
     }
 
-    /** The production transport: Netty on the configured address, with the data plane's flow-control window. */
+    /**
+     * Streams one connection may hold at once: twice the scheduler's queue capacity, and at least 1024. An edge keeps
+     * all its offloads to this worker on one connection, and the worker's queue may legitimately hold that many of them
+     * (plus those still arriving or being answered); a call past the server's limit waits in the client's stream
+     * buffer instead, where {@code StreamSlotReuseTest} saw a call started right after cancellations stay until its
+     * deadline. Admission ({@code LayerScheduler}'s queue bound) is what refuses overload, with RESOURCE_EXHAUSTED.
+     */
+    static int maxCallsPerConnection(WorkerConfig config) {
+        return Math.max(1024, 2 * config.scheduler().queueCapacity());
+    }
+
+    /** The production transport: Netty on the configured address, with {@link ServerLimits} and the data plane's flow-control window. */
     public static NettyServerBuilder netty(WorkerConfig config) {
-        return NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
+        return ServerLimits.netty(new InetSocketAddress(config.host(), config.port()), maxCallsPerConnection(config))
                 .flowControlWindow(DataPlane.FLOW_CONTROL_WINDOW);
     }
 

@@ -3,6 +3,7 @@ package io.cleave.coordinator;
 import io.cleave.core.metrics.Metrics;
 import io.cleave.core.metrics.RpcMetrics;
 import io.cleave.core.server.ServerLifecycle;
+import io.cleave.core.server.ServerLimits;
 import io.micrometer.core.instrument.Gauge;
 import io.cleave.core.time.NanoClock;
 import io.grpc.ServerBuilder;
@@ -19,6 +20,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CoordinatorServer implements AutoCloseable {
     public static final String SERVICE = "cleave.v1.Coordinator";
+    /** Largest inbound message: a heartbeat at its bounds (4096 profile entries, 255-character fields) is under 100 KiB. */
+    public static final int MAX_MESSAGE_BYTES = 256 << 10;
 
     private final ServerLifecycle lifecycle;
     private final WorkerRegistry registry;
@@ -33,7 +36,8 @@ public final class CoordinatorServer implements AutoCloseable {
         lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));
         lifecycle.thenRelease(metrics);
         try {
-            lifecycle.start(transport.addService(new CoordinatorService(registry)).intercept(new RpcMetrics(metrics.registry())));
+            lifecycle.start(transport.addService(new CoordinatorService(registry)).intercept(new RpcMetrics(metrics.registry()))
+                    .maxInboundMessageSize(MAX_MESSAGE_BYTES));
             metricsAddress = config.metricsPort() == Metrics.OFF ? null : metrics.serve(config.host(), config.metricsPort());
         } catch (IOException | RuntimeException e) {
             lifecycle.close();
@@ -60,9 +64,9 @@ public final class CoordinatorServer implements AutoCloseable {
         return new CoordinatorServer(config, transport);
     }
 
-    /** The production transport: Netty on the configured address. */
+    /** The production transport: Netty on the configured address, with {@link ServerLimits}. */
     public static NettyServerBuilder netty(CoordinatorConfig config) {
-        return NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
+        return ServerLimits.netty(new InetSocketAddress(config.host(), config.port()));
     }
 
     /** The bound port; -1 in-process. */

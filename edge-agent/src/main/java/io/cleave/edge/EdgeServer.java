@@ -23,6 +23,7 @@ import io.cleave.edge.plan.FixedPlanner;
 import io.cleave.edge.plan.Planner;
 import io.cleave.edge.rpc.EdgeService;
 import io.cleave.core.server.ServerLifecycle;
+import io.cleave.core.server.ServerLimits;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
@@ -41,6 +42,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EdgeServer implements AutoCloseable {
     public static final String SERVICE = "cleave.v1.EdgeAgent";
+    /**
+     * Streams one device connection may hold at once: more than {@link ServerLimits}' 64, since a device app may fire a
+     * burst of concurrent requests and admission must refuse what does not fit at once, not have the connection queue it.
+     */
+    static final int MAX_CALLS_PER_CONNECTION = 4096;
     /** Local passes before taking traffic (JIT, ONNX Runtime, measurement calibration). */
     static final int WARM_UP_ROUNDS = 50;
 
@@ -200,9 +206,9 @@ public final class EdgeServer implements AutoCloseable {
         return new EdgeServer(config, planner, transport);
     }
 
-    /** The production transport of the device API: Netty on the configured address. */
+    /** The production transport of the device API: Netty on the configured address, with {@link ServerLimits}. */
     public static NettyServerBuilder netty(EdgeConfig config) {
-        return NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
+        return ServerLimits.netty(new InetSocketAddress(config.host(), config.port()), MAX_CALLS_PER_CONNECTION);
     }
 
     /** The named planner policy for a pack, for an edge sending JPEG input at {@code jpegQuality} (the planner reads that quality's measured cost). */
