@@ -11,6 +11,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -34,8 +36,24 @@ import java.util.function.Supplier;
 public final class EdgeMetrics {
     private final MeterRegistry registry;
 
+    private final Counter deadlinesMet;
+    private final Counter deadlinesMissed;
+    private final Timer latency;
+    private final Map<String, Counter> requests = new ConcurrentHashMap<>();
+    private final Map<String, Counter> plans = new ConcurrentHashMap<>();
+    private final Map<String, DistributionSummary> sent = new ConcurrentHashMap<>();
+
     public EdgeMetrics(MeterRegistry registry) {
         this.registry = registry;
+        deadlinesMet = deadlines(registry, true);
+        deadlinesMissed = deadlines(registry, false);
+        latency = Timer.builder("cleave.edge.latency").description("From accepting a device request to deciding its answer")
+                .serviceLevelObjectives(Metrics.LATENCY_BUCKETS).register(registry);
+    }
+
+    private static Counter deadlines(MeterRegistry registry, boolean met) {
+        return Counter.builder("cleave.edge.deadlines").description("Answered device requests, by whether the answer was decided by the deadline")
+                .tag("met", Boolean.toString(met)).register(registry);
     }
 
     /** Meters kept nowhere: an edge without a metrics endpoint (embedded, or in tests that do not look). */
@@ -61,23 +79,22 @@ public final class EdgeMetrics {
         return this;
     }
 
-    /** A request answered: {@code latencyNanos} is from accepting it to deciding its answer. */
+    /** A request answered: its latency is from accepting it to deciding its answer. */
     public void answered(Outcome o) {
         Candidate c = o.answer().candidate();
         request(Status.Code.OK, c.cloud() ? "cloud" : "local", Integer.toString(c.exit()));
-        Counter.builder("cleave.edge.deadlines").description("Answered device requests, by whether the answer was decided by the deadline")
-                .tag("met", Boolean.toString(o.answer().deadlineMet())).register(registry).increment();
-        Timer.builder("cleave.edge.latency").description("From accepting a device request to deciding its answer")
-                .serviceLevelObjectives(Metrics.LATENCY_BUCKETS).register(registry)
-                .record(o.answer().latencyNanos(), TimeUnit.NANOSECONDS);
+        (o.answer().deadlineMet() ? deadlinesMet : deadlinesMissed).increment();
+        latency.record(o.answer().latencyNanos(), TimeUnit.NANOSECONDS);
         Plan p = o.plan();
         String encoding = p.offload() ? p.encoding().name().toLowerCase(Locale.ROOT) : "none";
-        Counter.builder("cleave.edge.plans").description("The plan each answered device request followed")
-                .tag("offload", Boolean.toString(p.offload())).tag("split", p.offload() ? Integer.toString(p.split()) : "none")
-                .tag("encoding", encoding).register(registry).increment();
+        String split = p.offload() ? Integer.toString(p.split()) : "none";
+        plans.computeIfAbsent(p.offload() + "/" + split + "/" + encoding, k -> Counter.builder("cleave.edge.plans")
+                .description("The plan each answered device request followed").tag("offload", Boolean.toString(p.offload()))
+                .tag("split", split).tag("encoding", encoding).register(registry)).increment();
         if (o.bytesSent() > 0) {
-            DistributionSummary.builder("cleave.edge.sent").description("Payload bytes an offloaded request sent to the cloud")
-                    .baseUnit("bytes").tag("encoding", encoding).register(registry).record(o.bytesSent());
+            sent.computeIfAbsent(encoding, k -> DistributionSummary.builder("cleave.edge.sent")
+                    .description("Payload bytes an offloaded request sent to the cloud").baseUnit("bytes").tag("encoding", k)
+                    .register(registry)).record(o.bytesSent());
         }
     }
 
@@ -86,8 +103,10 @@ public final class EdgeMetrics {
         request(code, "none", "none");
     }
 
+    // meters looked up once per label set, not built and registered on every request: this runs on the answer path
     private void request(Status.Code code, String source, String exit) {
-        Counter.builder("cleave.edge.requests").description("Device requests, by gRPC status, where the answer was computed and which exit answered")
-                .tag("code", code.name()).tag("source", source).tag("exit", exit).register(registry).increment();
+        requests.computeIfAbsent(code.name() + "/" + source + "/" + exit, k -> Counter.builder("cleave.edge.requests")
+                .description("Device requests, by gRPC status, where the answer was computed and which exit answered")
+                .tag("code", code.name()).tag("source", source).tag("exit", exit).register(registry)).increment();
     }
 }
