@@ -93,8 +93,11 @@ class InferenceServiceTest {
     @Test
     void requestThatExpiresInTheQueue_endsWithDeadlineExceeded_withoutCompute() throws Exception {
         start(SchedulerConfig.defaults().withAdmissionControl(false), false);
-        RecordingCall<InferFrame, ExitResult> c = send(2_000); // 2 ms
-        Thread.sleep(20);
+        // 30 ms: enough to reach the queue on a loaded machine (at 2 ms a CI run expired it on the way in, which is
+        // DEADLINE_EXCEEDED at submit, another path), and long gone after 200 ms in the queue
+        RecordingCall<InferFrame, ExitResult> c = send(30_000);
+        assertThat(scheduler.queued()).as("queued, not refused at submit").isEqualTo(1);
+        Thread.sleep(200);
         scheduler.start();
         Status s = c.end.get(5, TimeUnit.SECONDS);
         assertThat(s.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
