@@ -19,11 +19,7 @@ final class MetricsOptions {
 
     /** The port asked for, or the role's default; checked. */
     int port(int roleDefault) {
-        int p = port == null ? roleDefault : port;
-        if (p < Metrics.OFF || p > 65535) {
-            throw new IllegalArgumentException("--metrics-port must be 0 to 65535, or " + Metrics.OFF + " for none, got " + p);
-        }
-        return p;
+        return Metrics.checkPort(port == null ? roleDefault : port, "--metrics-port");
     }
 
     /** The line scripts and tests read: where a server's metrics are. */

@@ -37,9 +37,7 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
     public WorkerConfig {
         Objects.requireNonNull(pack, "pack");
         Objects.requireNonNull(scheduler, "scheduler");
-        if (metricsPort < Metrics.OFF || metricsPort > 65535) {
-            throw new IllegalArgumentException("metricsPort must be 0 to 65535, or " + Metrics.OFF + " for none, got " + metricsPort);
-        }
+        Metrics.checkPort(metricsPort, "metricsPort");
         if (maxMessageBytes <= 0) {
             throw new IllegalArgumentException("maxMessageBytes must be positive, got " + maxMessageBytes);
         }

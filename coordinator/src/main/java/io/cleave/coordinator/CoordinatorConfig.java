@@ -31,9 +31,7 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
         if (heartbeatPeriodMillis <= 0) {
             throw new IllegalArgumentException("heartbeat period must be positive, got " + heartbeatPeriodMillis + " ms");
         }
-        if (metricsPort < Metrics.OFF || metricsPort > 65535) {
-            throw new IllegalArgumentException("metricsPort must be 0 to 65535, or " + Metrics.OFF + " for none, got " + metricsPort);
-        }
+        Metrics.checkPort(metricsPort, "metricsPort");
         if (maxWorkers < 1) {
             throw new IllegalArgumentException("maxWorkers must be >= 1, got " + maxWorkers);
         }

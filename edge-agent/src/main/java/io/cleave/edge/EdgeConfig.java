@@ -63,9 +63,7 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
         if (jpegQuality < 1 || jpegQuality > 100) {
             throw new IllegalArgumentException("jpegQuality must be 1 to 100, got " + jpegQuality);
         }
-        if (metricsPort < Metrics.OFF || metricsPort > 65535) {
-            throw new IllegalArgumentException("metricsPort must be 0 to 65535, or " + Metrics.OFF + " for none, got " + metricsPort);
-        }
+        Metrics.checkPort(metricsPort, "metricsPort");
         workers = List.copyOf(workers);
         if (plan == null) {
             throw new IllegalArgumentException("plan must be set");

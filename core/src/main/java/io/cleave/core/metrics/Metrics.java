@@ -30,6 +30,17 @@ import java.util.concurrent.Executors;
 public final class Metrics implements AutoCloseable {
     /** A metrics port meaning "no endpoint". */
     public static final int OFF = -1;
+    /**
+     * {@code port} when it is a metrics port (0 to 65535, or {@link #OFF}); else IllegalArgumentException naming
+     * {@code option} and what is allowed.
+     */
+    public static int checkPort(int port, String option) {
+        if (port < OFF || port > 65535) {
+            throw new IllegalArgumentException(option + " must be 0 to 65535, or " + OFF + " for none, got " + port);
+        }
+        return port;
+    }
+
     /** The scrape path. */
     public static final String PATH = "/metrics";
     /** Latency histogram buckets shared by the components (deadlines are tens to hundreds of ms). */
