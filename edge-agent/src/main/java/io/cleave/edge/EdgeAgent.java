@@ -225,6 +225,11 @@ public final class EdgeAgent {
         public void finished(RuntimeException failure) {
             localFailure = failure;
             settle(arbiter.localFinished(clock.nanoTime()));
+            if (offload && plan.split() > 0 && sent == null) {
+                // the local work ended (shed, failed) before the split's tokens existed: the cloud path never starts,
+                // and waiting for it to end would leave the request unanswered for ever
+                settle(arbiter.cloudFinished(clock.nanoTime()));
+            }
             nothingMore();
         }
 

@@ -220,38 +220,46 @@ class EdgeAgentTest {
         assertThat(cloud.sent).isEmpty();
     }
 
+    /** Another request's first exit holding the only compute thread until {@link #release} counts down. */
+    static final class Holder {
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        final CompletableFuture<RuntimeException> done = new CompletableFuture<>();
+
+        Holder() throws InterruptedException {
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            local.submit(local.preprocess(TestPacks.testSet().image(6)), now.get() + 1_000 * MS, local.firstExitBlock(), -1,
+                    new LocalPipeline.Listener() {
+                        @Override
+                        public void tokens(int block, Tensor tokens) {}
+
+                        @Override
+                        public void exit(Candidate c) {
+                            held.countDown();
+                            try {
+                                release.await(10, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+
+                        @Override
+                        public boolean answered() {
+                            return false;
+                        }
+
+                        @Override
+                        public void finished(RuntimeException failure) {
+                            done.complete(failure);
+                        }
+                    });
+            assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
     @Test
     void nothingByTheDeadline_behindABacklog_isAnErrorAtTheDeadline_notALateAnswer() throws Exception {
         // the only compute thread is held inside another request's first exit
-        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        CompletableFuture<RuntimeException> holderDone = new CompletableFuture<>();
-        local.submit(local.preprocess(TestPacks.testSet().image(6)), now.get() + 1_000 * MS, local.firstExitBlock(), -1,
-                new LocalPipeline.Listener() {
-                    @Override
-                    public void tokens(int block, Tensor tokens) {}
-
-                    @Override
-                    public void exit(Candidate c) {
-                        held.countDown();
-                        try {
-                            release.await(10, TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    }
-
-                    @Override
-                    public boolean answered() {
-                        return false;
-                    }
-
-                    @Override
-                    public void finished(RuntimeException failure) {
-                        holderDone.complete(failure);
-                    }
-                });
-        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        Holder holder = new Holder();
         try {
             HandTimer timer = new HandTimer();
             EdgeAgent agent = new EdgeAgent(local, new ScriptedCloud(), new FixedPlanner(Plan.edgeOnly(4, 2.0)), timer, now::get);
@@ -264,13 +272,42 @@ class EdgeAgentTest {
                         assertThat(e.code()).isEqualTo(io.cleave.core.error.ErrorCode.DEADLINE_EXCEEDED);
                         assertThat(e.getMessage()).contains("edge overloaded", "no exit by the deadline of 40.0 ms");
                     });
-            release.countDown();
+            holder.release.countDown();
             // h's queued work is dropped; i, now alone, is computed and answered
             Outcome o = await(next);
             assertThat(o.answer().reason()).isEqualTo("all-done");
-            assertThat(holderDone.get(10, TimeUnit.SECONDS)).isNull();
+            assertThat(holder.done.get(10, TimeUnit.SECONDS)).isNull();
         } finally {
-            release.countDown();
+            holder.release.countDown();
+        }
+    }
+
+    @Test
+    void anOffloadWhoseLocalWorkIsShedBeforeTheSplit_endsThen_insteadOfWaitingForACloudThatNeverStarts() throws Exception {
+        // split 2: the cloud path starts with the tokens after block 2. When the work is shed before them, no offload is
+        // ever sent, and a request waiting for the cloud path to end waited for ever (a WorkerFailureTest run: 1 of 300)
+        Holder holder = new Holder();
+        try {
+            ScriptedCloud cloud = new ScriptedCloud();
+            HandTimer timer = new HandTimer();
+            EdgeAgent agent = new EdgeAgent(local, cloud, new FixedPlanner(SPLIT_2_NO_EARLY_ANSWER), timer, now::get);
+            CompletableFuture<Outcome> shed = agent.classify("s", TestPacks.testSet().image(7), 40 * MS);
+            CompletableFuture<Outcome> next = agent.classify("t", TestPacks.testSet().image(8), 1_000 * MS);
+            now.addAndGet(50 * MS); // s's deadline passes while both queue behind the holder (its timer not fired yet)
+            holder.release.countDown();
+            ScriptedCloud.Sent t = cloud.next();
+            assertThat(t.id()).as("only t reaches its split").isEqualTo("t");
+            assertThat(org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> shed.get(10, TimeUnit.SECONDS)).getCause())
+                    .isInstanceOfSatisfying(io.cleave.core.error.CleaveException.class, e -> {
+                        assertThat(e.code()).isEqualTo(io.cleave.core.error.ErrorCode.DEADLINE_EXCEEDED);
+                        assertThat(e.getMessage()).contains("edge overloaded", "could not come by the deadline");
+                    });
+            t.listener().ended();
+            assertThat(await(next).answer().reason()).isEqualTo("all-done");
+            assertThat(cloud.sent).isEmpty();
+        } finally {
+            holder.release.countDown();
         }
     }
 }
