@@ -5,8 +5,8 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 
 /**
- * Samples kept for a sliding time window on an injected clock; quantiles and harmonic mean over
- * what is in the window. Thread-safe.
+ * Samples kept for a sliding time window on an injected clock; quantiles, arithmetic and harmonic
+ * mean over what is in the window. Thread-safe.
  */
 public final class WindowedSamples {
     private final NanoClock clock;
@@ -49,6 +49,19 @@ public final class WindowedSamples {
         Arrays.sort(v);
         int i = (int) Math.ceil(q * v.length) - 1;
         return v[Math.max(0, Math.min(v.length - 1, i))];
+    }
+
+    /** Arithmetic mean of the samples in the window, or NaN if none. */
+    public synchronized double mean() {
+        expire();
+        if (samples.isEmpty()) {
+            return Double.NaN;
+        }
+        double sum = 0;
+        for (long[] s : samples) {
+            sum += Double.longBitsToDouble(s[1]);
+        }
+        return sum / samples.size();
     }
 
     /** Harmonic mean of the samples in the window (dominated by the low ones), or NaN if none. */
