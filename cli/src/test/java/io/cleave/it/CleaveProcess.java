@@ -33,6 +33,7 @@ final class CleaveProcess implements AutoCloseable {
             cmd.addAll(List.of("nice", "-n", "10"));
         }
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:ThreadPriorityPolicy=1", // as the launcher
+                command.equals("edge") ? "-XX:+UseZGC" : "-XX:+UseG1GC",
                 "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-Dorg.slf4j.simpleLogger.log.ai.djl.onnxruntime.engine.OrtEngine=error",
                 "-cp", System.getProperty("java.class.path"), "io.cleave.cli.Cleave", command, "--host", "127.0.0.1", "--port", "0"));

@@ -60,7 +60,20 @@ class WorkerFailureTest {
                     inFlight.release();
                 }));
             }
-            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+            try {
+                CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // a request never answered breaks the promise outright: show where every thread was
+                long open = all.stream().filter(f -> !f.isDone()).count();
+                StringBuilder dump = new StringBuilder(open + " of " + all.size() + " requests unanswered after 60 s\n");
+                Thread.getAllStackTraces().forEach((t, stack) -> {
+                    dump.append('"').append(t.getName()).append("\" ").append(t.getState()).append('\n');
+                    for (StackTraceElement el : stack) {
+                        dump.append("    at ").append(el).append('\n');
+                    }
+                });
+                throw new AssertionError(dump.toString(), e);
+            }
         }
         return sent;
     }
