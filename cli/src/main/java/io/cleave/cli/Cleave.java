@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "cleave", mixinStandardHelpOptions = true, version = "cleave 0.1.0",
         description = "Deadline-aware edge-cloud split inference with multi-exit vision transformers.",
         subcommands = {DemoCommand.class, EvalCommand.class, BenchCommand.class, WorkerCommand.class, EdgeCommand.class,
-                CoordinatorCommand.class, LinkCommand.class, ExperimentCommand.class, HealthCommand.class, PackCommand.class,
+                CoordinatorCommand.class, LinkCommand.class, ExperimentCommand.class, HealthCommand.class, PackCommand.class, CertsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Cleave implements Runnable {
     @CommandLine.Spec
@@ -19,7 +19,7 @@ public final class Cleave implements Runnable {
     }
 
     /** The launcher's command line: one-line errors for bad options and for failures users can act on. */
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         return new CommandLine(new Cleave()).setCaseInsensitiveEnumValuesAllowed(true)
                 .setParameterExceptionHandler(ErrorHandler::parameter).setExecutionExceptionHandler(new ErrorHandler());
     }

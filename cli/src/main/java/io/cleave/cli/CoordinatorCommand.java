@@ -26,6 +26,9 @@ final class CoordinatorCommand implements Callable<Integer> {
     MetricsOptions metrics;
 
     @Mixin
+    TlsOptions tlsOptions;
+
+    @Mixin
     ConfigOptions config;
 
     @Spec
@@ -40,10 +43,10 @@ final class CoordinatorCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--heartbeat-ms must be positive, got " + heartbeatMs);
         }
         CoordinatorServer server = CoordinatorServer.start(CoordinatorConfig.builder().host(host).port(port).heartbeatPeriodMillis(heartbeatMs)
-                .metricsPort(metrics.port(MetricsOptions.COORDINATOR_PORT)).build());
+                .metricsPort(metrics.port(MetricsOptions.COORDINATOR_PORT)).tls(tlsOptions.tls("coordinator")).build());
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-coordinator-shutdown"));
         MetricsOptions.announce("coordinator", server.metricsAddress());
-        System.out.println("cleave coordinator listening on " + host + ":" + server.port());
+        System.out.println("cleave coordinator listening on " + host + ":" + server.port() + " (" + TlsOptions.describe(tlsOptions.tls("coordinator"), host) + ")");
         System.out.flush();
         server.awaitTermination();
         return 0;

@@ -67,6 +67,9 @@ final class EdgeCommand implements Callable<Integer> {
     MetricsOptions metrics;
 
     @Mixin
+    TlsOptions tlsOptions;
+
+    @Mixin
     ConfigOptions config;
 
     @Spec
@@ -132,7 +135,7 @@ final class EdgeCommand implements Callable<Integer> {
                 .workers(planOptions.workers()).plan(planOptions.plan()).concurrency(Math.max(1, concurrency)).host(host).port(port)
                 .policy(planOptions.policy).coordinator(coordinator).via(via).slowdown(slowdown).warmUpMillis(Math.max(0, warmUpMs))
                 .device(device == null ? null : device.name()).jpegQuality(planOptions.jpegQuality)
-                .metricsPort(serve ? metrics.port(MetricsOptions.EDGE_PORT) : io.cleave.core.metrics.Metrics.OFF).build();
+                .metricsPort(serve ? metrics.port(MetricsOptions.EDGE_PORT) : io.cleave.core.metrics.Metrics.OFF).tls(tlsOptions.tls("edge")).build();
         try (EdgeServer edge = EdgeServer.start(cfg, null, serve)) {
             if (serve) {
                 MetricsOptions.announce("edge", edge.metricsAddress());

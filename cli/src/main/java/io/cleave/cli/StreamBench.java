@@ -49,6 +49,8 @@ final class StreamBench implements Callable<Integer> {
     @Option(names = "--warmup-s", defaultValue = "30", description = "seconds of alternating warm-up before measuring; on 2 cores the JIT keeps "
             + "speeding up gRPC's path for about that long (default: ${DEFAULT-VALUE})") int warmupSeconds;
     @Option(names = "--inflight", defaultValue = "8", description = "tensors in flight at once, in both paths (default: ${DEFAULT-VALUE})") int inflight;
+    @Option(names = "--tls", description = "also stream to a second worker over mutual TLS (development certificates made for the run) "
+            + "and print TLS against plaintext gRPC") boolean tls;
     @Option(names = "--json") boolean json;
 
     @Override
@@ -64,22 +66,56 @@ final class StreamBench implements Callable<Integer> {
         new Random(1).nextBytes(payload);
         double[] grpc = new double[rounds];
         double[] raw = new double[rounds];
+        double[] secure = new double[rounds];
         WorkerConfig wc = WorkerConfig.builder(packOptions.pack()).threads(1).shutdownGraceMillis(1000).build();
-        try (WorkerServer worker = WorkerServer.start(wc); RawSink sink = new RawSink()) {
+        java.nio.file.Path certs = tls ? java.nio.file.Files.createTempDirectory("cleave-bench-certs") : null;
+        if (tls) {
+            java.time.Instant now = java.time.Instant.now();
+            DevCertificates.Issued ca = DevCertificates.authority("bench CA", now.minusSeconds(300), now.plusSeconds(86_400));
+            DevCertificates.write(certs, "ca", ca);
+            for (io.cleave.core.security.Role role : java.util.List.of(io.cleave.core.security.Role.WORKER, io.cleave.core.security.Role.EDGE)) {
+                DevCertificates.write(certs, role.label(), DevCertificates.component(ca, role, role.label(), java.util.List.of("127.0.0.1"),
+                        now.minusSeconds(300), now.plusSeconds(86_400)));
+            }
+        }
+        WorkerConfig twc = tls ? WorkerConfig.builder(packOptions.pack()).threads(1).shutdownGraceMillis(1000)
+                .tls(io.cleave.core.security.Tls.fromDirectory(certs, "worker")).build() : null;
+        try (WorkerServer worker = WorkerServer.start(wc); WorkerServer tlsWorker = tls ? WorkerServer.start(twc) : null;
+                RawSink sink = new RawSink()) {
             ManagedChannel ch = WorkerClient.channelBuilder("127.0.0.1:" + worker.port()).build();
+            ManagedChannel tch = tls ? WorkerClient.channelBuilder("127.0.0.1:" + tlsWorker.port(), null,
+                    io.cleave.core.security.Tls.fromDirectory(certs, "edge")).build() : null;
             try {
                 // both paths run until the JIT has settled (gRPC's path is far longer than a socket's)
                 long warmEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmupSeconds);
                 while (System.nanoTime() < warmEnd) {
                     grpcRound(ch, payload, requests, inflight);
                     rawRound(sink.port, payload, requests, inflight);
+                    if (tls) {
+                        grpcRound(tch, payload, requests, inflight);
+                    }
                 }
                 for (int r = 0; r < rounds; r++) {
                     grpc[r] = grpcRound(ch, payload, requests, inflight);
                     raw[r] = rawRound(sink.port, payload, requests, inflight);
+                    if (tls) {
+                        secure[r] = grpcRound(tch, payload, requests, inflight);
+                    }
                 }
             } finally {
                 ch.shutdownNow();
+                if (tch != null) {
+                    tch.shutdownNow();
+                }
+            }
+        } finally {
+            if (certs != null) {
+                try (var files = java.nio.file.Files.list(certs)) {
+                    for (java.nio.file.Path f : files.toList()) {
+                        java.nio.file.Files.delete(f);
+                    }
+                }
+                java.nio.file.Files.delete(certs);
             }
         }
         double g = median(grpc);
@@ -104,6 +140,11 @@ final class StreamBench implements Callable<Integer> {
             out.put("ratioMax", sorted[rounds - 1]);
             out.put("grpcMBpsPerRound", grpc);
             out.put("rawTcpMBpsPerRound", raw);
+            if (tls) {
+                out.put("grpcTlsMBps", median(secure));
+                out.put("tlsOverPlaintext", median(tlsRatios(secure, grpc)));
+                out.put("grpcTlsMBpsPerRound", secure);
+            }
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
         } else {
             System.out.printf("token streaming goodput, %dx%d fp32 = %d bytes per request, %d in flight, %d requests x %d rounds (median)%n",
@@ -111,8 +152,24 @@ final class StreamBench implements Callable<Integer> {
             System.out.printf("%-34s %10.1f MB/s%n", "cleave gRPC stream (chunks " + CloudCall.CHUNK_BYTES / 1024 + " KiB)", g);
             System.out.printf("%-34s %10.1f MB/s%n", "raw TCP socket", t);
             System.out.printf("ratio gRPC/raw: %.2fx (median of per-round ratios; rounds %.2fx to %.2fx)%n", ratio, sorted[0], sorted[rounds - 1]);
+            if (tls) {
+                double[] tr = tlsRatios(secure, grpc);
+                double[] trs = tr.clone();
+                Arrays.sort(trs);
+                System.out.printf("%-34s %10.1f MB/s%n", "cleave gRPC stream, mutual TLS", median(secure));
+                System.out.printf("ratio TLS/plaintext gRPC: %.2fx (median of per-round ratios; rounds %.2fx to %.2fx)%n", median(tr), trs[0],
+                        trs[rounds - 1]);
+            }
         }
         return 0;
+    }
+
+    private static double[] tlsRatios(double[] secure, double[] plain) {
+        double[] r = new double[plain.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = secure[i] / plain[i];
+        }
+        return r;
     }
 
     /** MB/s: one Probe stream per tensor, chunks written as flow control allows, up to {@code inflight} streams at once. */

@@ -46,6 +46,9 @@ final class WorkerCommand implements Callable<Integer> {
     MetricsOptions metrics;
 
     @Mixin
+    TlsOptions tlsOptions;
+
+    @Mixin
     ConfigOptions config;
 
     @Spec
@@ -66,12 +69,12 @@ final class WorkerCommand implements Callable<Integer> {
         SchedulerConfig sc = SchedulerConfig.defaults().withMaxBatch(maxBatch).withQueueCapacity(queue).withAdmissionControl(!noAdmission);
         WorkerConfig cfg = WorkerConfig.builder(packOptions.pack()).host(host).port(port).threads(packOptions.threads).scheduler(sc)
                 .maxMessageBytes(maxMessageBytes).coordinator(coordinator).advertise(advertise)
-                .metricsPort(metrics.port(MetricsOptions.WORKER_PORT)).build();
+                .metricsPort(metrics.port(MetricsOptions.WORKER_PORT)).tls(tlsOptions.tls("worker")).build();
         WorkerServer server = WorkerServer.start(cfg);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-worker-shutdown"));
         // the line tests and scripts wait for: the real port when 0 was asked for
         MetricsOptions.announce("worker", server.metricsAddress());
-        System.out.println("cleave worker listening on " + host + ":" + server.port());
+        System.out.println("cleave worker listening on " + host + ":" + server.port() + " (" + TlsOptions.describe(cfg.tls(), host) + ")");
         System.out.flush();
         server.awaitTermination();
         return 0;

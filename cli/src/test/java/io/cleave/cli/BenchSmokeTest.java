@@ -97,6 +97,14 @@ class BenchSmokeTest {
     }
 
     @Test
+    void stream_withTls_measuresAMutualTlsWorkerBesidePlaintext() {
+        JsonObject o = json(cleave("bench", "stream", "--pack", TINY, "--tls", "--warmup-s", "0", "--rounds", "1", "--requests", "5",
+                "--inflight", "2", "--json"));
+        assertThat(o.get("grpcTlsMBps").getAsDouble()).isPositive();
+        assertThat(o.get("tlsOverPlaintext").getAsDouble()).isPositive();
+    }
+
+    @Test
     void batching_sendsThePacksInputAndTokenShapes_atTheSplitsItHas() {
         JsonObject o = json(cleave("bench", "batching", "--pack", TINY, "--seconds", "0.5", "--warmup-s", "0.2", "--streams", "4",
                 "--json"));

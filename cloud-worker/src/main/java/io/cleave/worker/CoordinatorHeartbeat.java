@@ -28,8 +28,8 @@ final class CoordinatorHeartbeat implements AutoCloseable {
     });
     private final String id = UUID.randomUUID().toString();
 
-    CoordinatorHeartbeat(String coordinator, String advertise, ModelPack pack, LayerScheduler scheduler, long periodMillis) {
-        channel = NettyChannelBuilder.forTarget(coordinator).usePlaintext().build();
+    CoordinatorHeartbeat(String coordinator, io.cleave.core.security.Tls tls, String advertise, ModelPack pack, LayerScheduler scheduler, long periodMillis) {
+        channel = NettyChannelBuilder.forTarget(coordinator, tls.channelCredentials()).build();
         timer.scheduleWithFixedDelay(() -> beat(advertise, pack, scheduler), 0, periodMillis, TimeUnit.MILLISECONDS);
     }
 

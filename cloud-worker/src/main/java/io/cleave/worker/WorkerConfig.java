@@ -1,5 +1,6 @@
 package io.cleave.worker;
 
+import io.cleave.core.security.Tls;
 import io.cleave.core.metrics.Metrics;
 import io.cleave.worker.batch.SchedulerConfig;
 import java.nio.file.Path;
@@ -20,9 +21,10 @@ import java.util.Objects;
  * @param advertise host:port edges use to reach this worker (default: host and the bound port)
  * @param metricsPort port of the Prometheus endpoint ({@code /metrics}) on {@code host}; 0 picks a free one;
  *     {@link Metrics#OFF}: none (the builder's default)
+ * @param tls mutual TLS with the other Cleave components ({@link Tls#PLAINTEXT}: none, the builder's default)
  */
 public record WorkerConfig(Path pack, String host, int port, int threads, SchedulerConfig scheduler, int maxMessageBytes,
-        long shutdownGraceMillis, String coordinator, String advertise, int metricsPort) {
+        long shutdownGraceMillis, String coordinator, String advertise, int metricsPort, Tls tls) {
     /** Bind address unless told: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** Port unless told: a free one. */
@@ -37,6 +39,7 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
     public WorkerConfig {
         Objects.requireNonNull(pack, "pack");
         Objects.requireNonNull(scheduler, "scheduler");
+        Objects.requireNonNull(tls, "tls");
         Metrics.checkPort(metricsPort, "metricsPort");
         if (maxMessageBytes <= 0) {
             throw new IllegalArgumentException("maxMessageBytes must be positive, got " + maxMessageBytes);
@@ -60,6 +63,7 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
         private String coordinator;
         private String advertise;
         private int metricsPort = Metrics.OFF;
+        private Tls tls = Tls.PLAINTEXT;
 
         private Builder(Path pack) {
             this.pack = pack;
@@ -111,9 +115,15 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
             return this;
         }
 
+        /** Mutual TLS: served to edges, and presented to the coordinator. */
+        public Builder tls(Tls tls) {
+            this.tls = tls;
+            return this;
+        }
+
         public WorkerConfig build() {
             return new WorkerConfig(pack, host, port, threads, scheduler, maxMessageBytes, shutdownGraceMillis, coordinator, advertise,
-                    metricsPort);
+                    metricsPort, tls);
         }
     }
 }

@@ -59,7 +59,7 @@ public final class WorkerServer implements AutoCloseable {
                     .directExecutor());
             if (config.coordinator() != null) {
                 String advertise = config.advertise() != null ? config.advertise() : config.host() + ":" + server.getPort();
-                lifecycle.withdrawFirst(new CoordinatorHeartbeat(config.coordinator(), advertise, pack, scheduler, HEARTBEAT_PERIOD_MILLIS));
+                lifecycle.withdrawFirst(new CoordinatorHeartbeat(config.coordinator(), config.tls(), advertise, pack, scheduler, HEARTBEAT_PERIOD_MILLIS));
             }
             if (config.metricsPort() != Metrics.OFF) {
                 metricsAddress = metrics.serve(config.host(), config.metricsPort());
@@ -94,7 +94,7 @@ public final class WorkerServer implements AutoCloseable {
 
     /** The production transport: Netty on the configured address, with {@link ServerLimits} and the data plane's flow-control window. */
     public static NettyServerBuilder netty(WorkerConfig config) {
-        return ServerLimits.netty(new InetSocketAddress(config.host(), config.port()), maxCallsPerConnection(config))
+        return ServerLimits.netty(new InetSocketAddress(config.host(), config.port()), maxCallsPerConnection(config), config.tls())
                 .flowControlWindow(DataPlane.FLOW_CONTROL_WINDOW);
     }
 

@@ -1,5 +1,6 @@
 package io.cleave.coordinator;
 
+import io.cleave.core.security.Tls;
 import io.cleave.core.metrics.Metrics;
 
 /**
@@ -13,9 +14,10 @@ import io.cleave.core.metrics.Metrics;
  * @param metricsPort port of the Prometheus endpoint ({@code /metrics}) on {@code host}; 0 picks a free one;
  *     {@link Metrics#OFF}: none (the builder's default)
  * @param maxWorkers most live workers the registry holds; a new worker past it is refused
+ * @param tls mutual TLS with the other Cleave components ({@link Tls#PLAINTEXT}: none, the builder's default)
  */
 public record CoordinatorConfig(String host, int port, long heartbeatPeriodMillis, long shutdownGraceMillis, int metricsPort,
-        int maxWorkers) {
+        int maxWorkers, Tls tls) {
     /** Bind address unless told: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** Port unless told: a free one. */
@@ -32,6 +34,7 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
             throw new IllegalArgumentException("heartbeat period must be positive, got " + heartbeatPeriodMillis + " ms");
         }
         Metrics.checkPort(metricsPort, "metricsPort");
+        java.util.Objects.requireNonNull(tls, "tls");
         if (maxWorkers < 1) {
             throw new IllegalArgumentException("maxWorkers must be >= 1, got " + maxWorkers);
         }
@@ -48,6 +51,7 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
         private long heartbeatPeriodMillis = DEFAULT_HEARTBEAT_PERIOD_MILLIS;
         private long shutdownGraceMillis = DEFAULT_SHUTDOWN_GRACE_MILLIS;
         private int metricsPort = Metrics.OFF;
+        private Tls tls = Tls.PLAINTEXT;
         private int maxWorkers = DEFAULT_MAX_WORKERS;
 
         private Builder() {}
@@ -83,8 +87,14 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
             return this;
         }
 
+        /** Mutual TLS, and each call checked against the caller's role. */
+        public Builder tls(Tls tls) {
+            this.tls = tls;
+            return this;
+        }
+
         public CoordinatorConfig build() {
-            return new CoordinatorConfig(host, port, heartbeatPeriodMillis, shutdownGraceMillis, metricsPort, maxWorkers);
+            return new CoordinatorConfig(host, port, heartbeatPeriodMillis, shutdownGraceMillis, metricsPort, maxWorkers, tls);
         }
     }
 }

@@ -66,7 +66,7 @@ public final class CoordinatorServer implements AutoCloseable {
 
     /** The production transport: Netty on the configured address, with {@link ServerLimits}. */
     public static NettyServerBuilder netty(CoordinatorConfig config) {
-        return ServerLimits.netty(new InetSocketAddress(config.host(), config.port()));
+        return ServerLimits.netty(new InetSocketAddress(config.host(), config.port()), ServerLimits.MAX_CONCURRENT_CALLS_PER_CONNECTION, config.tls());
     }
 
     /** The bound port; -1 in-process. */

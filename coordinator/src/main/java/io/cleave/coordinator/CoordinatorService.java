@@ -1,5 +1,7 @@
 package io.cleave.coordinator;
 
+import io.cleave.core.error.ErrorCode;
+import io.cleave.core.security.Identity;
 import io.cleave.core.error.CleaveException;
 import io.cleave.core.error.RateLimitedLog;
 import io.cleave.core.error.StatusMapper;
@@ -34,6 +36,10 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
             String problem = HeartbeatCheck.problem(hb);
             if (problem != null) {
                 throw CleaveException.invalid(problem);
+            }
+            String claim = HeartbeatCheck.unvouched(hb, Identity.current());
+            if (claim != null) {
+                throw new CleaveException(ErrorCode.PERMISSION_DENIED, claim);
             }
             registry.heartbeat(hb);
         } catch (CleaveException e) {

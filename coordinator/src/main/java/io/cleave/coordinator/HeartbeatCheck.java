@@ -52,6 +52,24 @@ final class HeartbeatCheck {
         return null;
     }
 
+    /**
+     * Under mutual TLS, why the calling worker may not advertise {@code hb}'s target (a host its
+     * certificate does not name: edges would stream their users' images there), or null when it may;
+     * null without TLS (no identity to check). Call after {@link #problem}, which checks the form.
+     */
+    static String unvouched(WorkerHeartbeat hb, java.util.Optional<io.cleave.core.security.Identity> caller) {
+        if (caller.isEmpty()) {
+            return null;
+        }
+        java.util.regex.Matcher m = TARGET.matcher(hb.getTarget());
+        String host = m.matches() ? m.group(1) : hb.getTarget();
+        if (caller.get().vouchesFor(host)) {
+            return null;
+        }
+        return "worker " + caller.get() + " may not advertise " + echo(hb.getTarget()) + ": its certificate names "
+                + (caller.get().hosts().isEmpty() ? "no host" : String.join(", ", caller.get().hosts()));
+    }
+
     private static String tooLong(String field, String value) {
         return value.length() > MAX_FIELD_CHARS
                 ? field + " is " + value.length() + " characters, at most " + MAX_FIELD_CHARS + " allowed ('" + echo(value) + "...')"

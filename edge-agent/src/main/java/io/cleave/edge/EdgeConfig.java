@@ -1,5 +1,6 @@
 package io.cleave.edge;
 
+import io.cleave.core.security.Tls;
 import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.metrics.Metrics;
 import io.cleave.core.plan.Plan;
@@ -33,10 +34,11 @@ import java.util.Objects;
  * @param jpegQuality quality (1-100) of the JPEG sent by plans that send the input as JPEG
  * @param metricsPort port of the Prometheus endpoint ({@code /metrics}) on {@code host}; 0 picks a free one;
  *     {@link Metrics#OFF}: none (the builder's default: an embedded edge opens no port unasked)
+ * @param tls mutual TLS to workers and the coordinator ({@link Tls#PLAINTEXT}: none, the builder's default)
  */
 public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
         int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown, long warmUpMillis,
-        String device, ImageLimits imageLimits, int jpegQuality, int metricsPort) {
+        String device, ImageLimits imageLimits, int jpegQuality, int metricsPort, Tls tls) {
     /** Blocks the device holds unless told. */
     public static final int DEFAULT_K_MAX = 4;
     /** ONNX Runtime intra-op threads unless told: one, so that the local pipeline's threads are the parallelism. */
@@ -90,7 +92,7 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
         return new Builder(pack).kMax(kMax).threads(threads).workers(workers).plan(plan).concurrency(concurrency).host(host).port(port)
                 .shutdownGraceMillis(shutdownGraceMillis).policy(policy).coordinator(coordinator).via(via).slowdown(slowdown)
                 .warmUpMillis(warmUpMillis).device(device).imageLimits(imageLimits).jpegQuality(jpegQuality)
-                .metricsPort(metricsPort);
+                .metricsPort(metricsPort).tls(tls);
     }
 
     /** The device as answers name it: the class, or k&lt;k_max&gt;[-x&lt;slowdown&gt;] for an unnamed one. */
@@ -118,6 +120,7 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
         private ImageLimits imageLimits = ImageLimits.DEFAULT;
         private int jpegQuality = JpegCodec.DEFAULT_QUALITY;
         private int metricsPort = Metrics.OFF;
+        private Tls tls = Tls.PLAINTEXT;
 
         private Builder(Path pack) {
             this.pack = pack;
@@ -202,6 +205,12 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
         }
 
         /** The Prometheus endpoint's port on the API's host (0: a free one; {@link Metrics#OFF}: none). */
+        /** Mutual TLS presented to workers and the coordinator (the device API stays for local applications). */
+        public Builder tls(Tls tls) {
+            this.tls = java.util.Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
         public Builder metricsPort(int port) {
             this.metricsPort = port;
             return this;
@@ -216,7 +225,7 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
         public EdgeConfig build() {
             return new EdgeConfig(pack, kMax, threads, workers, plan != null ? plan : Plan.edgeOnly(kMax, DEFAULT_THRESHOLD), concurrency,
                     host, port, shutdownGraceMillis, policy, coordinator, via, slowdown, warmUpMillis, device, imageLimits, jpegQuality,
-                    metricsPort);
+                    metricsPort, tls);
         }
     }
 }

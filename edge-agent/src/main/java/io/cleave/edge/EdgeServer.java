@@ -80,7 +80,7 @@ public final class EdgeServer implements AutoCloseable {
             ModelPack pack = ModelPack.load(config.pack());
             engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()).withMaxBlock(config.kMax()));
             built.push(engine);
-            workers = new WorkerClient(config.workers(), config.via() == null ? null : HostPort.parse(config.via(), "--via"));
+            workers = new WorkerClient(config.workers(), config.via() == null ? null : HostPort.parse(config.via(), "--via"), config.tls());
             built.push(workers);
             try {
                 int ready = workers.connect(2000);
@@ -120,7 +120,7 @@ public final class EdgeServer implements AutoCloseable {
             agent.emulateSlowdown(config.slowdown());
             intake = new ImageIntake(agent, config.imageLimits(), NanoClock.SYSTEM);
             follower = config.coordinator() == null ? null
-                    : new AssignmentFollower(config.coordinator(), workers, java.util.UUID.randomUUID().toString(), pack.id(), control, 500,
+                    : new AssignmentFollower(config.coordinator(), config.tls(), workers, java.util.UUID.randomUUID().toString(), pack.id(), control, 500,
                             measurements);
             if (follower != null) {
                 built.push(follower);

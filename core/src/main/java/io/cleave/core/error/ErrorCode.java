@@ -14,6 +14,8 @@ public enum ErrorCode {
     UNAVAILABLE,
     /** A model pack on disk is broken: missing file, checksum mismatch, bad graph. */
     FAILED_PRECONDITION,
+    /** The caller is authenticated but not allowed this (its certificate's role, an address it may not claim). */
+    PERMISSION_DENIED,
     /** A bug on our side. */
     INTERNAL
 }

@@ -55,6 +55,7 @@ public final class StatusMapper {
             case DEADLINE_EXCEEDED: return Status.DEADLINE_EXCEEDED;
             case UNAVAILABLE: return Status.UNAVAILABLE;
             case FAILED_PRECONDITION: return Status.FAILED_PRECONDITION;
+            case PERMISSION_DENIED: return Status.PERMISSION_DENIED;
             default: return Status.INTERNAL;
         }
     }

@@ -1,5 +1,7 @@
 package io.cleave.core.server;
 
+import io.cleave.core.security.Authorization;
+import io.cleave.core.security.Tls;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -37,8 +39,19 @@ public final class ServerLimits {
 
     /** Netty on {@code address} with the limits above and at most {@code callsPerConnection} streams per connection. */
     public static NettyServerBuilder netty(InetSocketAddress address, int callsPerConnection) {
-        return NettyServerBuilder.forAddress(address)
-                .maxConcurrentCallsPerConnection(callsPerConnection)
+        return netty(address, callsPerConnection, Tls.PLAINTEXT);
+    }
+
+    /**
+     * As above, with {@code tls}: mutual TLS, and every call checked against the caller's role
+     * ({@link Authorization}); {@link Tls#PLAINTEXT}: neither.
+     */
+    public static NettyServerBuilder netty(InetSocketAddress address, int callsPerConnection, Tls tls) {
+        NettyServerBuilder b = NettyServerBuilder.forAddress(address, tls.serverCredentials());
+        if (tls.enabled()) {
+            b.intercept(new Authorization());
+        }
+        return b.maxConcurrentCallsPerConnection(callsPerConnection)
                 .keepAliveTime(KEEPALIVE_TIME.toNanos(), TimeUnit.NANOSECONDS)
                 .keepAliveTimeout(KEEPALIVE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)
                 .permitKeepAliveTime(PERMIT_KEEPALIVE_TIME.toNanos(), TimeUnit.NANOSECONDS)

@@ -32,9 +32,9 @@ public final class AssignmentFollower implements AutoCloseable {
     private volatile Assignment last;
     private final EdgeMeasurements measurements; // null: nothing measured to seed
 
-    public AssignmentFollower(String coordinator, WorkerClient workers, String edgeId, String modelId, ScheduledExecutorService timers,
-            long periodMillis, EdgeMeasurements measurements) {
-        this(NettyChannelBuilder.forTarget(coordinator).usePlaintext().build(), workers, edgeId, modelId, timers, periodMillis, measurements);
+    public AssignmentFollower(String coordinator, io.cleave.core.security.Tls tls, WorkerClient workers, String edgeId, String modelId,
+            ScheduledExecutorService timers, long periodMillis, EdgeMeasurements measurements) {
+        this(NettyChannelBuilder.forTarget(coordinator, tls.channelCredentials()).build(), workers, edgeId, modelId, timers, periodMillis, measurements);
     }
 
     /** Over {@code channel} to the coordinator (e.g. in-process in tests); closing the follower closes it. */

@@ -1,5 +1,6 @@
 package io.cleave.edge.cloud;
 
+import io.cleave.core.security.Tls;
 import io.cleave.core.net.DataPlane;
 import io.cleave.proto.v1.ExitResult;
 import io.cleave.proto.v1.InferHeader;
@@ -22,6 +23,7 @@ public final class WorkerClient implements AutoCloseable {
     private volatile List<String> targets;
     private final AtomicInteger next = new AtomicInteger();
     private final InetSocketAddress via;
+    private final Tls tls;
 
     public WorkerClient(List<String> targets) {
         this(targets, null);
@@ -32,9 +34,15 @@ public final class WorkerClient implements AutoCloseable {
      * CONNECT proxy (e.g. a {@code cleave link} emulating this edge's network), whichever worker it is.
      */
     public WorkerClient(List<String> targets, InetSocketAddress via) {
+        this(targets, via, Tls.PLAINTEXT);
+    }
+
+    /** As above, every channel with {@code tls} (mutual TLS: this edge's certificate, only the Cleave CA trusted). */
+    public WorkerClient(List<String> targets, InetSocketAddress via, Tls tls) {
         this.via = via;
+        this.tls = tls;
         this.targets = List.copyOf(targets);
-        this.channels = targets.stream().map(t -> (ManagedChannel) channelBuilder(t, via).build()).toList();
+        this.channels = targets.stream().map(t -> (ManagedChannel) channelBuilder(t, via, tls).build()).toList();
     }
 
     /** The targets in use now. */
@@ -52,7 +60,7 @@ public final class WorkerClient implements AutoCloseable {
         }
         List<ManagedChannel> old = channels;
         ManagedChannel oldProbe = probeChannel;
-        channels = List.of(channelBuilder(target, via).build());
+        channels = List.of(channelBuilder(target, via, tls).build());
         probeChannel = null;
         targets = List.of(target);
         old.forEach(ManagedChannel::shutdown);
@@ -68,12 +76,16 @@ public final class WorkerClient implements AutoCloseable {
 
     /** As above, through the HTTP CONNECT proxy {@code via} when it is non-null (and no system proxy otherwise). */
     public static NettyChannelBuilder channelBuilder(String target, InetSocketAddress via) {
+        return channelBuilder(target, via, Tls.PLAINTEXT);
+    }
+
+    /** As above, with {@code tls}. */
+    public static NettyChannelBuilder channelBuilder(String target, InetSocketAddress via, Tls tls) {
         InetSocketAddress proxyAt = via == null || !via.isUnresolved() ? via : new InetSocketAddress(via.getHostString(), via.getPort());
         ProxyDetector proxy = proxyAt == null ? address -> null
                 : address -> HttpConnectProxiedSocketAddress.newBuilder().setTargetAddress((InetSocketAddress) address)
                         .setProxyAddress(proxyAt).build();
-        return NettyChannelBuilder.forTarget(target)
-                .usePlaintext()
+        return NettyChannelBuilder.forTarget(target, tls.channelCredentials())
                 .proxyDetector(proxy)
                 .flowControlWindow(DataPlane.FLOW_CONTROL_WINDOW)
                 // callbacks on these channels only write chunks, offer a result to an arbiter or record a
@@ -84,6 +96,7 @@ public final class WorkerClient implements AutoCloseable {
 
     public WorkerClient(ManagedChannel channel) {
         this.via = null;
+        this.tls = Tls.PLAINTEXT;
         this.channels = List.of(channel);
         this.targets = List.of(channel.authority());
     }
@@ -130,7 +143,7 @@ public final class WorkerClient implements AutoCloseable {
             return null;
         }
         if (probeChannel == null) {
-            probeChannel = channelBuilder(now.get(0), via).build();
+            probeChannel = channelBuilder(now.get(0), via, tls).build();
         }
         return probeChannel;
     }
