@@ -61,7 +61,10 @@ public final class LinkProxy implements AutoCloseable {
     private static final int MAX_CONNECT_HEADER = 8192;
     private static final Pattern CONNECT = Pattern.compile("^CONNECT ([^\\s:]+|\\[[^\\]]+\\]):(\\d+) HTTP/1\\.[01]\r\n");
 
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    // normal priority: Netty's default is MAX_PRIORITY, which under -XX:ThreadPriorityPolicy=1 (every JVM Cleave starts) is
+    // nice -5, level with an in-process edge's deadline timer, and an emulated link must never delay the device's deadlines
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+            new io.netty.util.concurrent.DefaultThreadFactory("cleave-link", true, Thread.NORM_PRIORITY), NioIoHandler.newFactory());
     private final EventLoop loop = group.next(); // the only one: every channel, queue and timer lives on it
     private final Link upQueue = new Link(true);
     private final Link downQueue = new Link(false);
@@ -108,7 +111,10 @@ public final class LinkProxy implements AutoCloseable {
     /** Closes every open connection now; new ones are still accepted. */
     public void cut() {
         for (Channel c : open) {
-            c.close();
+            io.netty.channel.ChannelFuture closed = c.close();
+            if (!loop.inEventLoop()) {
+                closed.syncUninterruptibly(); // cut when this returns: nothing sent after it crosses an old connection
+            }
         }
     }
 
