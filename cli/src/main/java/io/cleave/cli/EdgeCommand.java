@@ -104,6 +104,37 @@ final class EdgeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "with image files: print one JSON object per file (one a line)")
     boolean json;
 
+    @Option(names = "--api-token-file", defaultValue = "${env:CLEAVE_API_TOKEN_FILE}", paramLabel = "FILE",
+            description = "with --serve: every device-API call must carry 'authorization: Bearer <the file's first line>'; required when "
+                    + "--host is not loopback (or the token itself in env CLEAVE_API_TOKEN; env CLEAVE_API_TOKEN_FILE)")
+    java.nio.file.Path apiTokenFile;
+
+    /** The device-API token: --api-token-file's first line, else CLEAVE_API_TOKEN, else none; checked. */
+    String apiToken() throws java.io.IOException {
+        String token = null;
+        if (apiTokenFile != null) {
+            if (!java.nio.file.Files.isReadable(apiTokenFile)) {
+                throw new IllegalArgumentException("--api-token-file " + apiTokenFile + ": not a readable file");
+            }
+            token = java.nio.file.Files.readAllLines(apiTokenFile).stream().findFirst().orElse("").strip();
+        } else if (System.getenv("CLEAVE_API_TOKEN") != null) {
+            token = System.getenv("CLEAVE_API_TOKEN").strip();
+        }
+        if (token == null) {
+            if (serve && !TlsOptions.loopback(host)) {
+                throw new IllegalArgumentException("--host " + host + ": the device API would serve anyone who reaches it; give it a token "
+                        + "(--api-token-file FILE or env CLEAVE_API_TOKEN; clients send 'authorization: Bearer <token>') or serve on 127.0.0.1");
+            }
+            return null;
+        }
+        try {
+            return io.cleave.core.security.BearerToken.check(token);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException((apiTokenFile != null ? "--api-token-file " + apiTokenFile : "CLEAVE_API_TOKEN") + ": "
+                    + e.getMessage());
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         if (config.printIfAsked(spec)) {
@@ -135,7 +166,7 @@ final class EdgeCommand implements Callable<Integer> {
                 .workers(planOptions.workers()).plan(planOptions.plan()).concurrency(Math.max(1, concurrency)).host(host).port(port)
                 .policy(planOptions.policy).coordinator(coordinator).via(via).slowdown(slowdown).warmUpMillis(Math.max(0, warmUpMs))
                 .device(device == null ? null : device.name()).jpegQuality(planOptions.jpegQuality)
-                .metricsPort(serve ? metrics.port(MetricsOptions.EDGE_PORT) : io.cleave.core.metrics.Metrics.OFF).tls(tlsOptions.tls("edge")).build();
+                .metricsPort(serve ? metrics.port(MetricsOptions.EDGE_PORT) : io.cleave.core.metrics.Metrics.OFF).tls(tlsOptions.tls("edge")).apiToken(serve ? apiToken() : null).build();
         try (EdgeServer edge = EdgeServer.start(cfg, null, serve)) {
             if (serve) {
                 MetricsOptions.announce("edge", edge.metricsAddress());

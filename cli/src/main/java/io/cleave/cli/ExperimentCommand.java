@@ -67,7 +67,8 @@ final class ExperimentCommand implements Callable<Integer> {
     LinkConditionOptions conditions = new LinkConditionOptions();
 
     @Option(names = "--edge", description = "drive a running edge agent instead (name=host:port, repeatable), e.g. the docker-compose "
-            + "stack's; its own policy, link and workers are used, --traces and --policies are ignored")
+            + "stack's; its own policy, link and workers are used, --traces and --policies are ignored; env CLEAVE_API_TOKEN: the token "
+            + "edges exposed beyond loopback require")
     List<String> remoteEdges;
 
     @Option(names = "--out", defaultValue = "results/experiment", description = "output folder (default: ${DEFAULT-VALUE})")
@@ -77,7 +78,7 @@ final class ExperimentCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (remoteEdges != null && !remoteEdges.isEmpty()) {
             new RemoteExperiment(remoteEdges.stream().map(RemoteExperiment.Edge::parse).toList(), Paths.defaultData(), deadlines, images, rate, out,
-                    System.err).run();
+                    System.err).withApiToken(System.getenv("CLEAVE_API_TOKEN")).run();
             return report();
         }
         if (policies == null || policies.isEmpty()) {

@@ -23,8 +23,12 @@ final class TlsOptions {
         if (tls.enabled()) {
             return "mutual TLS, callers checked by role";
         }
-        boolean loopback = host.equals("127.0.0.1") || host.equals("::1") || host.equals("localhost");
-        return loopback ? "plaintext, loopback only" : "PLAINTEXT on " + host + ": anyone who reaches this port can call it; use --tls-dir";
+        return loopback(host) ? "plaintext, loopback only" : "PLAINTEXT on " + host + ": anyone who reaches this port can call it; use --tls-dir";
+    }
+
+    /** Whether {@code host} (as given to --host, never resolved) is a loopback address. */
+    static boolean loopback(String host) {
+        return host.startsWith("127.") || host.equals("::1") || host.equals("[::1]") || host.equalsIgnoreCase("localhost");
     }
 
     /** The TLS material for a component of {@code role}; plaintext without --tls-dir. */

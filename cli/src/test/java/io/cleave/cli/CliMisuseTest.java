@@ -66,6 +66,9 @@ class CliMisuseTest {
         "--slowdown 0.5 --images 1               | --slowdown must be at least 1",
         "--concurrency 0 --images 1              | --concurrency must be at least 1, got 0",
         "--deadline-ms -5 --images 1             | --deadline-ms must be positive, got -5",
+        "--serve --host 0.0.0.0                  | --host 0.0.0.0: the device API would serve anyone who reaches it; give it a token",
+        "--tls-dir /nonexistent --images 1       | --tls-dir /nonexistent: TLS file not readable: /nonexistent/edge.crt",
+        "--tls-name e2 --images 1                | --tls-name needs --tls-dir",
     })
     void edgeMisuse_isOneLine_exit2(String args, String message) {
         Run r = cleave(edge(args.trim().split("\\s+")));
@@ -81,6 +84,9 @@ class CliMisuseTest {
         "worker --max-batch 0                      | --max-batch must be at least 1, got 0",
         "worker --coordinator nohost               | --coordinator must be host:port, got 'nohost'",
         "edge --bogus                              | Unknown option: '--bogus' (see cleave edge --help)",
+        "worker --tls-dir /nonexistent             | --tls-dir /nonexistent: TLS file not readable: /nonexistent/worker.crt",
+        "certs --out target/certs-misuse --days 0  | --days must be at least 1, got 0",
+        "certs --out target/certs-misuse --component gateway | --component 'gateway': no Cleave role 'gateway'",
     })
     void otherMisuse_isOneLine_exit2(String args, String message) {
         Run r = cleave(args.trim().split("\\s+"));

@@ -35,10 +35,11 @@ import java.util.Objects;
  * @param metricsPort port of the Prometheus endpoint ({@code /metrics}) on {@code host}; 0 picks a free one;
  *     {@link Metrics#OFF}: none (the builder's default: an embedded edge opens no port unasked)
  * @param tls mutual TLS to workers and the coordinator ({@link Tls#PLAINTEXT}: none, the builder's default)
+ * @param apiToken the bearer token every device-API call must carry; null: none (the API is for local applications)
  */
 public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers, Plan plan, int concurrency, String host,
         int port, long shutdownGraceMillis, String policy, String coordinator, String via, double slowdown, long warmUpMillis,
-        String device, ImageLimits imageLimits, int jpegQuality, int metricsPort, Tls tls) {
+        String device, ImageLimits imageLimits, int jpegQuality, int metricsPort, Tls tls, String apiToken) {
     /** Blocks the device holds unless told. */
     public static final int DEFAULT_K_MAX = 4;
     /** ONNX Runtime intra-op threads unless told: one, so that the local pipeline's threads are the parallelism. */
@@ -92,7 +93,7 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
         return new Builder(pack).kMax(kMax).threads(threads).workers(workers).plan(plan).concurrency(concurrency).host(host).port(port)
                 .shutdownGraceMillis(shutdownGraceMillis).policy(policy).coordinator(coordinator).via(via).slowdown(slowdown)
                 .warmUpMillis(warmUpMillis).device(device).imageLimits(imageLimits).jpegQuality(jpegQuality)
-                .metricsPort(metricsPort).tls(tls);
+                .metricsPort(metricsPort).tls(tls).apiToken(apiToken);
     }
 
     /** The device as answers name it: the class, or k&lt;k_max&gt;[-x&lt;slowdown&gt;] for an unnamed one. */
@@ -121,6 +122,7 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
         private int jpegQuality = JpegCodec.DEFAULT_QUALITY;
         private int metricsPort = Metrics.OFF;
         private Tls tls = Tls.PLAINTEXT;
+        private String apiToken;
 
         private Builder(Path pack) {
             this.pack = pack;
@@ -211,6 +213,12 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
             return this;
         }
 
+        /** The token every device-API call must carry ({@link io.cleave.core.security.BearerToken}); null: none (loopback). */
+        public Builder apiToken(String token) {
+            this.apiToken = token == null ? null : io.cleave.core.security.BearerToken.check(token);
+            return this;
+        }
+
         public Builder metricsPort(int port) {
             this.metricsPort = port;
             return this;
@@ -225,7 +233,7 @@ public record EdgeConfig(Path pack, int kMax, int threads, List<String> workers,
         public EdgeConfig build() {
             return new EdgeConfig(pack, kMax, threads, workers, plan != null ? plan : Plan.edgeOnly(kMax, DEFAULT_THRESHOLD), concurrency,
                     host, port, shutdownGraceMillis, policy, coordinator, via, slowdown, warmUpMillis, device, imageLimits, jpegQuality,
-                    metricsPort, tls);
+                    metricsPort, tls, apiToken);
         }
     }
 }

@@ -208,7 +208,8 @@ public final class EdgeServer implements AutoCloseable {
 
     /** The production transport of the device API: Netty on the configured address, with {@link ServerLimits}. */
     public static NettyServerBuilder netty(EdgeConfig config) {
-        return ServerLimits.netty(new InetSocketAddress(config.host(), config.port()), MAX_CALLS_PER_CONNECTION);
+        NettyServerBuilder b = ServerLimits.netty(new InetSocketAddress(config.host(), config.port()), MAX_CALLS_PER_CONNECTION);
+        return config.apiToken() == null ? b : b.intercept(new io.cleave.core.security.BearerToken(config.apiToken()));
     }
 
     /** The named planner policy for a pack, for an edge sending JPEG input at {@code jpegQuality} (the planner reads that quality's measured cost). */

@@ -32,7 +32,7 @@ class EdgeConfigTest {
                 .build();
         EdgeConfig slower = c.toBuilder().slowdown(4).build();
         assertThat(slower).isEqualTo(new EdgeConfig(c.pack(), c.kMax(), c.threads(), c.workers(), c.plan(), c.concurrency(), c.host(),
-                c.port(), c.shutdownGraceMillis(), c.policy(), c.coordinator(), c.via(), 4, c.warmUpMillis(), c.device(), c.imageLimits(), 70, 0, c.tls()));
+                c.port(), c.shutdownGraceMillis(), c.policy(), c.coordinator(), c.via(), 4, c.warmUpMillis(), c.device(), c.imageLimits(), 70, 0, c.tls(), c.apiToken()));
     }
 
     @Test

@@ -49,6 +49,7 @@ public final class RemoteExperiment {
     private final double rate;
     private final Path out;
     private final PrintStream progress;
+    private String apiToken;
 
     public RemoteExperiment(List<Edge> edges, Path data, List<Double> deadlinesMs, int images, double rate, Path out, PrintStream progress) {
         this.edges = List.copyOf(edges);
@@ -60,13 +61,23 @@ public final class RemoteExperiment {
         this.progress = progress;
     }
 
+    /** Sends {@code token} with every call (edges whose device API is exposed require one); null: none. */
+    public RemoteExperiment withApiToken(String token) {
+        this.apiToken = token == null ? null : io.cleave.core.security.BearerToken.check(token);
+        return this;
+    }
+
     public List<RunSummary> run() throws Exception {
         Dataset ds = IdxReader.read(data, "t10k");
         List<ManagedChannel> channels = new ArrayList<>();
         try {
             for (Edge e : edges) {
                 InetSocketAddress a = HostPort.parse(e.target(), "--edge " + e.name());
-                channels.add(NettyChannelBuilder.forAddress(a.getHostString(), a.getPort()).usePlaintext().build());
+                NettyChannelBuilder b = NettyChannelBuilder.forAddress(a.getHostString(), a.getPort()).usePlaintext();
+                if (apiToken != null) {
+                    b.intercept(io.cleave.core.security.BearerToken.client(apiToken));
+                }
+                channels.add(b.build());
             }
             List<RequestRecord> all = Collections.synchronizedList(new ArrayList<>());
             List<RunSummary> runs = new ArrayList<>();
