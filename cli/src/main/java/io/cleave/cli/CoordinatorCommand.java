@@ -42,11 +42,13 @@ final class CoordinatorCommand implements Callable<Integer> {
         if (heartbeatMs <= 0) {
             throw new IllegalArgumentException("--heartbeat-ms must be positive, got " + heartbeatMs);
         }
-        CoordinatorServer server = CoordinatorServer.start(CoordinatorConfig.builder().host(host).port(port).heartbeatPeriodMillis(heartbeatMs)
-                .metricsPort(metrics.port(MetricsOptions.COORDINATOR_PORT)).tls(tlsOptions.tls("coordinator")).build());
+        CoordinatorConfig cfg = CoordinatorConfig.builder().host(host).port(port).heartbeatPeriodMillis(heartbeatMs)
+                .metricsPort(metrics.port(MetricsOptions.COORDINATOR_PORT)).tls(tlsOptions.tls("coordinator")).build();
+        tlsOptions.requireChoice("coordinator", host);
+        CoordinatorServer server = CoordinatorServer.start(cfg);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-coordinator-shutdown"));
         MetricsOptions.announce("coordinator", server.metricsAddress());
-        System.out.println("cleave coordinator listening on " + host + ":" + server.port() + " (" + TlsOptions.describe(tlsOptions.tls("coordinator"), host) + ")");
+        System.out.println("cleave coordinator listening on " + host + ":" + server.port() + " (" + TlsOptions.describe(cfg.tls(), host) + ")");
         System.out.flush();
         server.awaitTermination();
         return 0;

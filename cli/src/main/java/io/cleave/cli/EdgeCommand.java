@@ -167,6 +167,9 @@ final class EdgeCommand implements Callable<Integer> {
                 .policy(planOptions.policy).coordinator(coordinator).via(via).slowdown(slowdown).warmUpMillis(Math.max(0, warmUpMs))
                 .device(device == null ? null : device.name()).jpegQuality(planOptions.jpegQuality)
                 .metricsPort(serve ? metrics.port(MetricsOptions.EDGE_PORT) : io.cleave.core.metrics.Metrics.OFF).tls(tlsOptions.tls("edge")).apiToken(serve ? apiToken() : null).build();
+        if (!cfg.workers().isEmpty() || cfg.coordinator() != null) {
+            tlsOptions.requireChoice("edge", host);
+        }
         try (EdgeServer edge = EdgeServer.start(cfg, null, serve)) {
             if (serve) {
                 MetricsOptions.announce("edge", edge.metricsAddress());

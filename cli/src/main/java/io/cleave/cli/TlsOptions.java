@@ -11,6 +11,11 @@ final class TlsOptions {
                     + "as `cleave certs` writes them (default: plaintext; env CLEAVE_TLS_DIR)")
     Path dir;
 
+    @Option(names = "--plaintext", defaultValue = "${env:CLEAVE_PLAINTEXT:-false}",
+            description = "no TLS between Cleave components, for loopback experiments: anyone who reaches the ports can call them and "
+                    + "read what passes (logged loudly; env CLEAVE_PLAINTEXT)")
+    boolean plaintext;
+
     @Option(names = "--tls-name", defaultValue = "${env:CLEAVE_TLS_NAME}", paramLabel = "NAME",
             description = "this component's certificate in --tls-dir (default: its role, edge, worker or coordinator; env CLEAVE_TLS_NAME)")
     String name;
@@ -26,6 +31,24 @@ final class TlsOptions {
         return loopback(host) ? "plaintext, loopback only" : "PLAINTEXT on " + host + ": anyone who reaches this port can call it; use --tls-dir";
     }
 
+    /**
+     * Refuses a component that talks to other Cleave components with neither --tls-dir nor
+     * --plaintext: plaintext is a choice, not a default; --plaintext beyond loopback is logged loudly.
+     */
+    void requireChoice(String role, String host) {
+        if (dir != null && plaintext) {
+            throw new IllegalArgumentException("--plaintext and --tls-dir exclude each other");
+        }
+        if (dir == null && !plaintext) {
+            throw new IllegalArgumentException("cleave " + role + " talks to other Cleave components: give it --tls-dir DIR (mutual TLS; "
+                    + "`cleave certs --out DIR` makes one) or --plaintext (loopback experiments only)");
+        }
+        if (plaintext) {
+            org.slf4j.LoggerFactory.getLogger(TlsOptions.class).warn("{} runs WITHOUT TLS (--plaintext){}", role, loopback(host) ? ""
+                    : ": on " + host + ", anyone who reaches it can call it and read what passes");
+        }
+    }
+
     /** Whether {@code host} (as given to --host, never resolved) is a loopback address. */
     static boolean loopback(String host) {
         return host.startsWith("127.") || host.equals("::1") || host.equals("[::1]") || host.equalsIgnoreCase("localhost");
@@ -33,6 +56,9 @@ final class TlsOptions {
 
     /** The TLS material for a component of {@code role}; plaintext without --tls-dir. */
     Tls tls(String role) {
+        if (dir != null && plaintext) {
+            throw new IllegalArgumentException("--plaintext and --tls-dir exclude each other");
+        }
         if (dir == null) {
             if (name != null) {
                 throw new IllegalArgumentException("--tls-name needs --tls-dir");

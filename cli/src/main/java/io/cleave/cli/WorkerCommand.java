@@ -70,6 +70,7 @@ final class WorkerCommand implements Callable<Integer> {
         WorkerConfig cfg = WorkerConfig.builder(packOptions.pack()).host(host).port(port).threads(packOptions.threads).scheduler(sc)
                 .maxMessageBytes(maxMessageBytes).coordinator(coordinator).advertise(advertise)
                 .metricsPort(metrics.port(MetricsOptions.WORKER_PORT)).tls(tlsOptions.tls("worker")).build();
+        tlsOptions.requireChoice("worker", host);
         WorkerServer server = WorkerServer.start(cfg);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-worker-shutdown"));
         // the line tests and scripts wait for: the real port when 0 was asked for

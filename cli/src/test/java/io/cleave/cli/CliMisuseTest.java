@@ -87,6 +87,8 @@ class CliMisuseTest {
         "worker --tls-dir /nonexistent             | --tls-dir /nonexistent: TLS file not readable: /nonexistent/worker.crt",
         "certs --out target/certs-misuse --days 0  | --days must be at least 1, got 0",
         "certs --out target/certs-misuse --component gateway | --component 'gateway': no Cleave role 'gateway'",
+        "coordinator                               | cleave coordinator talks to other Cleave components: give it --tls-dir DIR",
+        "worker --plaintext --tls-dir target       | --plaintext and --tls-dir exclude each other",
     })
     void otherMisuse_isOneLine_exit2(String args, String message) {
         Run r = cleave(args.trim().split("\\s+"));
@@ -96,7 +98,7 @@ class CliMisuseTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "--encoding fp16 --split 2 --worker 127.0.0.1:1 --policy fixed --images 2",
+        "--encoding fp16 --split 2 --worker 127.0.0.1:1 --policy fixed --images 2 --plaintext",
     })
     void lowerCaseEncodings_areAccepted(String args) {
         Run r = cleave(edge(args.trim().split("\\s+")));
@@ -105,7 +107,7 @@ class CliMisuseTest {
 
     @org.junit.jupiter.api.Test
     void aDeadWorker_isWarnedAbout_andTheEdgeAnswersLocally() {
-        Run r = cleave(edge("--worker", "127.0.0.1:1", "--images", "3"));
+        Run r = cleave(edge("--worker", "127.0.0.1:1", "--images", "3", "--plaintext"));
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err()).contains("1 of 1 workers unreachable after 2 s (127.0.0.1:1): answering from local exits");
     }

@@ -42,7 +42,7 @@ class MetricsOptionsTest {
     @Test
     void aPortInUse_isOneLineSayingWhatToDo() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            Run r = cleave("coordinator", "--metrics-port", Integer.toString(taken.getLocalPort()));
+            Run r = cleave("coordinator", "--plaintext", "--metrics-port", Integer.toString(taken.getLocalPort()));
             assertThat(r.code()).isEqualTo(2);
             assertThat(r.err()).startsWith("cleave coordinator: metrics port " + taken.getLocalPort() + " on 127.0.0.1: ")
                     .contains("0 picks a free one, -1 serves none").hasLineCount(1);

@@ -43,6 +43,9 @@ final class CleaveProcess implements AutoCloseable {
         if (command.equals("worker") || command.equals("edge")) {
             cmd.addAll(List.of("--pack", pack.toAbsolutePath().toString(), "--threads", "1"));
         }
+        if (!extraArgs.contains("--tls-dir") && !command.equals("link")) {
+            cmd.add("--plaintext"); // loopback experiments; MutualTlsTest and ContainerStackTest run TLS
+        }
         cmd.addAll(extraArgs);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("ORT_DISABLE_TELEMETRY", "1");
