@@ -17,16 +17,20 @@ import picocli.CommandLine.Parameters;
 /** A gRPC health check (grpc.health.v1) of a worker, edge agent or coordinator: exit 0 when SERVING. */
 @Command(name = "health", mixinStandardHelpOptions = true,
         description = "Ask a Cleave server's gRPC health service whether it is serving (for container health checks): prints the status, "
-                + "exits 0 when SERVING, 1 otherwise.")
+                + "exits 0 when SERVING, 1 otherwise. With --tls-dir, over mutual TLS with DIR/NAME.crt (NAME: --tls-name, default edge).")
 final class HealthCommand implements Callable<Integer> {
     @Parameters(paramLabel = "HOST:PORT", description = "the server") String target;
     @Option(names = "--service", defaultValue = "", description = "service name; empty (default): the whole server") String service;
     @Option(names = "--timeout-ms", defaultValue = "2000") long timeoutMs;
 
+    @picocli.CommandLine.Mixin
+    TlsOptions tlsOptions;
+
     @Override
     public Integer call() throws Exception {
         InetSocketAddress a = HostPort.parse(target, "HOST:PORT");
-        ManagedChannel ch = NettyChannelBuilder.forAddress(a.getHostString(), a.getPort()).usePlaintext().build();
+        // a server with mutual TLS wants a Cleave certificate: any role may ask for health (--tls-name, default edge)
+        ManagedChannel ch = NettyChannelBuilder.forAddress(a.getHostString(), a.getPort(), tlsOptions.tls("edge").channelCredentials()).build();
         try {
             HealthCheckResponse r = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
                     .check(HealthCheckRequest.newBuilder().setService(service).build());

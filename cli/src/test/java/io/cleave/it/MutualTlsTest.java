@@ -111,6 +111,13 @@ class MutualTlsTest {
     }
 
     @Test
+    void theHealthCommand_speaksMutualTls() {
+        assertThat(Cleave.commandLine().execute("health", coordinator.target(), "--tls-dir", certs.toString())).isZero();
+        assertThat(Cleave.commandLine().execute("health", worker.target(), "--tls-dir", certs.toString(), "--tls-name", "worker")).isZero();
+        assertThat(Cleave.commandLine().execute("health", coordinator.target())).as("plaintext against TLS").isEqualTo(1);
+    }
+
+    @Test
     void noClientCertificate_aForeignCa_orPlaintext_areRefused() throws Exception {
         ChannelCredentials serverOnly = TlsChannelCredentials.newBuilder().trustManager(certs.resolve("ca.crt").toFile()).build();
         assertThat(refused(coordinator, serverOnly, assign()).getCode()).isEqualTo(Status.Code.UNAVAILABLE);

@@ -31,6 +31,9 @@ public final class AssignmentFollower implements AutoCloseable {
     private final ScheduledFuture<?> task;
     private volatile Assignment last;
     private final EdgeMeasurements measurements; // null: nothing measured to seed
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AssignmentFollower.class);
+    private final io.cleave.core.error.RateLimitedLog problems = io.cleave.core.error.RateLimitedLog.warnings(log);
+    private volatile boolean unreachable;
 
     public AssignmentFollower(String coordinator, io.cleave.core.security.Tls tls, WorkerClient workers, String edgeId, String modelId,
             ScheduledExecutorService timers, long periodMillis, EdgeMeasurements measurements) {
@@ -58,14 +61,23 @@ public final class AssignmentFollower implements AutoCloseable {
                 last = a;
                 String target = a.getWorkerTarget();
                 if (!target.isEmpty() && !workers.targets().equals(List.of(target))) {
+                    log.info("the coordinator assigns worker {} (was {}; {} live)", target,
+                            workers.targets().isEmpty() ? "none" : workers.targets().get(0), a.getLiveWorkers());
                     seedProfile(a);
                     workers.retarget(target);
+                }
+                if (unreachable) {
+                    unreachable = false;
+                    log.info("coordinator reachable again");
                 }
             }
 
             @Override
             public void onError(Throwable t) {
                 // coordinator unreachable: keep the current worker
+                unreachable = true;
+                problems.log("coordinator", "coordinator unreachable (" + io.grpc.Status.fromThrowable(t).getCode()
+                        + "): keeping worker " + (workers.targets().isEmpty() ? "none" : workers.targets().get(0)));
             }
 
             @Override

@@ -42,7 +42,7 @@ public final class WorkerClient implements AutoCloseable {
         this.via = via;
         this.tls = tls;
         this.targets = List.copyOf(targets);
-        this.channels = targets.stream().map(t -> (ManagedChannel) channelBuilder(t, via, tls).build()).toList();
+        this.channels = targets.stream().map(t -> watched(t, channelBuilder(t, via, tls).build())).toList();
     }
 
     /** The targets in use now. */
@@ -60,13 +60,42 @@ public final class WorkerClient implements AutoCloseable {
         }
         List<ManagedChannel> old = channels;
         ManagedChannel oldProbe = probeChannel;
-        channels = List.of(channelBuilder(target, via, tls).build());
+        channels = List.of(watched(target, channelBuilder(target, via, tls).build()));
         probeChannel = null;
         targets = List.of(target);
         old.forEach(ManagedChannel::shutdown);
         if (oldProbe != null) {
             oldProbe.shutdown();
         }
+    }
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WorkerClient.class);
+    private static final io.cleave.core.error.RateLimitedLog losses = io.cleave.core.error.RateLimitedLog.warnings(log); // a flapping link
+
+    /**
+     * Logs when the connection to a worker is lost (a warning, at most one per worker per 10 s:
+     * requests fall back to local exits) and when it is back (info).
+     */
+    private static ManagedChannel watched(String target, ManagedChannel ch) {
+        watch(target, ch, ch.getState(false), true); // not connected yet: a worker down at start-up is EdgeServer's warning
+        return ch;
+    }
+
+    private static void watch(String target, ManagedChannel ch, io.grpc.ConnectivityState seen, boolean lost) {
+        ch.notifyWhenStateChanged(seen, () -> {
+            io.grpc.ConnectivityState now = ch.getState(false);
+            boolean stillLost = lost;
+            if (now == io.grpc.ConnectivityState.TRANSIENT_FAILURE && !lost) {
+                losses.log("worker " + target + " unreachable", "answering from local exits until it is back");
+                stillLost = true;
+            } else if (now == io.grpc.ConnectivityState.READY && lost) {
+                log.info("worker {} connected", target);
+                stillLost = false;
+            }
+            if (now != io.grpc.ConnectivityState.SHUTDOWN) {
+                watch(target, ch, now, stillLost);
+            }
+        });
     }
 
     /** How every edge channel to a worker is configured. */
