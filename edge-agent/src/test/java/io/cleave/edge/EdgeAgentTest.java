@@ -223,36 +223,12 @@ class EdgeAgentTest {
     /** Another request's first exit holding the only compute thread until {@link #release} counts down. */
     static final class Holder {
         final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        final CompletableFuture<RuntimeException> done = new CompletableFuture<>();
+        final io.cleave.edge.local.Recorder recorder = new io.cleave.edge.local.Recorder(release);
+        final CompletableFuture<RuntimeException> done = recorder.finished;
 
         Holder() throws InterruptedException {
-            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-            local.submit(local.preprocess(TestPacks.testSet().image(6)), now.get() + 1_000 * MS, local.firstExitBlock(), -1,
-                    new LocalPipeline.Listener() {
-                        @Override
-                        public void tokens(int block, Tensor tokens) {}
-
-                        @Override
-                        public void exit(Candidate c) {
-                            held.countDown();
-                            try {
-                                release.await(10, TimeUnit.SECONDS);
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                        }
-
-                        @Override
-                        public boolean answered() {
-                            return false;
-                        }
-
-                        @Override
-                        public void finished(RuntimeException failure) {
-                            done.complete(failure);
-                        }
-                    });
-            assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+            local.submit(local.preprocess(TestPacks.testSet().image(6)), now.get() + 1_000 * MS, local.firstExitBlock(), -1, recorder);
+            assertThat(recorder.inExit.await(10, TimeUnit.SECONDS)).isTrue();
         }
     }
 

@@ -6,10 +6,6 @@ import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.engine.Tensor;
 import io.cleave.core.testing.TestPacks;
-import io.cleave.edge.race.Candidate;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,44 +19,6 @@ import org.junit.jupiter.api.Test;
  */
 class LocalPipelineShedTest {
     static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
-
-    /** Records what the pipeline reports for one request; optionally holds the compute thread in its first exit. */
-    static final class Recorder implements LocalPipeline.Listener {
-        final List<Candidate> exits = new CopyOnWriteArrayList<>();
-        final CompletableFuture<RuntimeException> finished = new CompletableFuture<>();
-        final CountDownLatch inExit = new CountDownLatch(1);
-        final CountDownLatch release;
-
-        Recorder(CountDownLatch release) {
-            this.release = release;
-        }
-
-        @Override
-        public void tokens(int block, Tensor tokens) {}
-
-        @Override
-        public void exit(Candidate c) {
-            exits.add(c);
-            inExit.countDown();
-            if (release != null) {
-                try {
-                    release.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
-
-        @Override
-        public boolean answered() {
-            return false;
-        }
-
-        @Override
-        public void finished(RuntimeException failure) {
-            finished.complete(failure);
-        }
-    }
 
     @Test
     void behindABacklog_workPastItsDeadlineIsShed_theLastOneStillRuns() throws Exception {
