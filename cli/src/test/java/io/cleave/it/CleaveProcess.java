@@ -43,7 +43,7 @@ final class CleaveProcess implements AutoCloseable {
         if (command.equals("worker") || command.equals("edge")) {
             cmd.addAll(List.of("--pack", pack.toAbsolutePath().toString(), "--threads", "1"));
         }
-        if (!extraArgs.contains("--tls-dir") && !command.equals("link")) {
+        if (!extraArgs.contains("--tls-dir")) {
             cmd.add("--plaintext"); // loopback experiments; MutualTlsTest and ContainerStackTest run TLS
         }
         cmd.addAll(extraArgs);

@@ -224,7 +224,6 @@ class EdgeAgentTest {
     static final class Holder {
         final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         final io.cleave.edge.local.Recorder recorder = new io.cleave.edge.local.Recorder(release);
-        final CompletableFuture<RuntimeException> done = recorder.finished;
 
         Holder() throws InterruptedException {
             local.submit(local.preprocess(TestPacks.testSet().image(6)), now.get() + 1_000 * MS, local.firstExitBlock(), -1, recorder);
@@ -252,7 +251,7 @@ class EdgeAgentTest {
             // h's queued work is dropped; i, now alone, is computed and answered
             Outcome o = await(next);
             assertThat(o.answer().reason()).isEqualTo("all-done");
-            assertThat(holder.done.get(10, TimeUnit.SECONDS)).isNull();
+            assertThat(holder.recorder.finished.get(10, TimeUnit.SECONDS)).isNull();
         } finally {
             holder.release.countDown();
         }
