@@ -28,7 +28,7 @@ class WorkerFailureTest {
     // no early local answers: without the cloud, answers can only come from local exits at the deadline or when local is done
     static final Plan PLAN = new Plan(true, 2, Encoding.FP16, 2.0, 4);
 
-    record Sent(long startedNanos, boolean afterFailure, Outcome outcome) {}
+    record Sent(long startedNanos, boolean afterFailure, Outcome outcome, Throwable error, long endedNanos) {}
 
     /** Streams requests, triggers the failure after {@code before} answers, sends {@code after} more. */
     static List<Sent> run(String target, int before, int after, Runnable failure) throws Exception {
@@ -56,12 +56,14 @@ class WorkerFailureTest {
                         TimeUnit.MILLISECONDS.toNanos(DEADLINE_MS));
                 // wait on the callback's future, so that every record is in before the checks
                 all.add(f.whenComplete((o, err) -> {
-                    sent.add(new Sent(start, afterFailure, o));
+                    sent.add(new Sent(start, afterFailure, o, err, System.nanoTime()));
                     inFlight.release();
                 }));
             }
             try {
                 CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                // a request ended with an error: each is recorded with its time and judged by assertAllAnsweredInTime
             } catch (java.util.concurrent.TimeoutException e) {
                 // a request never answered breaks the promise outright: show where every thread was
                 long open = all.stream().filter(f -> !f.isDone()).count();
@@ -84,12 +86,27 @@ class WorkerFailureTest {
      * Every request answered by its deadline + 5 ms, except where the machine itself stalled (the
      * {@link StallProbe}, a thread that shares nothing with the edge) for at least as long as the
      * answer was late while it was due: at most 1% of the requests, none later than twice the deadline.
+     * The same holds for a request the edge ended with DEADLINE_EXCEEDED for want of any exit behind a
+     * backlog ({@code Arbiter.withdraw}): excused only when the machine stalled for at least a third of
+     * the budget before it ended (a first exit costs a few milliseconds here).
      */
     static void assertAllAnsweredInTime(List<Sent> sent, int expected) {
         assertThat(sent).hasSize(expected);
         long bound = TimeUnit.MILLISECONDS.toNanos(DEADLINE_MS) + SLACK_NANOS;
         List<String> excused = new ArrayList<>();
         assertThat(sent).allSatisfy(s -> {
+            if (s.error() != null) {
+                Throwable cause = s.error() instanceof java.util.concurrent.CompletionException c ? c.getCause() : s.error();
+                assertThat(cause).isInstanceOfSatisfying(io.cleave.core.error.CleaveException.class, e -> {
+                    assertThat(e.code()).isEqualTo(io.cleave.core.error.ErrorCode.DEADLINE_EXCEEDED);
+                    assertThat(e.getMessage()).contains("edge overloaded");
+                });
+                long stall = machine.worstWithin(s.startedNanos(), s.endedNanos());
+                assertThat(stall).as("ended with %s; the machine stalled at most %.1f ms meanwhile", cause.getMessage(), stall / 1e6)
+                        .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(DEADLINE_MS) / 3);
+                excused.add(String.format("one ended with DEADLINE_EXCEEDED (the machine stalled %.1f ms)", stall / 1e6));
+                return;
+            }
             assertThat(s.outcome()).isNotNull();
             long latency = s.outcome().answer().latencyNanos();
             if (latency > bound) {
@@ -103,13 +120,13 @@ class WorkerFailureTest {
                 excused.add(String.format("%s at %.1f ms (the machine stalled %.1f ms)", id, latency / 1e6, stall / 1e6));
             }
         });
-        System.out.println("WorkerFailureTest: " + sent.size() + " requests, " + excused.size() + " later than deadline + 5 ms, each during a"
+        System.out.println("WorkerFailureTest: " + sent.size() + " requests, " + excused.size() + " late or ended by the deadline, each during a"
                 + " machine stall at least as long " + excused + "; stalls over 2 ms seen so far: " + machine.count());
         assertThat(excused.size()).as("answers excused by machine stalls").isLessThanOrEqualTo(Math.max(1, sent.size() / 100));
-        List<Sent> afterwards = sent.stream().filter(Sent::afterFailure).toList();
+        List<Sent> afterwards = sent.stream().filter(s -> s.afterFailure() && s.outcome() != null).toList();
         assertThat(afterwards).isNotEmpty();
         assertThat(afterwards).allSatisfy(s -> assertThat(s.outcome().answer().candidate().cloud()).isFalse());
-        assertThat(sent.stream().filter(s -> !s.afterFailure() && s.outcome().answer().candidate().cloud()).count())
+        assertThat(sent.stream().filter(s -> !s.afterFailure() && s.outcome() != null && s.outcome().answer().candidate().cloud()).count())
                 .as("answers from the cloud before the failure").isGreaterThan(0);
     }
 
@@ -159,7 +176,7 @@ class WorkerFailureTest {
                 LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", worker.port()))) {
             List<Sent> sent = run("127.0.0.1:" + link.port(), 150, 60, () -> link.stall(true));
             assertAllAnsweredInTime(sent, 210);
-            assertThat(sent.stream().filter(Sent::afterFailure).map(s -> s.outcome().answer().reason()))
+            assertThat(sent.stream().filter(s -> s.afterFailure() && s.outcome() != null).map(s -> s.outcome().answer().reason()))
                     .contains("deadline");
         }
     }
