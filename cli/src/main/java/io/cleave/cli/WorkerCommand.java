@@ -35,6 +35,16 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--max-message-bytes", defaultValue = "" + WorkerConfig.DEFAULT_MAX_MESSAGE_BYTES, description = "largest inbound gRPC message (default: ${DEFAULT-VALUE})")
     int maxMessageBytes;
 
+    @Option(names = "--max-open-calls", defaultValue = "${env:CLEAVE_WORKER_MAX_OPEN_CALLS:-" + WorkerConfig.DEFAULT_MAX_OPEN_CALLS + "}",
+            description = "most calls open at once over all connections; each may buffer up to --max-message-bytes of an unfinished"
+                    + " message plus one payload, and calls past it get RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE})")
+    int maxOpenCalls;
+
+    @Option(names = "--stream-idle-ms", defaultValue = "${env:CLEAVE_WORKER_STREAM_IDLE_MS:-" + WorkerConfig.DEFAULT_STREAM_IDLE_MILLIS + "}",
+            description = "a stream that sends nothing for this long while the worker waits on it is closed with DEADLINE_EXCEEDED"
+                    + " and its buffers freed (default: ${DEFAULT-VALUE})")
+    long streamIdleMillis;
+
     @Option(names = "--coordinator", defaultValue = "${env:CLEAVE_COORDINATOR}", description = "coordinator host:port to heartbeat to")
     String coordinator;
 
@@ -63,12 +73,16 @@ final class WorkerCommand implements Callable<Integer> {
             throw new IllegalArgumentException(maxBatch < 1 ? "--max-batch must be at least 1, got " + maxBatch
                     : "--queue must be at least 1, got " + queue);
         }
+        if (maxOpenCalls < 1 || streamIdleMillis < 1) {
+            throw new IllegalArgumentException(maxOpenCalls < 1 ? "--max-open-calls must be at least 1, got " + maxOpenCalls
+                    : "--stream-idle-ms must be at least 1, got " + streamIdleMillis);
+        }
         if (coordinator != null) {
             io.cleave.core.net.HostPort.parse(coordinator, "--coordinator");
         }
         SchedulerConfig sc = SchedulerConfig.defaults().withMaxBatch(maxBatch).withQueueCapacity(queue).withAdmissionControl(!noAdmission);
         WorkerConfig cfg = WorkerConfig.builder(packOptions.pack()).host(host).port(port).threads(packOptions.threads).scheduler(sc)
-                .maxMessageBytes(maxMessageBytes).coordinator(coordinator).advertise(advertise)
+                .maxMessageBytes(maxMessageBytes).maxOpenCalls(maxOpenCalls).streamIdleMillis(streamIdleMillis).coordinator(coordinator).advertise(advertise)
                 .metricsPort(metrics.port(MetricsOptions.WORKER_PORT)).tls(tlsOptions.tls("worker")).build();
         tlsOptions.requireChoice("worker", host);
         WorkerServer server = WorkerServer.start(cfg);

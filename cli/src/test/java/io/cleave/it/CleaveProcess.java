@@ -50,6 +50,7 @@ final class CleaveProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("ORT_DISABLE_TELEMETRY", "1");
         pb.environment().put("OPT_OUT_TRACKING", "true");
+        pb.environment().putIfAbsent("MALLOC_MMAP_THRESHOLD_", "2097152"); // as the launcher: freed native memory goes back
         process = pb.start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<Integer> ready = new CompletableFuture<>();

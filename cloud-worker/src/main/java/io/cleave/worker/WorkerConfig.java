@@ -1,6 +1,7 @@
 package io.cleave.worker;
 
 import io.cleave.core.security.Tls;
+import io.cleave.core.server.ServerLimits;
 import io.cleave.core.metrics.Metrics;
 import io.cleave.worker.batch.SchedulerConfig;
 import java.nio.file.Path;
@@ -22,9 +23,13 @@ import java.util.Objects;
  * @param metricsPort port of the Prometheus endpoint ({@code /metrics}) on {@code host}; 0 picks a free one;
  *     {@link Metrics#OFF}: none (the builder's default)
  * @param tls mutual TLS with the other Cleave components ({@link Tls#PLAINTEXT}: none, the builder's default)
+ * @param maxOpenCalls most inference, probe and describe calls open at once over all connections; each may hold up to
+ *     {@code maxMessageBytes} of an unfinished message and one payload being assembled
+ * @param streamIdleMillis a call the worker waits on must deliver its next message within this, or it is closed
  */
 public record WorkerConfig(Path pack, String host, int port, int threads, SchedulerConfig scheduler, int maxMessageBytes,
-        long shutdownGraceMillis, String coordinator, String advertise, int metricsPort, Tls tls) {
+        long shutdownGraceMillis, String coordinator, String advertise, int metricsPort, Tls tls, int maxOpenCalls,
+        long streamIdleMillis) {
     /** Bind address unless told: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** Port unless told: a free one. */
@@ -36,6 +41,11 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
     /** Drain bound on shutdown: room for a full queue of requests with deadlines of a few seconds. */
     public static final long DEFAULT_SHUTDOWN_GRACE_MILLIS = 5_000;
 
+    /** Calls open at once unless told: a full default queue twice over ({@code WorkerServer.maxCallsPerConnection}). */
+    public static final int DEFAULT_MAX_OPEN_CALLS = 1024;
+    /** Idle limit for a stream unless told: {@link ServerLimits#STREAM_IDLE}. */
+    public static final long DEFAULT_STREAM_IDLE_MILLIS = ServerLimits.STREAM_IDLE_MILLIS;
+
     public WorkerConfig {
         Objects.requireNonNull(pack, "pack");
         Objects.requireNonNull(scheduler, "scheduler");
@@ -43,6 +53,10 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
         Metrics.checkPort(metricsPort, "metricsPort");
         if (maxMessageBytes <= 0) {
             throw new IllegalArgumentException("maxMessageBytes must be positive, got " + maxMessageBytes);
+        }
+        if (maxOpenCalls < 1 || streamIdleMillis < 1) {
+            throw new IllegalArgumentException("maxOpenCalls and streamIdleMillis must be positive, got " + maxOpenCalls + " and "
+                    + streamIdleMillis);
         }
     }
 
@@ -64,6 +78,8 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
         private String advertise;
         private int metricsPort = Metrics.OFF;
         private Tls tls = Tls.PLAINTEXT;
+        private int maxOpenCalls = DEFAULT_MAX_OPEN_CALLS;
+        private long streamIdleMillis = DEFAULT_STREAM_IDLE_MILLIS;
 
         private Builder(Path pack) {
             this.pack = pack;
@@ -121,9 +137,21 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
             return this;
         }
 
+        /** Most calls open at once, over all connections. */
+        public Builder maxOpenCalls(int calls) {
+            this.maxOpenCalls = calls;
+            return this;
+        }
+
+        /** How long a call the worker waits on may send nothing. */
+        public Builder streamIdleMillis(long millis) {
+            this.streamIdleMillis = millis;
+            return this;
+        }
+
         public WorkerConfig build() {
             return new WorkerConfig(pack, host, port, threads, scheduler, maxMessageBytes, shutdownGraceMillis, coordinator, advertise,
-                    metricsPort, tls);
+                    metricsPort, tls, maxOpenCalls, streamIdleMillis);
         }
     }
 }

@@ -11,6 +11,7 @@ import io.cleave.worker.batch.LayerScheduler;
 import io.cleave.worker.rpc.InferenceService;
 import io.cleave.core.server.ServerLifecycle;
 import io.cleave.core.server.ServerLimits;
+import io.cleave.core.server.StreamGuard;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -94,7 +95,8 @@ public final class WorkerServer implements AutoCloseable {
 
     /** The production transport: Netty on the configured address, with {@link ServerLimits} and the data plane's flow-control window. */
     public static NettyServerBuilder netty(WorkerConfig config) {
-        return ServerLimits.netty(new InetSocketAddress(config.host(), config.port()), maxCallsPerConnection(config), config.tls())
+        StreamGuard guard = new StreamGuard(config.maxOpenCalls(), Duration.ofMillis(config.streamIdleMillis()));
+        return ServerLimits.netty(new InetSocketAddress(config.host(), config.port()), maxCallsPerConnection(config), config.tls(), guard)
                 .flowControlWindow(DataPlane.FLOW_CONTROL_WINDOW);
     }
 

@@ -29,6 +29,15 @@ public final class ServerLimits {
     public static final Duration PERMIT_KEEPALIVE_TIME = Duration.ofSeconds(20);
     /** A connection without calls for this long is closed; a client reconnects on its next call. */
     public static final Duration MAX_CONNECTION_IDLE = Duration.ofMinutes(5);
+    /**
+     * A call the server waits on must deliver its next message within this ({@link StreamGuard}). A Cleave client sends
+     * its messages back to back; at 30 s, a 296 KiB token frame may crawl in at 80 kbit/s, far past any deadline.
+     */
+    public static final long STREAM_IDLE_MILLIS = 30_000;
+    /** {@link #STREAM_IDLE_MILLIS} as a duration. */
+    public static final Duration STREAM_IDLE = Duration.ofMillis(STREAM_IDLE_MILLIS);
+    /** Calls open at once in one server, over all its connections, unless the server needs more ({@link StreamGuard}). */
+    public static final int MAX_OPEN_CALLS = 1024;
 
     private ServerLimits() {}
 
@@ -44,13 +53,20 @@ public final class ServerLimits {
 
     /**
      * As above, with {@code tls}: mutual TLS, and every call checked against the caller's role
-     * ({@link Authorization}); {@link Tls#PLAINTEXT}: neither.
+     * ({@link Authorization}); {@link Tls#PLAINTEXT}: neither. Open calls and idle streams are
+     * bounded by a {@link StreamGuard} with {@link #MAX_OPEN_CALLS} and {@link #STREAM_IDLE}.
      */
     public static NettyServerBuilder netty(InetSocketAddress address, int callsPerConnection, Tls tls) {
+        return netty(address, callsPerConnection, tls, new StreamGuard(Math.max(MAX_OPEN_CALLS, callsPerConnection), STREAM_IDLE));
+    }
+
+    /** As above, with the process-wide bounds of {@code guard}. */
+    public static NettyServerBuilder netty(InetSocketAddress address, int callsPerConnection, Tls tls, StreamGuard guard) {
         NettyServerBuilder b = NettyServerBuilder.forAddress(address, tls.serverCredentials());
         if (tls.enabled()) {
             b.intercept(new Authorization());
         }
+        b.intercept(guard); // added last, runs first: a call past the bound is refused before anything else sees it
         return b.maxConcurrentCallsPerConnection(callsPerConnection)
                 .keepAliveTime(KEEPALIVE_TIME.toNanos(), TimeUnit.NANOSECONDS)
                 .keepAliveTimeout(KEEPALIVE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)
