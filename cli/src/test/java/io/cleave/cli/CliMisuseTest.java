@@ -82,6 +82,8 @@ class CliMisuseTest {
         "link --target 127.0.0.1:9 --rate-mbps -3  | --rate-mbps must be positive, got -3",
         "health 127.0.0.1                          | must be host:port, got '127.0.0.1'",
         "worker --max-batch 0                      | --max-batch must be at least 1, got 0",
+        "worker --max-open-calls 0                 | --max-open-calls must be at least 1, got 0",
+        "worker --stream-idle-ms -1                | --stream-idle-ms must be at least 1, got -1",
         "worker --coordinator nohost               | --coordinator must be host:port, got 'nohost'",
         "edge --bogus                              | Unknown option: '--bogus' (see cleave edge --help)",
         "worker --tls-dir /nonexistent             | --tls-dir /nonexistent: TLS file not readable: /nonexistent/worker.crt",
