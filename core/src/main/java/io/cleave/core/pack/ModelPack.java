@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -45,7 +46,8 @@ public final class ModelPack {
             m = new Gson().fromJson(r, Manifest.class);
         } catch (NoSuchFileException e) {
             throw broken(file, "missing (is " + dir + " a model pack?)");
-        } catch (IOException | JsonParseException e) {
+        } catch (IOException | JsonParseException | NumberFormatException e) {
+            // Gson's lenient reader lets a malformed number through as NumberFormatException (`"opset": 1x`)
             throw broken(file, "unreadable: " + e.getMessage());
         }
         if (m == null || !"cleave-pack".equals(m.format())) {
@@ -71,6 +73,7 @@ public final class ModelPack {
         require(manifest.input() != null && manifest.input().preprocessing() != null, file, "no input spec");
         require(manifest.labels() != null && !manifest.labels().isEmpty(), file, "no labels");
         checkInput(file);
+        require(!manifest.blocks().contains(null) && !manifest.exits().contains(null), file, "a null block or exit");
         for (int i = 0; i < manifest.blocks().size(); i++) {
             require(manifest.blocks().get(i).index() == i + 1, file, "blocks must be numbered 1.." + manifest.blocks().size());
         }
@@ -100,7 +103,8 @@ public final class ModelPack {
         require(shape != null && shape.size() == 3 && shape.stream().allMatch(d -> d != null && d > 0), file,
                 "input shape must be [channels, height, width], got " + shape);
         int c = shape.get(0);
-        require(p.mean() != null && p.mean().size() == c && p.std() != null && p.std().size() == c, file,
+        require(p.mean() != null && p.mean().size() == c && !p.mean().contains(null)
+                && p.std() != null && p.std().size() == c && !p.std().contains(null), file,
                 "preprocessing needs " + c + " means and " + c + " stds for " + c + " input channel(s)");
         require(p.std().stream().allMatch(v -> v > 0) && p.divide() > 0, file, "preprocessing divides by zero or less");
         if (manifest.formatVersion() < 2) {
@@ -113,13 +117,18 @@ public final class ModelPack {
                 "crop " + p.crop() + " must equal the input's height and width " + shape.subList(1, 3));
         require(p.resize() != null && p.resize() >= p.crop(), file,
                 "resize " + p.resize() + " must be at least the crop " + p.crop());
-        require(INTERPOLATIONS.contains(p.interpolation()), file,
+        require(p.interpolation() != null && INTERPOLATIONS.contains(p.interpolation()), file,
                 "interpolation " + p.interpolation() + " is not one of " + INTERPOLATIONS);
     }
 
     private void checkFiles() {
         for (var entry : manifest.files().entrySet()) {
-            Path f = dir.resolve(entry.getKey()).normalize();
+            Path f;
+            try {
+                f = dir.resolve(entry.getKey()).normalize();
+            } catch (InvalidPathException e) { // a NUL in the name
+                throw broken(dir.resolve("manifest.json"), "file name " + entry.getKey() + " is not a path: " + e.getMessage());
+            }
             if (!f.startsWith(dir.normalize())) {
                 throw broken(f, "escapes the pack folder");
             }

@@ -103,6 +103,45 @@ class ModelPackTest {
                 .hasMessageContaining("ONNX Runtime cannot load it");
     }
 
+    // regressions for ModelPackFuzzTest's findings (and their siblings): each threw a raw exception instead of naming the file
+
+    @Test
+    void malformedNumber_isUnreadableManifestNotNumberFormatException() throws Exception {
+        Path dir = TestPacks.copyPack(tmp.resolve("p"));
+        rewriteManifest(dir, "\"divide\": 255.0", "\"divide\": 255.0x"); // a double: Gson wraps bad ints itself
+        assertBroken(dir, "unreadable");
+    }
+
+    @Test
+    void nullBlock_isNamedNotNullPointerException() throws Exception {
+        Path dir = TestPacks.copyPack(tmp.resolve("p"));
+        rewriteManifest(dir, "\"blocks\": [", "\"blocks\": [null, ");
+        assertBroken(dir, "a null block or exit");
+    }
+
+    @Test
+    void nullStd_isNamedNotNullPointerException() throws Exception {
+        Path dir = TestPacks.copyPack(tmp.resolve("p"));
+        rewriteManifest(dir, "\"std\": [", "\"std\": [null");
+        rewriteManifest(dir, "0.353", "");
+        assertBroken(dir, "stds");
+    }
+
+    @Test
+    void fileNameWithNul_isNamedNotInvalidPathException() throws Exception {
+        Path dir = TestPacks.copyPack(tmp.resolve("p"));
+        rewriteManifest(dir, "\"files\": {", "\"files\": {\"a\\u0000b\": \"00\", ");
+        assertBroken(dir, "is not a path");
+    }
+
+    private static void assertBroken(Path dir, String problem) {
+        assertThatThrownBy(() -> ModelPack.load(dir))
+                .isInstanceOf(CleaveException.class)
+                .hasMessageContaining(dir.resolve("manifest.json").toString())
+                .hasMessageContaining(problem)
+                .satisfies(e -> assertThat(((CleaveException) e).code()).isEqualTo(ErrorCode.FAILED_PRECONDITION));
+    }
+
     private static void rewriteManifest(Path dir, String from, String to) throws Exception {
         Path m = dir.resolve("manifest.json");
         String s = Files.readString(m, StandardCharsets.UTF_8);

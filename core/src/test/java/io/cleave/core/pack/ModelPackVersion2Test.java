@@ -49,6 +49,16 @@ class ModelPackVersion2Test {
     }
 
     @Test
+    void missingInterpolation_isNamedNotNullPointerException() { // found by ModelPackFuzzTest
+        Path dir = copy("tiny-deit");
+        rewrite(dir, "\"interpolation\"", "\"interp\"");
+        assertThatThrownBy(() -> ModelPack.load(dir))
+                .isInstanceOf(CleaveException.class)
+                .hasMessageContaining(dir.resolve("manifest.json").toString())
+                .hasMessageContaining("interpolation null is not one of");
+    }
+
+    @Test
     void unknownVersion_namesTheFileAndTheVersion() {
         Path dir = copy("tiny-deit");
         rewrite(dir, "\"formatVersion\": 2", "\"formatVersion\": 3");
