@@ -13,11 +13,8 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,10 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,8 +40,6 @@ import picocli.CommandLine.Option;
                 + "on the device, no worker) timed from process start to listening and to its first answer on the device API (one "
                 + "prepared image), then VmRSS and VmHWM from /proc/PID/status after more sequential requests. Prints both and the ratio.")
 final class FootprintBench implements Callable<Integer> {
-    private static final Pattern LISTENING = Pattern.compile("^cleave edge listening on \\S+:(\\d+)");
-
     @Mixin
     PackOptions packOptions = new PackOptions();
 
@@ -124,45 +116,11 @@ final class FootprintBench implements Callable<Integer> {
     private Footprint measure(Path packDir) throws Exception {
         ModelPack pack = ModelPack.load(packDir);
         byte[] image = BenchInputs.images(pack, 1).get(0);
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        if (javaOpts != null && !javaOpts.isBlank()) {
-            cmd.addAll(Arrays.asList(javaOpts.strip().split("\\s+")));
-        }
-        cmd.addAll(List.of("-Dai.djl.offline=true", "-Dcleave.home=" + Paths.home().toAbsolutePath(),
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.log.ai.djl.onnxruntime.engine.OrtEngine=error",
-                "-cp", System.getProperty("java.class.path"), Cleave.class.getName(), "edge", "--serve", "--host", "127.0.0.1", "--port", "0",
-                "--metrics-port", "0",
-                "--pack", packDir.toAbsolutePath().toString(), "--threads", String.valueOf(packOptions.threads),
-                "--k-max", String.valueOf(pack.blockCount()), "--warm-up-ms", String.valueOf(warmUpMs)));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("ORT_DISABLE_TELEMETRY", "1");
-        pb.environment().put("OPT_OUT_TRACKING", "true");
-        pb.environment().remove("CLEAVE_WORKERS");
-        long t0 = System.nanoTime();
-        Process proc = pb.start();
-        try {
-            StringBuffer log = new StringBuffer();
-            CompletableFuture<Integer> port = new CompletableFuture<>();
-            long[] listening = new long[1];
-            Thread drain = new Thread(() -> {
-                try (BufferedReader out = new BufferedReader(new InputStreamReader(proc.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = out.readLine()) != null; ) {
-                        log.append(line).append('\n');
-                        Matcher m = LISTENING.matcher(line);
-                        if (!port.isDone() && m.find()) {
-                            listening[0] = System.nanoTime();
-                            port.complete(Integer.parseInt(m.group(1)));
-                        }
-                    }
-                } catch (IOException ignored) {
-                    // the process is gone
-                }
-                port.completeExceptionally(new IllegalStateException("the edge process exited before listening:\n" + log));
-            }, "footprint-edge-stdout");
-            drain.setDaemon(true);
-            drain.start();
-            int p = port.get(5, TimeUnit.MINUTES);
-            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", p).usePlaintext().build();
+        List<String> jvm = javaOpts == null || javaOpts.isBlank() ? List.of() : Arrays.asList(javaOpts.strip().split("\\s+"));
+        try (CleaveChild edgeProcess = CleaveChild.start(List.of(), jvm, "edge", List.of("--serve", "--host", "127.0.0.1", "--port", "0",
+                "--metrics-port", "0", "--pack", packDir.toAbsolutePath().toString(), "--threads", String.valueOf(packOptions.threads),
+                "--k-max", String.valueOf(pack.blockCount()), "--warm-up-ms", String.valueOf(warmUpMs)), TimeUnit.MINUTES.toMillis(5))) {
+            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", edgeProcess.port()).usePlaintext().build();
             try {
                 EdgeAgentGrpc.EdgeAgentBlockingStub edge = EdgeAgentGrpc.newBlockingStub(ch);
                 ClassifyRequest req = ClassifyRequest.newBuilder().setRequestId("footprint").setImage(ByteString.copyFrom(image))
@@ -176,33 +134,14 @@ final class FootprintBench implements Callable<Integer> {
                 for (int i = 0; i < requests; i++) {
                     edge.withDeadlineAfter(2, TimeUnit.MINUTES).classify(req);
                 }
-                long[] mem = status(proc.pid());
-                return new Footprint(pack.id(), diskBytes(packDir), (listening[0] - t0) / 1e6, (answered - t0) / 1e6, mem[0], mem[1]);
+                ProcMemory mem = ProcMemory.of(edgeProcess.pid());
+                long t0 = edgeProcess.startedNanos();
+                return new Footprint(pack.id(), diskBytes(packDir), (edgeProcess.listeningNanos() - t0) / 1e6, (answered - t0) / 1e6,
+                        mem.rssKiB(), mem.hwmKiB());
             } finally {
                 ch.shutdownNow();
             }
-        } finally {
-            proc.destroy();
-            if (!proc.waitFor(10, TimeUnit.SECONDS)) {
-                proc.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
         }
-    }
-
-    /** VmRSS and VmHWM in KiB. */
-    private static long[] status(long pid) throws IOException {
-        long[] out = {-1, -1};
-        for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
-            if (line.startsWith("VmRSS:")) {
-                out[0] = Long.parseLong(line.replaceAll("\\D", ""));
-            } else if (line.startsWith("VmHWM:")) {
-                out[1] = Long.parseLong(line.replaceAll("\\D", ""));
-            }
-        }
-        if (out[0] < 0 || out[1] < 0) {
-            throw new IOException("/proc/" + pid + "/status has no VmRSS/VmHWM (this benchmark needs Linux)");
-        }
-        return out;
     }
 
     private static long diskBytes(Path dir) throws IOException {

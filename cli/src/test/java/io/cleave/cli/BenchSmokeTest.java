@@ -137,6 +137,40 @@ class BenchSmokeTest {
     }
 
     @Test
+    void soak_accountsForEveryRequest_acrossAWorkerRestart() {
+        JsonObject o = json(cleave("bench", "soak", "--pack", TINY, "--seconds", "8", "--concurrency", "2", "--warm-up-ms", "0",
+                "--cancel-share", "0.2", "--json"));
+        JsonObject out = o.getAsJsonObject("outcomes");
+        long ended = 0;
+        for (String r : List.of("on_time", "late", "refused", "refused_late", "failed", "cancelled", "lost")) {
+            ended += out.get(r).getAsLong();
+        }
+        assertThat(out.get("sent").getAsLong()).isPositive().isEqualTo(ended);
+        assertThat(out.get("lost").getAsLong()).isZero();
+        assertThat(out.get("failed").getAsLong()).isZero();
+        assertThat(out.get("cancelAttempts").getAsLong()).isGreaterThanOrEqualTo(out.get("cancelled").getAsLong()).isPositive();
+        assertThat(o.get("pass").getAsBoolean()).isTrue();
+        // tiny-deit has 3 blocks: the edge holds all 3 and offloads after none, one or two of them
+        assertThat(o.get("plans").toString()).isEqualTo("[\"split 0 (raw input)\",\"split 1 (fp16)\",\"split 2 (fp16)\",\"local only\"]");
+        o.getAsJsonArray("perPlan").forEach(p -> assertThat(p.getAsJsonObject().get("answered").getAsLong()).isPositive());
+        JsonObject restart = o.getAsJsonObject("restart");
+        assertThat(restart.get("killedAtSeconds").getAsDouble()).isGreaterThanOrEqualTo(4.0).isLessThan(8.0); // halfway
+        assertThat(restart.get("listeningAfterSeconds").getAsDouble()).isPositive();
+        assertThat(o.getAsJsonArray("timeline")).isNotEmpty();
+        JsonArray memory = o.getAsJsonArray("memory");
+        assertThat(memory.get(2).getAsJsonObject().get("what").getAsString()).isEqualTo("edge RSS (this JVM)");
+        assertThat(memory.get(2).getAsJsonObject().get("samples").getAsInt()).isPositive();
+        assertThat(memory.get(2).getAsJsonObject().get("endMiB").getAsDouble()).isGreaterThan(10);
+    }
+
+    @Test
+    void soak_badOption_isOneLineNamingIt() {
+        Run r = cleave("bench", "soak", "--cancel-share", "1");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("cleave soak: --cancel-share must be at least 0 and below 1, got 1.0");
+    }
+
+    @Test
     void bytes_sizesEverySplitAndEncoding_jpegIncluded_forBothPacks() {
         JsonObject o = json(cleave("bench", "bytes", "--pack", TINY, "--json"));
         JsonArray packs = o.getAsJsonArray("packs");
