@@ -48,7 +48,7 @@ final class CoordinatorCommand implements Callable<Integer> {
         CoordinatorServer server = CoordinatorServer.start(cfg);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-coordinator-shutdown"));
         MetricsOptions.announce("coordinator", server.metricsAddress());
-        System.out.println("cleave coordinator listening on " + host + ":" + server.port() + " (" + TlsOptions.describe(cfg.tls(), host) + ")");
+        System.out.println("cleave coordinator listening on " + host + ":" + server.port() + " (" + TlsOptions.describe(cfg.tls()) + ")");
         System.out.flush();
         server.awaitTermination();
         return 0;

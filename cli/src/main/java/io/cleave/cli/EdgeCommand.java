@@ -168,7 +168,7 @@ final class EdgeCommand implements Callable<Integer> {
                 .device(device == null ? null : device.name()).jpegQuality(planOptions.jpegQuality)
                 .metricsPort(serve ? metrics.port(MetricsOptions.EDGE_PORT) : io.cleave.core.metrics.Metrics.OFF).tls(tlsOptions.tls("edge")).apiToken(serve ? apiToken() : null).build();
         if (!cfg.workers().isEmpty() || cfg.coordinator() != null) {
-            tlsOptions.requireChoice("edge", host);
+            tlsOptions.requireChoice("edge", null); // its device API has its own guard (loopback, or a token); no component calls it
         }
         try (EdgeServer edge = EdgeServer.start(cfg, null, serve)) {
             if (serve) {

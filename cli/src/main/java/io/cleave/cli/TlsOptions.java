@@ -12,28 +12,24 @@ final class TlsOptions {
     Path dir;
 
     @Option(names = "--plaintext", defaultValue = "${env:CLEAVE_PLAINTEXT:-false}",
-            description = "no TLS between Cleave components, for loopback experiments: anyone who reaches the ports can call them and "
-                    + "read what passes (logged loudly; env CLEAVE_PLAINTEXT)")
+            description = "no TLS between Cleave components, for loopback experiments only (a worker or coordinator on any other "
+                    + "--host is refused): anyone who reaches the ports can call them and read what passes (logged loudly; env CLEAVE_PLAINTEXT)")
     boolean plaintext;
 
     @Option(names = "--tls-name", defaultValue = "${env:CLEAVE_TLS_NAME}", paramLabel = "NAME",
             description = "this component's certificate in --tls-dir (default: its role, edge, worker or coordinator; env CLEAVE_TLS_NAME)")
     String name;
 
-    /**
-     * How a server on {@code host} is protected, for its start-up line; plaintext beyond loopback
-     * is said loudly: anyone who reaches the port can call it.
-     */
-    static String describe(Tls tls, String host) {
-        if (tls.enabled()) {
-            return "mutual TLS, callers checked by role";
-        }
-        return loopback(host) ? "plaintext, loopback only" : "PLAINTEXT on " + host + ": anyone who reaches this port can call it; use --tls-dir";
+    /** How a server is protected, for its start-up line. */
+    static String describe(Tls tls) {
+        return tls.enabled() ? "mutual TLS, callers checked by role" : "plaintext, loopback only";
     }
 
     /**
      * Refuses a component that talks to other Cleave components with neither --tls-dir nor
-     * --plaintext: plaintext is a choice, not a default; --plaintext beyond loopback is logged loudly.
+     * --plaintext: plaintext is a choice, not a default, and only for loopback experiments: a
+     * server of {@code role} on {@code host} beyond loopback with --plaintext is refused too
+     * ({@code host} null: the component serves no other component, only its channels are plain).
      */
     void requireChoice(String role, String host) {
         if (dir != null && plaintext) {
@@ -43,9 +39,12 @@ final class TlsOptions {
             throw new IllegalArgumentException("cleave " + role + " talks to other Cleave components: give it --tls-dir DIR (mutual TLS; "
                     + "`cleave certs --out DIR` makes one) or --plaintext (loopback experiments only)");
         }
+        if (plaintext && host != null && !loopback(host)) {
+            throw new IllegalArgumentException("--plaintext is for loopback experiments: on --host " + host + " anyone who reaches the port could"
+                    + " call this " + role + " and read what passes; give it --tls-dir DIR (`cleave certs --out DIR --host " + host + "`)");
+        }
         if (plaintext) {
-            org.slf4j.LoggerFactory.getLogger(TlsOptions.class).warn("{} runs WITHOUT TLS (--plaintext){}", role, loopback(host) ? ""
-                    : ": on " + host + ", anyone who reaches it can call it and read what passes");
+            org.slf4j.LoggerFactory.getLogger(TlsOptions.class).warn("{} runs WITHOUT TLS (--plaintext): loopback experiments only", role);
         }
     }
 

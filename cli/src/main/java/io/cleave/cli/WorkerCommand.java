@@ -89,7 +89,7 @@ final class WorkerCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-worker-shutdown"));
         // the line tests and scripts wait for: the real port when 0 was asked for
         MetricsOptions.announce("worker", server.metricsAddress());
-        System.out.println("cleave worker listening on " + host + ":" + server.port() + " (" + TlsOptions.describe(cfg.tls(), host) + ")");
+        System.out.println("cleave worker listening on " + host + ":" + server.port() + " (" + TlsOptions.describe(cfg.tls()) + ")");
         System.out.flush();
         server.awaitTermination();
         return 0;

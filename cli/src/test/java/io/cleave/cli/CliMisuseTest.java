@@ -91,6 +91,8 @@ class CliMisuseTest {
         "certs --out target/certs-misuse --component gateway | --component 'gateway': no Cleave role 'gateway'",
         "coordinator                               | cleave coordinator talks to other Cleave components: give it --tls-dir DIR",
         "worker --plaintext --tls-dir target       | --plaintext and --tls-dir exclude each other",
+        "worker --plaintext --host 0.0.0.0         | --plaintext is for loopback experiments: on --host 0.0.0.0 anyone",
+        "coordinator --plaintext --host 10.0.0.7   | --plaintext is for loopback experiments: on --host 10.0.0.7 anyone",
     })
     void otherMisuse_isOneLine_exit2(String args, String message) {
         Run r = cleave(args.trim().split("\\s+"));
