@@ -85,7 +85,8 @@ public final class EdgeAgent {
     /**
      * Classifies one image (raw pixels) by {@code deadlineNanos} from now. The future completes
      * with an answer by the deadline, or at once with RESOURCE_EXHAUSTED when the device cannot
-     * make it (it fails with DEADLINE_EXCEEDED for a deadline already past).
+     * make it (it fails with DEADLINE_EXCEEDED for a deadline already past). Cancelling the future
+     * stops the request's work: its local compute, its timer and its cloud stream.
      */
     public CompletableFuture<Outcome> classify(String requestId, byte[] pixels, long deadlineNanos) {
         return classify(requestId, pixels, deadlineNanos, null);
@@ -169,6 +170,12 @@ public final class EdgeAgent {
         }
 
         void start() {
+            // the caller gave up (cancelled the future; the device API does when its client cancels): stop the work
+            result.whenComplete((o, e) -> {
+                if (e instanceof java.util.concurrent.CancellationException) {
+                    abandon();
+                }
+            });
             cancelTimer = timer.at(deadline - guard, () -> {
                 Optional<Answer> a = arbiter.deadline(clock.nanoTime());
                 if (a.isPresent()) {
@@ -184,6 +191,9 @@ public final class EdgeAgent {
             });
             if (offload && plan.split() == 0) {
                 sent = cloud.offload(id, plan, pixels, null, deadline, this);
+                if (arbiter.answered()) {
+                    sent.cancel(false); // abandoned while it was being sent
+                }
             }
             // at worst the earliest local exit answers, so local compute always reaches it
             int localTo = local.placement().localTo(plan, offload);
@@ -288,6 +298,24 @@ public final class EdgeAgent {
                 snapshot = List.copyOf(seen);
             }
             result.complete(new Outcome(a.get(), plan, o == null ? 0 : o.bytesSent(), snapshot, computeBeforeSendNanos, decision));
+        }
+
+        /**
+         * The caller cancelled: the arbiter takes nothing more (so local compute ends at its next
+         * step and a queued job never starts), the timer is off and the cloud stream is cancelled.
+         */
+        void abandon() {
+            if (!arbiter.withdraw()) {
+                return;
+            }
+            Runnable t = cancelTimer;
+            if (t != null) {
+                t.run();
+            }
+            CloudPath.Offload o = sent;
+            if (o != null) {
+                o.cancel(false);
+            }
         }
 
         /** Ends the request with {@code e} ({@code linkEvidence}: see {@link CloudPath.Offload#cancel}). */

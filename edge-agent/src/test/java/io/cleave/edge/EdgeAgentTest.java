@@ -285,4 +285,36 @@ class EdgeAgentTest {
             holder.release.countDown();
         }
     }
+
+    @Test
+    void aCancelledRequest_stopsItsWork_itsLocalComputeNeverRuns_andItsTimerAndCloudStreamAreCancelled() throws Exception {
+        Holder holder = new Holder(); // the only compute thread is busy: both requests below queue for it
+        try {
+            ScriptedCloud cloud = new ScriptedCloud();
+            HandTimer timer = new HandTimer();
+            EdgeAgent atSplit2 = new EdgeAgent(local, cloud, new FixedPlanner(SPLIT_2_NO_EARLY_ANSWER), timer, now::get);
+            EdgeAgent atSplit0 = new EdgeAgent(local, cloud, new FixedPlanner(new Plan(true, 0, Encoding.U8_IMAGE, 2.0, 4)), timer,
+                    now::get);
+            CompletableFuture<Outcome> input = atSplit0.classify("x0", TestPacks.testSet().image(3), 1_000 * MS);
+            ScriptedCloud.Sent x0 = cloud.next(); // the input goes to the cloud at once
+            CompletableFuture<Outcome> tokens = atSplit2.classify("x2", TestPacks.testSet().image(4), 1_000 * MS);
+            CompletableFuture<Outcome> kept = atSplit2.classify("y", TestPacks.testSet().image(5), 1_000 * MS);
+
+            assertThat(input.cancel(false)).isTrue();
+            assertThat(tokens.cancel(false)).isTrue();
+            assertThat(x0.cancelled()[0]).as("the cancelled request's cloud stream").isTrue();
+            assertThat(timer.due.get(0).cancelled()[0]).as("x0's deadline timer").isTrue();
+            assertThat(timer.due.get(1).cancelled()[0]).as("x2's deadline timer").isTrue();
+            assertThat(timer.due.get(2).cancelled()[0]).as("y's deadline timer").isFalse();
+
+            holder.release.countDown();
+            ScriptedCloud.Sent y = cloud.next();
+            assertThat(y.id()).as("x2's queued work was dropped: only y reaches its split").isEqualTo("y");
+            y.listener().ended();
+            assertThat(await(kept).answer().reason()).isEqualTo("all-done");
+            assertThat(cloud.sent).isEmpty();
+        } finally {
+            holder.release.countDown();
+        }
+    }
 }

@@ -65,7 +65,13 @@ public final class ImageIntake {
                         img.format(), spent / 1e6, budgetNanos / 1e6)));
             }
             CompletableFuture<Outcome> answer = agent.classify(requestId, img.pixels(), budgetNanos - spent);
-            return answer.thenApply(o -> new ImageOutcome(o, img, spent + o.answer().latencyNanos()));
+            CompletableFuture<ImageOutcome> out = answer.thenApply(o -> new ImageOutcome(o, img, spent + o.answer().latencyNanos()));
+            out.whenComplete((r, e) -> {
+                if (e instanceof java.util.concurrent.CancellationException) {
+                    answer.cancel(false); // the caller gave up: so does the request's work
+                }
+            });
+            return out;
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

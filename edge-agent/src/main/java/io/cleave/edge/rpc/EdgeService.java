@@ -7,6 +7,7 @@ import io.cleave.edge.Outcome;
 import io.cleave.core.time.NanoClock;
 import io.cleave.edge.image.ImageIntake;
 import io.cleave.edge.image.ImageLimits;
+import io.cleave.edge.image.ImageOutcome;
 import io.cleave.edge.image.PreparedImage;
 import io.cleave.edge.race.Candidate;
 import io.cleave.proto.v1.ClassifyRequest;
@@ -17,10 +18,14 @@ import io.cleave.proto.v1.RankedClass;
 import io.cleave.proto.v1.Source;
 import io.grpc.Context;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -85,9 +90,21 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
         }
         String id = req.getRequestId().isEmpty() ? UUID.randomUUID().toString() : req.getRequestId();
         List<String> labels = agent.pack().manifest().labels();
+        // a client that cancels (or whose deadline passes) stops the request's work, not only the wait for it
+        AtomicReference<CompletableFuture<?>> work = new AtomicReference<>();
+        ((ServerCallStreamObserver<ClassifyResponse>) client).setOnCancelHandler(() -> {
+            CompletableFuture<?> w = work.get();
+            if (w != null) {
+                w.cancel(false);
+            }
+        });
         if (encoded) {
-            intake.classify(id, req.getEncodedImage().toByteArray(), budget).whenComplete((r, err) -> {
-                if (err != null) {
+            CompletableFuture<ImageOutcome> f = intake.classify(id, req.getEncodedImage().toByteArray(), budget);
+            work.set(f);
+            f.whenComplete((r, err) -> {
+                if (err instanceof CancellationException) {
+                    metrics.failed(Status.Code.CANCELLED);
+                } else if (err != null) {
                     out.onError(StatusMapper.toException(err));
                 } else {
                     PreparedImage img = r.image();
@@ -103,8 +120,12 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
             return;
         }
         try {
-            agent.classify(id, req.getImage().toByteArray(), budget).whenComplete((o, err) -> {
-                if (err != null) {
+            CompletableFuture<Outcome> f = agent.classify(id, req.getImage().toByteArray(), budget);
+            work.set(f);
+            f.whenComplete((o, err) -> {
+                if (err instanceof CancellationException) {
+                    metrics.failed(Status.Code.CANCELLED);
+                } else if (err != null) {
                     out.onError(StatusMapper.toException(err));
                 } else {
                     metrics.answered(o);
