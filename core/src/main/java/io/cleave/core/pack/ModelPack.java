@@ -30,6 +30,8 @@ public final class ModelPack {
 
     /** Interpolations of the version-2 resize, as torchvision names them. */
     public static final List<String> INTERPOLATIONS = List.of("bilinear", "bicubic");
+    /** Thread-safe, and its type adapters for the manifest's records are built once, not on every load. */
+    private static final Gson GSON = new Gson();
 
     private final Path dir;
     private final Manifest manifest;
@@ -43,7 +45,7 @@ public final class ModelPack {
         Path file = dir.resolve("manifest.json");
         Manifest m;
         try (Reader r = Files.newBufferedReader(file)) {
-            m = new Gson().fromJson(r, Manifest.class);
+            m = GSON.fromJson(r, Manifest.class);
         } catch (NoSuchFileException e) {
             throw broken(file, "missing (is " + dir + " a model pack?)");
         } catch (IOException | JsonParseException | NumberFormatException e) {
