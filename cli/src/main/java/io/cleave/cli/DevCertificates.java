@@ -103,6 +103,21 @@ final class DevCertificates {
     }
 
     /** Writes {@code dir/file.crt} and {@code dir/file.key} (PKCS#8 PEM, readable by the owner only). */
+    /**
+     * A throw-away CA and a certificate for each of {@code roles} (named after the role, for
+     * 127.0.0.1, valid for a day) in a new temporary folder, as a bench's --tls run needs them.
+     */
+    static Path temporary(List<Role> roles) throws IOException, GeneralSecurityException {
+        Path dir = Files.createTempDirectory("cleave-bench-certs");
+        Instant now = Instant.now();
+        Issued ca = authority("bench CA", now.minusSeconds(300), now.plusSeconds(86_400));
+        write(dir, "ca", ca);
+        for (Role role : roles) {
+            write(dir, role.label(), component(ca, role, role.label(), List.of("127.0.0.1"), now.minusSeconds(300), now.plusSeconds(86_400)));
+        }
+        return dir;
+    }
+
     static void write(Path dir, String file, Issued issued) throws IOException, GeneralSecurityException {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve(file + ".crt"), pem("CERTIFICATE", issued.certificate().getEncoded()), StandardCharsets.US_ASCII);

@@ -4,6 +4,8 @@ import com.google.gson.GsonBuilder;
 import io.cleave.core.measure.Percentiles;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.plan.PolicyRegistry;
+import io.cleave.core.security.Role;
+import io.cleave.core.security.Tls;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
 import io.cleave.edge.Outcome;
@@ -26,7 +28,8 @@ import picocli.CommandLine.Option;
 @Command(name = "overhead", mixinStandardHelpOptions = true,
         description = "Per-request framework overhead of a split request (edge computes to block 2, sends fp16 tokens, the "
                 + "worker computes the rest): end-to-end latency minus edge compute before sending, minus worker compute, "
-                + "minus transfer (worker-side receive time). Sequential requests on loopback; p50 and p99.")
+                + "minus transfer (worker-side receive time). Sequential requests on loopback; p50 and p99; with --tls, plaintext "
+                + "and mutual TLS side by side.")
 final class OverheadBench implements Callable<Integer> {
     @Mixin
     PackOptions packOptions = new PackOptions();
@@ -36,11 +39,72 @@ final class OverheadBench implements Callable<Integer> {
             + "30 s of this traffic before the tail settles (default: ${DEFAULT-VALUE})") int warmup;
     @Option(names = "--json") boolean json;
 
+    @Option(names = "--tls", description = "also measure an edge and a worker talking mutual TLS (development certificates made for "
+            + "the run), after the plaintext pair, and print both and the difference") boolean tls;
+
+    /** Sorted per-request latencies of one measurement, in nanoseconds. */
+    record Measured(long[] e2e, long[] compute, long[] overhead) {}
+
     @Override
     public Integer call() throws Exception {
+        if (requests < 1 || warmup < 0) {
+            throw new IllegalArgumentException(requests < 1 ? "--requests must be at least 1, got " + requests
+                    : "--warmup must be >= 0, got " + warmup);
+        }
         ModelPack pack = ModelPack.load(packOptions.pack());
         List<byte[]> images = BenchInputs.images(pack, 10_000);
-        WorkerConfig wc = WorkerConfig.builder(packOptions.pack()).threads(packOptions.threads).shutdownGraceMillis(1000).build();
+        Measured plain = measure(images, Tls.PLAINTEXT, Tls.PLAINTEXT);
+        Measured secure = null;
+        if (tls) {
+            java.nio.file.Path certs = DevCertificates.temporary(List.of(Role.WORKER, Role.EDGE));
+            secure = measure(images, Tls.fromDirectory(certs, "worker"), Tls.fromDirectory(certs, "edge"));
+        }
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("pack", pack.id());
+            out.put("requests", requests);
+            put(out, "", plain);
+            if (secure != null) {
+                put(out, "tls", secure);
+            }
+            System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
+            return 0;
+        }
+        System.out.printf("per-request framework overhead, pack %s, %d sequential split requests (block 2, fp16), loopback%s%n",
+                pack.id(), requests, secure == null ? "" : "; plaintext, then mutual TLS (each after its own warm-up)");
+        System.out.printf("%-26s %9s %9s%s%n", "", "p50 us", "p99 us", secure == null ? "" : String.format("%12s %11s %13s",
+                "TLS p50 us", "TLS p99 us", "TLS-plain p50"));
+        row("end to end", plain.e2e(), secure == null ? null : secure.e2e());
+        row("compute (edge + worker)", plain.compute(), secure == null ? null : secure.compute());
+        row("framework overhead", plain.overhead(), secure == null ? null : secure.overhead());
+        return 0;
+    }
+
+    private static void put(Map<String, Object> out, String prefix, Measured m) {
+        String p = prefix;
+        out.put(key(p, "e2eP50Us"), Percentiles.of(m.e2e(), 50) / 1e3);
+        out.put(key(p, "e2eP99Us"), Percentiles.of(m.e2e(), 99) / 1e3);
+        out.put(key(p, "computeP50Us"), Percentiles.of(m.compute(), 50) / 1e3);
+        out.put(key(p, "overheadP50Us"), Percentiles.of(m.overhead(), 50) / 1e3);
+        out.put(key(p, "overheadP99Us"), Percentiles.of(m.overhead(), 99) / 1e3);
+    }
+
+    /** "e2eP50Us", or with a prefix "tlsE2eP50Us". */
+    private static String key(String prefix, String name) {
+        return prefix.isEmpty() ? name : prefix + Character.toUpperCase(name.charAt(0)) + name.substring(1);
+    }
+
+    private static void row(String name, long[] plain, long[] secure) {
+        System.out.printf("%-26s %9.0f %9.0f", name, Percentiles.of(plain, 50) / 1e3, Percentiles.of(plain, 99) / 1e3);
+        if (secure != null) {
+            System.out.printf("%12.0f %11.0f %13.0f", Percentiles.of(secure, 50) / 1e3, Percentiles.of(secure, 99) / 1e3,
+                    (Percentiles.of(secure, 50) - Percentiles.of(plain, 50)) / 1e3);
+        }
+        System.out.println();
+    }
+
+    private Measured measure(List<byte[]> images, Tls workerTls, Tls edgeTls) throws Exception {
+        WorkerConfig wc = WorkerConfig.builder(packOptions.pack()).threads(packOptions.threads).shutdownGraceMillis(1000).tls(workerTls).build();
         long[] e2e = new long[requests];
         long[] overhead = new long[requests];
         long[] compute = new long[requests];
@@ -48,10 +112,9 @@ final class OverheadBench implements Callable<Integer> {
             Plan plan = new Plan(true, 2, Encoding.FP16, 2.0, 2);
             EdgeConfig ec = EdgeConfig.builder(packOptions.pack()).kMax(2).threads(packOptions.threads)
                     .workers(List.of("127.0.0.1:" + worker.port())).plan(plan).concurrency(1).shutdownGraceMillis(1000)
-                    .policy(PolicyRegistry.FIXED).build();
+                    .policy(PolicyRegistry.FIXED).tls(edgeTls).build();
             try (EdgeServer edge = EdgeServer.start(ec, null, false)) {
-                int warm = warmup;
-                for (int i = -warm; i < requests; i++) {
+                for (int i = -warmup; i < requests; i++) {
                     Outcome o = edge.agent().classify("o" + i, images.get(Math.floorMod(i, images.size())), TimeUnit.SECONDS.toNanos(5))
                             .get(10, TimeUnit.SECONDS);
                     Candidate c = o.answer().candidate();
@@ -70,24 +133,6 @@ final class OverheadBench implements Callable<Integer> {
         Arrays.sort(e2e);
         Arrays.sort(overhead);
         Arrays.sort(compute);
-        if (json) {
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("pack", pack.id());
-            out.put("requests", requests);
-            out.put("e2eP50Us", Percentiles.of(e2e, 50) / 1e3);
-            out.put("e2eP99Us", Percentiles.of(e2e, 99) / 1e3);
-            out.put("computeP50Us", Percentiles.of(compute, 50) / 1e3);
-            out.put("overheadP50Us", Percentiles.of(overhead, 50) / 1e3);
-            out.put("overheadP99Us", Percentiles.of(overhead, 99) / 1e3);
-            System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
-        } else {
-            System.out.printf("per-request framework overhead, pack %s, %d sequential split requests (block 2, fp16), loopback%n",
-                    pack.id(), requests);
-            System.out.printf("%-26s %9s %9s%n", "", "p50 us", "p99 us");
-            System.out.printf("%-26s %9.0f %9.0f%n", "end to end", Percentiles.of(e2e, 50) / 1e3, Percentiles.of(e2e, 99) / 1e3);
-            System.out.printf("%-26s %9.0f %9.0f%n", "compute (edge + worker)", Percentiles.of(compute, 50) / 1e3, Percentiles.of(compute, 99) / 1e3);
-            System.out.printf("%-26s %9.0f %9.0f%n", "framework overhead", Percentiles.of(overhead, 50) / 1e3, Percentiles.of(overhead, 99) / 1e3);
-        }
-        return 0;
+        return new Measured(e2e, compute, overhead);
     }
 }

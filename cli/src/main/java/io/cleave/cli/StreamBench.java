@@ -5,6 +5,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.cleave.core.net.DataPlane;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.security.Role;
 import io.cleave.edge.cloud.CloudCall;
 import io.cleave.edge.cloud.PayloadWriter;
 import io.cleave.edge.cloud.WorkerClient;
@@ -25,6 +26,7 @@ import java.net.Socket;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -68,16 +70,7 @@ final class StreamBench implements Callable<Integer> {
         double[] raw = new double[rounds];
         double[] secure = new double[rounds];
         WorkerConfig wc = WorkerConfig.builder(packOptions.pack()).threads(1).shutdownGraceMillis(1000).build();
-        java.nio.file.Path certs = tls ? java.nio.file.Files.createTempDirectory("cleave-bench-certs") : null;
-        if (tls) {
-            java.time.Instant now = java.time.Instant.now();
-            DevCertificates.Issued ca = DevCertificates.authority("bench CA", now.minusSeconds(300), now.plusSeconds(86_400));
-            DevCertificates.write(certs, "ca", ca);
-            for (io.cleave.core.security.Role role : java.util.List.of(io.cleave.core.security.Role.WORKER, io.cleave.core.security.Role.EDGE)) {
-                DevCertificates.write(certs, role.label(), DevCertificates.component(ca, role, role.label(), java.util.List.of("127.0.0.1"),
-                        now.minusSeconds(300), now.plusSeconds(86_400)));
-            }
-        }
+        java.nio.file.Path certs = tls ? DevCertificates.temporary(List.of(Role.WORKER, Role.EDGE)) : null;
         WorkerConfig twc = tls ? WorkerConfig.builder(packOptions.pack()).threads(1).shutdownGraceMillis(1000)
                 .tls(io.cleave.core.security.Tls.fromDirectory(certs, "worker")).build() : null;
         try (WorkerServer worker = WorkerServer.start(wc); WorkerServer tlsWorker = tls ? WorkerServer.start(twc) : null;

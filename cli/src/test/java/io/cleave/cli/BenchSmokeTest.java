@@ -116,10 +116,13 @@ class BenchSmokeTest {
 
     @Test
     void overhead_splitsThePacksRequestsAtBlock2() {
-        JsonObject o = json(cleave("bench", "overhead", "--pack", TINY, "--warmup", "5", "--requests", "10", "--json"));
+        JsonObject o = json(cleave("bench", "overhead", "--pack", TINY, "--warmup", "5", "--requests", "10", "--tls", "--json"));
         assertThat(o.get("pack").getAsString()).isEqualTo("tiny-deit");
         assertThat(o.get("e2eP50Us").getAsDouble()).isGreaterThan(o.get("computeP50Us").getAsDouble()).isPositive();
         assertThat(o.has("overheadP99Us")).isTrue();
+        // the same requests over mutual TLS, answered from the cloud (the bench fails otherwise)
+        assertThat(o.get("tlsE2eP50Us").getAsDouble()).isGreaterThan(o.get("tlsComputeP50Us").getAsDouble()).isPositive();
+        assertThat(o.has("tlsOverheadP99Us")).isTrue();
     }
 
     @Test
