@@ -40,12 +40,19 @@ final class BatchingBench implements Callable<Integer> {
     @Mixin
     PackOptions packOptions = new PackOptions();
 
-    @Option(names = "--streams", defaultValue = "32") int streams;
-    @Option(names = "--max-batch", defaultValue = "32") int maxBatch;
-    @Option(names = "--seconds", defaultValue = "5", description = "measured seconds per mode (default: ${DEFAULT-VALUE})") double seconds;
-    @Option(names = "--warmup-s", defaultValue = "1", description = "seconds of traffic before measuring, per mode; a 224x224 pack "
-            + "needs more than the default: its requests take a second or more at 32 streams (default: ${DEFAULT-VALUE})") double warmupSeconds;
-    @Option(names = "--json") boolean json;
+    @Option(names = "--streams", defaultValue = "${env:CLEAVE_BENCH_BATCHING_STREAMS:-32}",
+            description = "concurrent client streams in the closed loop (default: ${DEFAULT-VALUE}; "
+            + "env CLEAVE_BENCH_BATCHING_STREAMS)") int streams;
+    @Option(names = "--max-batch", defaultValue = "${env:CLEAVE_BENCH_BATCHING_MAX_BATCH:-32}",
+            description = "the worker's largest batch per block in the batched mode (default: ${DEFAULT-VALUE}; "
+            + "env CLEAVE_BENCH_BATCHING_MAX_BATCH)") int maxBatch;
+    @Option(names = "--seconds", defaultValue = "${env:CLEAVE_BENCH_BATCHING_SECONDS:-5}",
+            description = "measured seconds per mode (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_BATCHING_SECONDS)") double seconds;
+    @Option(names = "--warmup-s", defaultValue = "${env:CLEAVE_BENCH_BATCHING_WARMUP_S:-1}",
+            description = "seconds of traffic before measuring, per mode; a 224x224 pack "
+            + "needs more than the default: its requests take a second or more at 32 streams (default: ${DEFAULT-VALUE}; "
+            + "env CLEAVE_BENCH_BATCHING_WARMUP_S)") double warmupSeconds;
+    @Option(names = "--json", description = "print the result as JSON (default: off)") boolean json;
 
     record Run(double rps, double meanBatch, long completed) {}
 

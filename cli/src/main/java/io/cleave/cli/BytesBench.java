@@ -43,7 +43,7 @@ final class BytesBench implements Callable<Integer> {
     @Mixin
     PackOptions packOptions = new PackOptions();
 
-    @Option(names = "--json")
+    @Option(names = "--json", description = "print the result as JSON (default: off)")
     boolean json;
 
     /** One kind of request: what it sends at which splits, its payload and its bytes on the wire (means over the inputs). */

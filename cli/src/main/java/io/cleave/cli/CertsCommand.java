@@ -22,20 +22,22 @@ final class CertsCommand implements Callable<Integer> {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:-]{1,253}");
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "where to write (created if missing)")
+    @Option(names = "--out", required = true, defaultValue = "${env:CLEAVE_CERTS_OUT}", paramLabel = "DIR",
+            description = "where to write, created if missing (default: none, required; env CLEAVE_CERTS_OUT)")
     Path out;
 
-    @Option(names = "--host", split = ",", paramLabel = "HOST",
+    @Option(names = "--host", split = ",", defaultValue = "${env:CLEAVE_CERTS_HOST}", paramLabel = "HOST",
             description = "hosts every certificate names: what clients dial and workers advertise "
-                    + "(default: localhost, 127.0.0.1, ::1, edge-agent, cloud-worker, coordinator)")
+                    + "(default: localhost, 127.0.0.1, ::1, edge-agent, cloud-worker, coordinator; env CLEAVE_CERTS_HOST)")
     List<String> hosts;
 
-    @Option(names = "--component", split = ",", paramLabel = "ROLE[:NAME]",
+    @Option(names = "--component", split = ",", defaultValue = "${env:CLEAVE_CERTS_COMPONENT}", paramLabel = "ROLE[:NAME]",
             description = "certificates to issue; ROLE is edge, worker or coordinator, NAME (default: the role) names the files "
-                    + "(default: edge, worker, coordinator)")
+                    + "(default: edge, worker, coordinator; env CLEAVE_CERTS_COMPONENT)")
     List<String> components;
 
-    @Option(names = "--days", defaultValue = "365", paramLabel = "N", description = "validity of new certificates (default: ${DEFAULT-VALUE})")
+    @Option(names = "--days", defaultValue = "${env:CLEAVE_CERTS_DAYS:-365}", paramLabel = "N",
+            description = "validity of new certificates (default: ${DEFAULT-VALUE}; env CLEAVE_CERTS_DAYS)")
     int days;
 
     @Override

@@ -12,10 +12,10 @@ import picocli.CommandLine.Option;
 final class ConfigOptions {
     @Option(names = "--config", paramLabel = "FILE", defaultValue = "${env:" + ConfigFile.ENV + "}",
             description = "YAML file of option: value lines (keys are the long option names); precedence: defaults < this "
-                    + "file < CLEAVE_* environment < command line (env " + ConfigFile.ENV + ")")
+                    + "file < CLEAVE_* environment < command line (default: none; env " + ConfigFile.ENV + ")")
     Path config;
 
-    @Option(names = "--print-config", description = "print the effective configuration, each value with where it came from, and exit")
+    @Option(names = "--print-config", description = "print the effective configuration, each value with where it came from, and exit (default: off)")
     boolean print;
 
     /** With {@code --print-config}: prints {@code command}'s effective options as YAML and returns true (the caller exits). */

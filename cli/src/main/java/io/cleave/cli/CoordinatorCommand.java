@@ -13,13 +13,17 @@ import picocli.CommandLine.Spec;
 @Command(name = "coordinator", mixinStandardHelpOptions = true,
         description = "Run the coordinator (control plane): workers heartbeat to it, edges follow its load-aware worker assignment.")
 final class CoordinatorCommand implements Callable<Integer> {
-    @Option(names = "--host", defaultValue = "${env:CLEAVE_COORDINATOR_HOST:-" + CoordinatorConfig.DEFAULT_HOST + "}")
+    @Option(names = "--host", defaultValue = "${env:CLEAVE_COORDINATOR_HOST:-" + CoordinatorConfig.DEFAULT_HOST + "}",
+            description = "bind address (default: ${DEFAULT-VALUE}; env CLEAVE_COORDINATOR_HOST)")
     String host;
 
-    @Option(names = "--port", defaultValue = "${env:CLEAVE_COORDINATOR_PORT:-" + CoordinatorConfig.DEFAULT_PORT + "}", description = "port; 0 picks a free one")
+    @Option(names = "--port", defaultValue = "${env:CLEAVE_COORDINATOR_PORT:-" + CoordinatorConfig.DEFAULT_PORT + "}",
+            description = "port; 0 picks a free one (default: ${DEFAULT-VALUE}; env CLEAVE_COORDINATOR_PORT)")
     int port;
 
-    @Option(names = "--heartbeat-ms", defaultValue = "" + CoordinatorConfig.DEFAULT_HEARTBEAT_PERIOD_MILLIS, description = "expected heartbeat period; 3 missed drain a worker")
+    @Option(names = "--heartbeat-ms", defaultValue = "${env:CLEAVE_COORDINATOR_HEARTBEAT_MS:-" + CoordinatorConfig.DEFAULT_HEARTBEAT_PERIOD_MILLIS + "}",
+            description = "expected heartbeat period; 3 missed drain a worker (default: ${DEFAULT-VALUE}; "
+                    + "env CLEAVE_COORDINATOR_HEARTBEAT_MS)")
     long heartbeatMs;
 
     @Mixin

@@ -21,13 +21,16 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     PackOptions packOptions;
 
-    @Option(names = "--images", defaultValue = "2000", description = "test images to stream (default: ${DEFAULT-VALUE})")
+    @Option(names = "--images", defaultValue = "${env:CLEAVE_DEMO_IMAGES:-2000}",
+            description = "test images to stream (default: ${DEFAULT-VALUE}; env CLEAVE_DEMO_IMAGES)")
     int images;
 
-    @Option(names = "--deadline-ms", defaultValue = "30", description = "deadline per request (default: ${DEFAULT-VALUE})")
+    @Option(names = "--deadline-ms", defaultValue = "${env:CLEAVE_DEMO_DEADLINE_MS:-30}",
+            description = "deadline per request (default: ${DEFAULT-VALUE}; env CLEAVE_DEMO_DEADLINE_MS)")
     double deadlineMs;
 
-    @Option(names = "--concurrency", defaultValue = "4", description = "requests in flight (default: ${DEFAULT-VALUE})")
+    @Option(names = "--concurrency", defaultValue = "${env:CLEAVE_DEMO_CONCURRENCY:-4}",
+            description = "requests in flight (default: ${DEFAULT-VALUE}; env CLEAVE_DEMO_CONCURRENCY)")
     int concurrency;
 
     @Override

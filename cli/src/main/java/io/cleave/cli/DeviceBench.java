@@ -23,14 +23,17 @@ import picocli.CommandLine.Option;
         description = "DeiT-Tiny at 224x224, batch 1, through the Java engine on this machine (1 and 2 threads) next to each named "
                 + "device class's published DeiT-Tiny time, and the ratio: the slowdown the class should emulate, beside the one it does.")
 final class DeviceBench implements Callable<Integer> {
-    @Option(names = "--reference-pack", description = "a DeiT-Tiny-geometry pack (default: made once, as `cleave pack deit-tiny` does, "
-            + "into target/deit-tiny-random; random weights time like trained ones)")
+    @Option(names = "--reference-pack", defaultValue = "${env:CLEAVE_BENCH_DEVICE_REFERENCE_PACK}",
+            description = "a DeiT-Tiny-geometry pack (default: made once, as `cleave pack deit-tiny` does, "
+            + "into target/deit-tiny-random; random weights time like trained ones; env CLEAVE_BENCH_DEVICE_REFERENCE_PACK)")
     Path pack;
 
-    @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with PyTorch, to make the default pack (default: ${DEFAULT-VALUE})")
+    @Option(names = "--python", defaultValue = "${env:CLEAVE_PYTHON:-/usr/bin/python3}",
+            description = "Python with PyTorch, to make the default pack (default: ${DEFAULT-VALUE}; env CLEAVE_PYTHON)")
     String python;
 
-    @Option(names = "--iters", defaultValue = "60", description = "timed passes per thread count (default: ${DEFAULT-VALUE})")
+    @Option(names = "--iters", defaultValue = "${env:CLEAVE_BENCH_DEVICE_ITERS:-60}",
+            description = "timed passes per thread count (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_DEVICE_ITERS)")
     int iters;
 
     @Override

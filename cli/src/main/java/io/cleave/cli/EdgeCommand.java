@@ -37,30 +37,37 @@ final class EdgeCommand implements Callable<Integer> {
     @Mixin
     PlanOptions planOptions;
 
-    @Option(names = "--serve", description = "serve the EdgeAgent gRPC API until interrupted")
+    @Option(names = "--serve", defaultValue = "${env:CLEAVE_EDGE_SERVE:-false}", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "serve the EdgeAgent gRPC API until interrupted (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_SERVE)")
     boolean serve;
 
-    @Option(names = "--host", defaultValue = "${env:CLEAVE_EDGE_HOST:-" + EdgeConfig.DEFAULT_HOST + "}")
+    @Option(names = "--host", defaultValue = "${env:CLEAVE_EDGE_HOST:-" + EdgeConfig.DEFAULT_HOST + "}",
+            description = "with --serve: bind address of the device API (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_HOST)")
     String host;
 
-    @Option(names = "--port", defaultValue = "${env:CLEAVE_EDGE_PORT:-" + EdgeConfig.DEFAULT_PORT + "}")
+    @Option(names = "--port", defaultValue = "${env:CLEAVE_EDGE_PORT:-" + EdgeConfig.DEFAULT_PORT + "}",
+            description = "with --serve: port of the device API; 0 picks a free one (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_PORT)")
     int port;
 
     @Option(names = "--coordinator", defaultValue = "${env:CLEAVE_COORDINATOR}",
-            description = "coordinator host:port: follow its load-aware worker assignment (the first --worker is used until then)")
+            description = "coordinator host:port: follow its load-aware worker assignment (the first --worker is used until then) "
+                    + "(default: none; env CLEAVE_COORDINATOR)")
     String coordinator;
 
     @Option(names = "--via", defaultValue = "${env:CLEAVE_EDGE_VIA}",
-            description = "reach every worker through this HTTP CONNECT proxy host:port, e.g. a `cleave link` emulating this device's network")
+            description = "reach every worker through this HTTP CONNECT proxy host:port, e.g. a `cleave link` emulating this device's network "
+                    + "(default: none, direct; env CLEAVE_EDGE_VIA)")
     String via;
 
     @Option(names = "--slowdown", defaultValue = "${env:CLEAVE_EDGE_SLOWDOWN:-1}", // EdgeConfig.DEFAULT_SLOWDOWN, as the help prints it
-            description = "emulate a slower device class: local compute takes this many times as long (default: ${DEFAULT-VALUE})")
+            description = "emulate a slower device class: local compute takes this many times as long (default: ${DEFAULT-VALUE}; "
+                    + "env CLEAVE_EDGE_SLOWDOWN)")
     double slowdown;
 
     @Option(names = "--device-class", defaultValue = "${env:CLEAVE_EDGE_DEVICE_CLASS}",
             description = "emulate a named device class, calibrated from published measurements (sets k_max and the slowdown): "
-                    + "this-machine, pi4, pi5, phone; `cleave bench device` shows each one's source (env CLEAVE_EDGE_DEVICE_CLASS)")
+                    + "this-machine, pi4, pi5, phone; `cleave bench device` shows each one's source "
+                    + "(default: none, this machine as it is, with --k-max and --slowdown; env CLEAVE_EDGE_DEVICE_CLASS)")
     String deviceClass;
 
     @Mixin
@@ -80,10 +87,12 @@ final class EdgeCommand implements Callable<Integer> {
                     + "0: local passes only (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_WARM_UP_MS)")
     long warmUpMs;
 
-    @Option(names = "--images", description = "classify the first N committed test images", defaultValue = "0")
+    @Option(names = "--images", defaultValue = "${env:CLEAVE_EDGE_IMAGES:-0}",
+            description = "classify the first N committed test images (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_IMAGES)")
     int images;
 
-    @Option(names = "--concurrency", defaultValue = "" + EdgeConfig.DEFAULT_CONCURRENCY, description = "requests in flight (default: ${DEFAULT-VALUE})")
+    @Option(names = "--concurrency", defaultValue = "${env:CLEAVE_EDGE_CONCURRENCY:-" + EdgeConfig.DEFAULT_CONCURRENCY + "}",
+            description = "requests in flight (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_CONCURRENCY)")
     int concurrency;
 
     @Parameters(arity = "0..*", paramLabel = "IMAGE", description = "JPEG or PNG files, prepared as the pack's manifest says "
@@ -98,15 +107,16 @@ final class EdgeCommand implements Callable<Integer> {
      */
     static final long FILES_DEADLINE_MS = 1000;
 
-    @Option(names = "--top-k", defaultValue = "3", description = "with image files: print the N most probable labels (default: ${DEFAULT-VALUE})")
+    @Option(names = "--top-k", defaultValue = "${env:CLEAVE_EDGE_TOP_K:-3}",
+            description = "with image files: print the N most probable labels (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_TOP_K)")
     int topK;
 
-    @Option(names = "--json", description = "with image files: print one JSON object per file (one a line)")
+    @Option(names = "--json", description = "with image files: print one JSON object per file (one a line) (default: off)")
     boolean json;
 
     @Option(names = "--api-token-file", defaultValue = "${env:CLEAVE_API_TOKEN_FILE}", paramLabel = "FILE",
             description = "with --serve: every device-API call must carry 'authorization: Bearer <the file's first line>'; required when "
-                    + "--host is not loopback (or the token itself in env CLEAVE_API_TOKEN; env CLEAVE_API_TOKEN_FILE)")
+                    + "--host is not loopback (or the token itself in env CLEAVE_API_TOKEN) (default: none; env CLEAVE_API_TOKEN_FILE)")
     java.nio.file.Path apiTokenFile;
 
     /** The device-API token: --api-token-file's first line, else CLEAVE_API_TOKEN, else none; checked. */
@@ -123,7 +133,8 @@ final class EdgeCommand implements Callable<Integer> {
         if (token == null) {
             if (serve && !TlsOptions.loopback(host)) {
                 throw new IllegalArgumentException("--host " + host + ": the device API would serve anyone who reaches it; give it a token "
-                        + "(--api-token-file FILE or env CLEAVE_API_TOKEN; clients send 'authorization: Bearer <token>') or serve on 127.0.0.1");
+                        + "(--api-token-file FILE or env CLEAVE_API_TOKEN; clients send 'authorization: Bearer <token>') or serve on "
+                        + "127.0.0.1");
             }
             return null;
         }

@@ -33,24 +33,29 @@ final class EngineBench implements Callable<Integer> {
     @Mixin
     PackOptions packOptions = new PackOptions();
 
-    @Option(names = "--json", description = "print JSON instead of a table")
+    @Option(names = "--json", description = "print the result as JSON (default: off)")
     boolean json;
 
-    @Option(names = "--iters", defaultValue = "300", description = "timed calls per segment and batch (default: ${DEFAULT-VALUE})")
+    @Option(names = "--iters", defaultValue = "${env:CLEAVE_BENCH_ENGINE_ITERS:-300}",
+            description = "timed calls per segment and batch (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_ENGINE_ITERS)")
     int iters;
 
-    @Option(names = "--warmup", defaultValue = "50", description = "untimed calls before them (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "${env:CLEAVE_BENCH_ENGINE_WARMUP:-50}",
+            description = "untimed calls before them (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_ENGINE_WARMUP)")
     int warmup;
 
-    @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with PyTorch (default: ${DEFAULT-VALUE})")
+    @Option(names = "--python", defaultValue = "${env:CLEAVE_PYTHON:-/usr/bin/python3}",
+            description = "Python with PyTorch (default: ${DEFAULT-VALUE}; env CLEAVE_PYTHON)")
     String python;
 
-    @Option(names = "--checkpoint", description = "a version-1 pack's PyTorch checkpoint (default: onnx-models/checkpoints/<model>-final.pt); "
-            + "a version-2 pack is rebuilt from its manifest")
+    @Option(names = "--checkpoint", defaultValue = "${env:CLEAVE_BENCH_ENGINE_CHECKPOINT}",
+            description = "a version-1 pack's PyTorch checkpoint; a version-2 pack "
+            + "is rebuilt from its manifest (default: onnx-models/checkpoints/<model>-final.pt; env CLEAVE_BENCH_ENGINE_CHECKPOINT)")
     Path checkpoint;
 
-    @Option(names = "--source-weights", description = "the torchvision/timm file a version-2 pack was imported from (default: random "
-            + "weights of its geometry; a --random-init pack needs none)")
+    @Option(names = "--source-weights", defaultValue = "${env:CLEAVE_BENCH_ENGINE_SOURCE_WEIGHTS}",
+            description = "the torchvision/timm file a version-2 pack was imported from (default: random "
+            + "weights of its geometry; a --random-init pack needs none; env CLEAVE_BENCH_ENGINE_SOURCE_WEIGHTS)")
     Path sourceWeights;
 
     @Override

@@ -31,21 +31,26 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     PackOptions packOptions;
 
-    @Option(names = "--data", description = "folder with t10k IDX files (default: the committed test set)")
+    @Option(names = "--data", defaultValue = "${env:CLEAVE_EVAL_DATA}",
+            description = "folder with t10k IDX files (default: the committed test set; env CLEAVE_EVAL_DATA)")
     Path data;
 
-    @Option(names = "--json", description = "print the result as JSON")
+    @Option(names = "--json", description = "print the result as JSON (default: off)")
     boolean json;
 
-    @Option(names = "--limit", description = "only the first N images (default: all)")
+    @Option(names = "--limit", defaultValue = "${env:CLEAVE_EVAL_LIMIT:-0}",
+            description = "only the first N images; 0: all (default: ${DEFAULT-VALUE}; env CLEAVE_EVAL_LIMIT)")
     int limit;
 
-    @Option(names = "--encodings", description = "also measure every exit's accuracy with the tokens after each split sent "
-            + "as FP32, FP16 and INT8, and record it in <pack>/encodings.json (the planner reads it)")
+    @Option(names = "--encodings", defaultValue = "${env:CLEAVE_EVAL_ENCODINGS:-false}", arity = "0..1", fallbackValue = "true",
+            paramLabel = "true|false", description = "also measure every exit's accuracy with the tokens after each split sent "
+            + "as FP32, FP16 and INT8, and record it in <pack>/encodings.json (the planner reads it) (default: ${DEFAULT-VALUE}; "
+            + "env CLEAVE_EVAL_ENCODINGS)")
     boolean encodings;
 
-    @Option(names = "--jpeg-qualities", split = ",", defaultValue = "50,75,90,95",
-            description = "with --encodings: the JPEG qualities (1-100) at which the input sent as JPEG is measured (default: ${DEFAULT-VALUE})")
+    @Option(names = "--jpeg-qualities", split = ",", defaultValue = "${env:CLEAVE_EVAL_JPEG_QUALITIES:-50,75,90,95}",
+            description = "with --encodings: the JPEG qualities (1-100) at which the input sent as JPEG is measured (default: "
+                    + "${DEFAULT-VALUE}; env CLEAVE_EVAL_JPEG_QUALITIES)")
     List<Integer> jpegQualities;
 
     @Override

@@ -23,14 +23,17 @@ final class ExperimentCommand implements Callable<Integer> {
     @Mixin
     PackOptions packOptions = new PackOptions();
 
-    @Option(names = "--traces", description = "folder of traces (every trace file below it); default: a 3G, an LTE and a 5G trace from ../shared/traces")
+    @Option(names = "--traces", defaultValue = "${env:CLEAVE_EXPERIMENT_TRACES}", description = "folder of traces (every trace file "
+            + "below it) (default: a 3G, an LTE and a 5G trace from ../shared/traces; env CLEAVE_EXPERIMENT_TRACES)")
     Path tracesDir;
 
-    @Option(names = "--trace", description = "a trace file (repeatable)")
+    @Option(names = "--trace", defaultValue = "${env:CLEAVE_EXPERIMENT_TRACE}",
+            description = "a trace file, repeatable (default: none, only --traces; env CLEAVE_EXPERIMENT_TRACE, one file)")
     List<Path> traceFiles;
 
-    @Option(names = "--policies", split = ",", description = "policies to compare (default: ${COMPLETION-CANDIDATES}; also fixed-N: "
-            + "a fixed split after block N)", completionCandidates = ExperimentPolicies.class)
+    @Option(names = "--policies", split = ",", defaultValue = "${env:CLEAVE_EXPERIMENT_POLICIES}", description = "policies to "
+            + "compare; also fixed-N: a fixed split after block N (default: ${COMPLETION-CANDIDATES}; "
+            + "env CLEAVE_EXPERIMENT_POLICIES)", completionCandidates = ExperimentPolicies.class)
     List<String> policies;
 
     /** The default policies, from the registry. */
@@ -41,37 +44,45 @@ final class ExperimentCommand implements Callable<Integer> {
         }
     }
 
-    @Option(names = "--deadlines-ms", split = ",", defaultValue = "20,50,100")
+    @Option(names = "--deadlines-ms", split = ",", defaultValue = "${env:CLEAVE_EXPERIMENT_DEADLINES_MS:-20,50,100}",
+            description = "deadlines to run each at (default: ${DEFAULT-VALUE}; env CLEAVE_EXPERIMENT_DEADLINES_MS)")
     List<Double> deadlines;
 
-    @Option(names = "--images", defaultValue = "300", description = "requests per run (default: ${DEFAULT-VALUE})")
+    @Option(names = "--images", defaultValue = "${env:CLEAVE_EXPERIMENT_IMAGES:-300}",
+            description = "requests per run (default: ${DEFAULT-VALUE}; env CLEAVE_EXPERIMENT_IMAGES)")
     int images;
 
-    @Option(names = "--rate", defaultValue = "50", description = "requests per second (default: ${DEFAULT-VALUE})")
+    @Option(names = "--rate", defaultValue = "${env:CLEAVE_EXPERIMENT_RATE:-50}",
+            description = "requests per second (default: ${DEFAULT-VALUE}; env CLEAVE_EXPERIMENT_RATE)")
     double rate;
 
-    @Option(names = "--k-max", description = "blocks the emulated device holds (default: 4); with --slowdown, defines the one device "
-            + "when no --device is given")
+    @Option(names = "--k-max", defaultValue = "${env:CLEAVE_EXPERIMENT_K_MAX}", description = "blocks the emulated device holds; with "
+            + "--slowdown, defines the one device when no --device is given (default: 4; env CLEAVE_EXPERIMENT_K_MAX)")
     Integer kMax;
 
-    @Option(names = "--slowdown",
-            description = "emulate a slower device class: local compute takes this many times as long (default: 1)")
+    @Option(names = "--slowdown", defaultValue = "${env:CLEAVE_EXPERIMENT_SLOWDOWN}",
+            description = "emulate a slower device class: local compute takes this many times as long (default: 1; "
+                    + "env CLEAVE_EXPERIMENT_SLOWDOWN)")
     Double slowdown;
 
-    @Option(names = "--device", description = "an emulated device class: a named one calibrated from published measurements "
-            + "(this-machine, pi4, pi5, phone; see `cleave bench device`) or label:kMax:slowdown (repeatable; e.g. --device pi4 "
-            + "--device iot:2:2.5): every trace x device x policy x deadline is run, the label in every row and table")
+    @Option(names = "--device", split = ",", defaultValue = "${env:CLEAVE_EXPERIMENT_DEVICE}",
+            description = "an emulated device class: a named one calibrated from published measurements "
+            + "(this-machine, pi4, pi5, phone; see `cleave bench device`) or label:kMax:slowdown (repeat or comma-separate; e.g. --device "
+            + "pi4 --device iot:2:2.5): every trace x device x policy x deadline is run, the label in every row and table (default: "
+            + "one device, from --k-max and --slowdown; env CLEAVE_EXPERIMENT_DEVICE)")
     List<String> deviceSpecs;
 
     @Mixin
     LinkConditionOptions conditions = new LinkConditionOptions();
 
-    @Option(names = "--edge", description = "drive a running edge agent instead (name=host:port, repeatable), e.g. the docker-compose "
+    @Option(names = "--edge", split = ",", defaultValue = "${env:CLEAVE_EXPERIMENT_EDGE}",
+            description = "drive a running edge agent instead (name=host:port, repeat or comma-separate), e.g. the docker-compose "
             + "stack's; its own policy, link and workers are used, --traces and --policies are ignored; env CLEAVE_API_TOKEN: the token "
-            + "edges exposed beyond loopback require")
+            + "edges exposed beyond loopback require (default: none, run edges in this process; env CLEAVE_EXPERIMENT_EDGE)")
     List<String> remoteEdges;
 
-    @Option(names = "--out", defaultValue = "results/experiment", description = "output folder (default: ${DEFAULT-VALUE})")
+    @Option(names = "--out", defaultValue = "${env:CLEAVE_EXPERIMENT_OUT:-results/experiment}",
+            description = "output folder (default: ${DEFAULT-VALUE}; env CLEAVE_EXPERIMENT_OUT)")
     Path out;
 
     @Override

@@ -43,19 +43,22 @@ final class FootprintBench implements Callable<Integer> {
     @Mixin
     PackOptions packOptions = new PackOptions();
 
-    @Option(names = "--requests", defaultValue = "200", description = "sequential requests after the first, before reading the "
-            + "memory (default: ${DEFAULT-VALUE})")
+    @Option(names = "--requests", defaultValue = "${env:CLEAVE_BENCH_FOOTPRINT_REQUESTS:-200}",
+            description = "sequential requests after the first, before reading the "
+            + "memory (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_FOOTPRINT_REQUESTS)")
     int requests;
 
-    @Option(names = "--warm-up-ms", defaultValue = "0", description = "the edge's own --warm-up-ms; 0 (default): local passes only, the "
-            + "quickest start; the edge's default, 10000, warms the whole path until the JIT settles before it listens")
+    @Option(names = "--warm-up-ms", defaultValue = "${env:CLEAVE_BENCH_FOOTPRINT_WARM_UP_MS:-0}",
+            description = "the edge's own --warm-up-ms; 0: local passes only, "
+            + "the quickest start; the edge's default, 10000, warms the whole path until the JIT settles before it listens "
+            + "(default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_FOOTPRINT_WARM_UP_MS)")
     long warmUpMs;
 
     @Option(names = "--java-opts", defaultValue = "${env:CLEAVE_JAVA_OPTS}", description = "JVM options of the edge process, "
-            + "space-separated (default: env CLEAVE_JAVA_OPTS, as the launcher; none: the JVM's own heap sizing)")
+            + "space-separated, as the launcher reads them (default: none, the JVM's own heap sizing; env CLEAVE_JAVA_OPTS)")
     String javaOpts;
 
-    @Option(names = "--json")
+    @Option(names = "--json", description = "print the result as JSON (default: off)")
     boolean json;
 
     /** One edge process's numbers. */

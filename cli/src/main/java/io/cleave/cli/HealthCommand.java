@@ -20,8 +20,10 @@ import picocli.CommandLine.Parameters;
                 + "exits 0 when SERVING, 1 otherwise. With --tls-dir, over mutual TLS with DIR/NAME.crt (NAME: --tls-name, default edge).")
 final class HealthCommand implements Callable<Integer> {
     @Parameters(paramLabel = "HOST:PORT", description = "the server") String target;
-    @Option(names = "--service", defaultValue = "", description = "service name; empty (default): the whole server") String service;
-    @Option(names = "--timeout-ms", defaultValue = "2000") long timeoutMs;
+    @Option(names = "--service", defaultValue = "${env:CLEAVE_HEALTH_SERVICE:-}",
+            description = "service name; empty: the whole server (default: empty; env CLEAVE_HEALTH_SERVICE)") String service;
+    @Option(names = "--timeout-ms", defaultValue = "${env:CLEAVE_HEALTH_TIMEOUT_MS:-2000}",
+            description = "how long to wait for the answer (default: ${DEFAULT-VALUE}; env CLEAVE_HEALTH_TIMEOUT_MS)") long timeoutMs;
 
     @picocli.CommandLine.Mixin
     TlsOptions tlsOptions;

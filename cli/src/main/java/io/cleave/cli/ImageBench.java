@@ -30,9 +30,11 @@ final class ImageBench implements Callable<Integer> {
     @Mixin
     PackOptions packOptions = new PackOptions();
 
-    @Option(names = "--rounds", defaultValue = "300") int rounds;
-    @Option(names = "--warmup", defaultValue = "200", description = "rounds before measuring (default: ${DEFAULT-VALUE})") int warmup;
-    @Option(names = "--json") boolean json;
+    @Option(names = "--rounds", defaultValue = "${env:CLEAVE_BENCH_IMAGE_ROUNDS:-300}",
+            description = "timed rounds per file (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_IMAGE_ROUNDS)") int rounds;
+    @Option(names = "--warmup", defaultValue = "${env:CLEAVE_BENCH_IMAGE_WARMUP:-200}",
+            description = "rounds before measuring (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_IMAGE_WARMUP)") int warmup;
+    @Option(names = "--json", description = "print the result as JSON (default: off)") boolean json;
 
     @Parameters(arity = "0..*", paramLabel = "IMAGE") List<Path> files;
 

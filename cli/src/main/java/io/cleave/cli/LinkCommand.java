@@ -20,15 +20,24 @@ import picocli.CommandLine.Option;
                 + "loss and outages. With --target it forwards to one worker (point an edge's --worker at it); without, it is an "
                 + "HTTP CONNECT proxy (point an edge's --via at it and it carries traffic to any worker).")
 final class LinkCommand implements Callable<Integer> {
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "listen address (default: ${DEFAULT-VALUE})") String host;
-    @Option(names = "--port", defaultValue = "0", description = "listen port; 0 picks a free one") int port;
-    @Option(names = "--target", description = "worker host:port to forward to; absent: act as an HTTP CONNECT proxy") String target;
-    @Option(names = "--trace", description = "trace file replayed as the uplink, looping") Path trace;
-    @Option(names = "--downlink-trace", description = "trace file replayed as the downlink, looping") Path downTrace;
-    @Option(names = "--column", description = "5Gophers CSV column (default: the first *throughput_mbps)") String column;
-    @Option(names = "--rate-mbps", description = "fixed uplink rate instead of a trace") Double rateMbps;
-    @Option(names = "--downlink-rate-mbps", description = "fixed downlink rate instead of a trace") Double downRateMbps;
-    @Option(names = "--seed", defaultValue = "1", description = "seed of the loss pattern (default: ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--host", defaultValue = "${env:CLEAVE_LINK_HOST:-127.0.0.1}",
+            description = "listen address (default: ${DEFAULT-VALUE}; env CLEAVE_LINK_HOST)") String host;
+    @Option(names = "--port", defaultValue = "${env:CLEAVE_LINK_PORT:-0}",
+            description = "listen port; 0 picks a free one (default: ${DEFAULT-VALUE}; env CLEAVE_LINK_PORT)") int port;
+    @Option(names = "--target", defaultValue = "${env:CLEAVE_LINK_TARGET}", description = "worker host:port to forward to "
+            + "(default: none, act as an HTTP CONNECT proxy; env CLEAVE_LINK_TARGET)") String target;
+    @Option(names = "--trace", defaultValue = "${env:CLEAVE_LINK_TRACE}",
+            description = "trace file replayed as the uplink, looping (default: none; env CLEAVE_LINK_TRACE)") Path trace;
+    @Option(names = "--downlink-trace", defaultValue = "${env:CLEAVE_LINK_DOWNLINK_TRACE}",
+            description = "trace file replayed as the downlink, looping (default: none; env CLEAVE_LINK_DOWNLINK_TRACE)") Path downTrace;
+    @Option(names = "--column", defaultValue = "${env:CLEAVE_LINK_COLUMN}",
+            description = "5Gophers CSV column (default: the first *throughput_mbps; env CLEAVE_LINK_COLUMN)") String column;
+    @Option(names = "--rate-mbps", defaultValue = "${env:CLEAVE_LINK_RATE_MBPS}",
+            description = "fixed uplink rate instead of a trace (default: none; env CLEAVE_LINK_RATE_MBPS)") Double rateMbps;
+    @Option(names = "--downlink-rate-mbps", defaultValue = "${env:CLEAVE_LINK_DOWNLINK_RATE_MBPS}",
+            description = "fixed downlink rate instead of a trace (default: none; env CLEAVE_LINK_DOWNLINK_RATE_MBPS)") Double downRateMbps;
+    @Option(names = "--seed", defaultValue = "${env:CLEAVE_LINK_SEED:-1}",
+            description = "seed of the loss pattern (default: ${DEFAULT-VALUE}; env CLEAVE_LINK_SEED)") long seed;
     @Mixin LinkConditionOptions conditions = new LinkConditionOptions();
 
     @Override

@@ -34,10 +34,12 @@ final class OverheadBench implements Callable<Integer> {
     @Mixin
     PackOptions packOptions = new PackOptions();
 
-    @Option(names = "--requests", defaultValue = "3000") int requests;
-    @Option(names = "--warmup", defaultValue = "15000", description = "requests before measuring; on 2 cores the JIT needs about "
-            + "30 s of this traffic before the tail settles (default: ${DEFAULT-VALUE})") int warmup;
-    @Option(names = "--json") boolean json;
+    @Option(names = "--requests", defaultValue = "${env:CLEAVE_BENCH_OVERHEAD_REQUESTS:-3000}",
+            description = "measured sequential requests (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_OVERHEAD_REQUESTS)") int requests;
+    @Option(names = "--warmup", defaultValue = "${env:CLEAVE_BENCH_OVERHEAD_WARMUP:-15000}",
+            description = "requests before measuring; on 2 cores the JIT needs about "
+            + "30 s of this traffic before the tail settles (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_OVERHEAD_WARMUP)") int warmup;
+    @Option(names = "--json", description = "print the result as JSON (default: off)") boolean json;
 
     @Option(names = "--tls", description = "also measure an edge and a worker talking mutual TLS (development certificates made for "
             + "the run), after the plaintext pair, and print both and the difference") boolean tls;

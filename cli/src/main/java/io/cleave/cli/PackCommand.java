@@ -15,13 +15,15 @@ final class PackCommand implements Callable<Integer> {
     @Parameters(paramLabel = "NAME", description = "deit-s or deit-tiny")
     String name;
 
-    @Option(names = "--out", description = "pack folder (default: target/<id> in the project, e.g. target/deit-s-random)")
+    @Option(names = "--out", defaultValue = "${env:CLEAVE_PACK_OUT}",
+            description = "pack folder (default: target/<id> in the project, e.g. target/deit-s-random; env CLEAVE_PACK_OUT)")
     Path out;
 
-    @Option(names = "--force", description = "make it again even if it exists")
+    @Option(names = "--force", description = "make it again even if it exists (default: off)")
     boolean force;
 
-    @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with PyTorch (default: ${DEFAULT-VALUE})")
+    @Option(names = "--python", defaultValue = "${env:CLEAVE_PYTHON:-/usr/bin/python3}",
+            description = "Python with PyTorch (default: ${DEFAULT-VALUE}; env CLEAVE_PYTHON)")
     String python;
 
     @Override

@@ -9,7 +9,7 @@ final class PackOptions {
             defaultValue = "${env:CLEAVE_PACK}")
     Path pack;
 
-    @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE})",
+    @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}; env CLEAVE_THREADS)",
             defaultValue = "${env:CLEAVE_THREADS:-1}")
     int threads;
 

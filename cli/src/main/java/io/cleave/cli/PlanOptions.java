@@ -9,13 +9,16 @@ import picocli.CommandLine.Option;
 
 /** The edge's fixed plan, from configuration. */
 final class PlanOptions {
-    @Option(names = "--k-max", defaultValue = "${env:CLEAVE_EDGE_K_MAX:-" + EdgeConfig.DEFAULT_K_MAX + "}", description = "blocks the device holds (default: ${DEFAULT-VALUE})")
+    @Option(names = "--k-max", defaultValue = "${env:CLEAVE_EDGE_K_MAX:-" + EdgeConfig.DEFAULT_K_MAX + "}",
+            description = "blocks the device holds (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_K_MAX)")
     int kMax;
 
-    @Option(names = "--worker", split = ",", defaultValue = "${env:CLEAVE_WORKERS}", description = "cloud worker host:port (repeat or comma-separate); none: edge only")
+    @Option(names = "--worker", split = ",", defaultValue = "${env:CLEAVE_WORKERS}",
+            description = "cloud worker host:port (repeat or comma-separate) (default: none, edge only; env CLEAVE_WORKERS)")
     List<String> workers;
 
-    @Option(names = "--split", defaultValue = "${env:CLEAVE_EDGE_SPLIT:-2}", description = "0: send the input; k: send tokens after block k (default: ${DEFAULT-VALUE})")
+    @Option(names = "--split", defaultValue = "${env:CLEAVE_EDGE_SPLIT:-2}",
+            description = "0: send the input; k: send tokens after block k (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_SPLIT)")
     int split;
 
     @Option(names = "--encoding", defaultValue = "${env:CLEAVE_EDGE_ENCODING:-fp16}", converter = EncodingConverter.class,
@@ -46,12 +49,14 @@ final class PlanOptions {
                     + "(default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_JPEG_QUALITY)")
     int jpegQuality = JpegCodec.DEFAULT_QUALITY;
 
-    @Option(names = "--threshold", defaultValue = "${env:CLEAVE_EDGE_THRESHOLD:-2}", description = "answer at once from a local exit at this calibrated confidence; above 1 (default): the planner chooses, fixed plans never answer early")
+    @Option(names = "--threshold", defaultValue = "${env:CLEAVE_EDGE_THRESHOLD:-2}",
+            description = "answer at once from a local exit at this calibrated confidence; above 1: the planner chooses, fixed plans never "
+            + "answer early (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_THRESHOLD)")
     double threshold;
 
     @Option(names = "--policy", defaultValue = "${env:CLEAVE_EDGE_POLICY:-" + EdgeConfig.DEFAULT_POLICY + "}", completionCandidates = EdgePolicies.class,
             description = "fixed (--split/--encoding as given), or a planner run on live measurements; one of ${COMPLETION-CANDIDATES} "
-                    + "(default: ${DEFAULT-VALUE})")
+                    + "(default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_POLICY)")
     String policy;
 
     /** The policies an edge runs, from the registry. */
@@ -62,7 +67,8 @@ final class PlanOptions {
         }
     }
 
-    @Option(names = "--deadline-ms", defaultValue = "${env:CLEAVE_DEADLINE_MS:-30}", description = "deadline per request (default: ${DEFAULT-VALUE})")
+    @Option(names = "--deadline-ms", defaultValue = "${env:CLEAVE_DEADLINE_MS:-30}",
+            description = "deadline per request (default: ${DEFAULT-VALUE}; env CLEAVE_DEADLINE_MS)")
     double deadlineMs;
 
     /**

@@ -40,31 +40,39 @@ final class SoakBench implements Callable<Integer> {
     @Mixin
     PackOptions packOptions = new PackOptions();
 
-    @Option(names = "--minutes", defaultValue = "10", description = "soak duration after the ramp, fractions allowed (default: ${DEFAULT-VALUE})")
+    @Option(names = "--minutes", defaultValue = "${env:CLEAVE_BENCH_SOAK_MINUTES:-10}",
+            description = "soak duration after the ramp, fractions allowed (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_SOAK_MINUTES)")
     double minutes;
 
-    @Option(names = "--seconds", description = "soak duration in seconds instead of --minutes")
+    @Option(names = "--seconds", defaultValue = "${env:CLEAVE_BENCH_SOAK_SECONDS}",
+            description = "soak duration in seconds instead of --minutes "
+            + "(default: none, --minutes; env CLEAVE_BENCH_SOAK_SECONDS)")
     Double seconds;
 
-    @Option(names = "--deadline-ms", defaultValue = "200", description = "deadline per request (default: ${DEFAULT-VALUE})")
+    @Option(names = "--deadline-ms", defaultValue = "${env:CLEAVE_BENCH_SOAK_DEADLINE_MS:-200}",
+            description = "deadline per request (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_SOAK_DEADLINE_MS)")
     long deadlineMs;
 
-    @Option(names = "--concurrency", description = "closed-loop clients; without it a ramp finds the saturation point")
+    @Option(names = "--concurrency", defaultValue = "${env:CLEAVE_BENCH_SOAK_CONCURRENCY}", description = "closed-loop clients "
+            + "(default: none, a ramp finds the saturation point; env CLEAVE_BENCH_SOAK_CONCURRENCY)")
     Integer concurrency;
 
-    @Option(names = "--ramp-s", defaultValue = "20", description = "length of the ramp over concurrencies " + "1, 2, 4 ... 64 "
-            + "(default: ${DEFAULT-VALUE})")
+    @Option(names = "--ramp-s", defaultValue = "${env:CLEAVE_BENCH_SOAK_RAMP_S:-20}",
+            description = "length of the ramp over concurrencies " + "1, 2, 4 ... 64 "
+            + "(default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_SOAK_RAMP_S)")
     double rampSeconds;
 
-    @Option(names = "--cancel-share", defaultValue = "0.05", description = "share of requests the client cancels, each within a quarter "
-            + "of the deadline after sending (default: ${DEFAULT-VALUE})")
+    @Option(names = "--cancel-share", defaultValue = "${env:CLEAVE_BENCH_SOAK_CANCEL_SHARE:-0.05}",
+            description = "share of requests the client cancels, each within a quarter "
+            + "of the deadline after sending (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_SOAK_CANCEL_SHARE)")
     double cancelShare;
 
-    @Option(names = "--warm-up-ms", defaultValue = "" + EdgeConfig.DEFAULT_WARM_UP_MILLIS, description = "the edge's warm-up before the "
-            + "ramp, as `cleave edge --warm-up-ms` (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warm-up-ms", defaultValue = "${env:CLEAVE_BENCH_SOAK_WARM_UP_MS:-" + EdgeConfig.DEFAULT_WARM_UP_MILLIS + "}",
+            description = "the edge's warm-up before the "
+            + "ramp, as `cleave edge --warm-up-ms` (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_SOAK_WARM_UP_MS)")
     long warmUpMs;
 
-    @Option(names = "--json")
+    @Option(names = "--json", description = "print the result as JSON (default: off)")
     boolean json;
 
     /** The worker process now and which it is (1: the first, 2: the one after the kill); process null while none runs. */

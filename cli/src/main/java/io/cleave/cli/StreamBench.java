@@ -44,16 +44,26 @@ final class StreamBench implements Callable<Integer> {
     @Mixin
     PackOptions packOptions = new PackOptions();
 
-    @Option(names = "--tokens", description = "tokens per tensor (default: the --pack's, else 197)") Integer tokens;
-    @Option(names = "--dim", description = "token width (default: the --pack's, else 384)") Integer dim;
-    @Option(names = "--requests", defaultValue = "2000", description = "tensors per measurement (default: ${DEFAULT-VALUE})") int requests;
-    @Option(names = "--rounds", defaultValue = "11", description = "alternating rounds; the median is reported (default: ${DEFAULT-VALUE})") int rounds;
-    @Option(names = "--warmup-s", defaultValue = "30", description = "seconds of alternating warm-up before measuring; on 2 cores the JIT keeps "
-            + "speeding up gRPC's path for about that long (default: ${DEFAULT-VALUE})") int warmupSeconds;
-    @Option(names = "--inflight", defaultValue = "8", description = "tensors in flight at once, in both paths (default: ${DEFAULT-VALUE})") int inflight;
-    @Option(names = "--tls", description = "also stream to a second worker over mutual TLS (development certificates made for the run) "
-            + "and print TLS against plaintext gRPC") boolean tls;
-    @Option(names = "--json") boolean json;
+    @Option(names = "--tokens", defaultValue = "${env:CLEAVE_BENCH_STREAM_TOKENS}",
+            description = "tokens per tensor (default: the --pack's, else 197; env CLEAVE_BENCH_STREAM_TOKENS)") Integer tokens;
+    @Option(names = "--dim", defaultValue = "${env:CLEAVE_BENCH_STREAM_DIM}",
+            description = "token width (default: the --pack's, else 384; env CLEAVE_BENCH_STREAM_DIM)") Integer dim;
+    @Option(names = "--requests", defaultValue = "${env:CLEAVE_BENCH_STREAM_REQUESTS:-2000}",
+            description = "tensors per measurement (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_STREAM_REQUESTS)") int requests;
+    @Option(names = "--rounds", defaultValue = "${env:CLEAVE_BENCH_STREAM_ROUNDS:-11}",
+            description = "alternating rounds; the median is reported (default: ${DEFAULT-VALUE}; "
+            + "env CLEAVE_BENCH_STREAM_ROUNDS)") int rounds;
+    @Option(names = "--warmup-s", defaultValue = "${env:CLEAVE_BENCH_STREAM_WARMUP_S:-30}",
+            description = "seconds of alternating warm-up before measuring; on 2 cores the JIT keeps "
+            + "speeding up gRPC's path for about that long (default: ${DEFAULT-VALUE}; "
+            + "env CLEAVE_BENCH_STREAM_WARMUP_S)") int warmupSeconds;
+    @Option(names = "--inflight", defaultValue = "${env:CLEAVE_BENCH_STREAM_INFLIGHT:-8}",
+            description = "tensors in flight at once, in both paths (default: ${DEFAULT-VALUE}; "
+            + "env CLEAVE_BENCH_STREAM_INFLIGHT)") int inflight;
+    @Option(names = "--tls", defaultValue = "${env:CLEAVE_BENCH_STREAM_TLS:-false}", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "also stream to a second worker over mutual TLS (development certificates made for the run) "
+            + "and print TLS against plaintext gRPC (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_STREAM_TLS)") boolean tls;
+    @Option(names = "--json", description = "print the result as JSON (default: off)") boolean json;
 
     @Override
     public Integer call() throws Exception {

@@ -11,9 +11,11 @@ final class TlsOptions {
                     + "as `cleave certs` writes them (default: plaintext; env CLEAVE_TLS_DIR)")
     Path dir;
 
-    @Option(names = "--plaintext", defaultValue = "${env:CLEAVE_PLAINTEXT:-false}",
+    // arity 0..1: a plain flag whose default is true is turned *off* by picocli when given (CLEAVE_PLAINTEXT=true --plaintext)
+    @Option(names = "--plaintext", defaultValue = "${env:CLEAVE_PLAINTEXT:-false}", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
             description = "no TLS between Cleave components, for loopback experiments only (a worker or coordinator on any other "
-                    + "--host is refused): anyone who reaches the ports can call them and read what passes (logged loudly; env CLEAVE_PLAINTEXT)")
+                    + "--host is refused): anyone who reaches the ports can call them and read what passes (logged loudly) (default: "
+                    + "${DEFAULT-VALUE}; env CLEAVE_PLAINTEXT)")
     boolean plaintext;
 
     @Option(names = "--tls-name", defaultValue = "${env:CLEAVE_TLS_NAME}", paramLabel = "NAME",

@@ -17,39 +17,49 @@ final class WorkerCommand implements Callable<Integer> {
     @Mixin
     PackOptions packOptions;
 
-    @Option(names = "--host", defaultValue = "${env:CLEAVE_WORKER_HOST:-" + WorkerConfig.DEFAULT_HOST + "}", description = "bind address (default: ${DEFAULT-VALUE})")
+    @Option(names = "--host", defaultValue = "${env:CLEAVE_WORKER_HOST:-" + WorkerConfig.DEFAULT_HOST + "}",
+            description = "bind address (default: ${DEFAULT-VALUE}; env CLEAVE_WORKER_HOST)")
     String host;
 
-    @Option(names = "--port", defaultValue = "${env:CLEAVE_WORKER_PORT:-" + WorkerConfig.DEFAULT_PORT + "}", description = "port; 0 picks a free one (default: ${DEFAULT-VALUE})")
+    @Option(names = "--port", defaultValue = "${env:CLEAVE_WORKER_PORT:-" + WorkerConfig.DEFAULT_PORT + "}",
+            description = "port; 0 picks a free one (default: ${DEFAULT-VALUE}; env CLEAVE_WORKER_PORT)")
     int port;
 
-    @Option(names = "--max-batch", defaultValue = "${env:CLEAVE_WORKER_MAX_BATCH:-" + SchedulerConfig.DEFAULT_MAX_BATCH + "}", description = "largest batch per block (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-batch", defaultValue = "${env:CLEAVE_WORKER_MAX_BATCH:-" + SchedulerConfig.DEFAULT_MAX_BATCH + "}",
+            description = "largest batch per block (default: ${DEFAULT-VALUE}; env CLEAVE_WORKER_MAX_BATCH)")
     int maxBatch;
 
-    @Option(names = "--queue", defaultValue = "${env:CLEAVE_WORKER_QUEUE:-" + SchedulerConfig.DEFAULT_QUEUE_CAPACITY + "}", description = "queue capacity (default: ${DEFAULT-VALUE})")
+    @Option(names = "--queue", defaultValue = "${env:CLEAVE_WORKER_QUEUE:-" + SchedulerConfig.DEFAULT_QUEUE_CAPACITY + "}",
+            description = "queue capacity (default: ${DEFAULT-VALUE}; env CLEAVE_WORKER_QUEUE)")
     int queue;
 
-    @Option(names = "--no-admission", description = "accept requests even when predicted to miss their deadline")
+    @Option(names = "--no-admission", defaultValue = "${env:CLEAVE_WORKER_NO_ADMISSION:-false}", arity = "0..1", fallbackValue = "true",
+            paramLabel = "true|false", description = "accept requests even when predicted to miss their deadline "
+                    + "(default: ${DEFAULT-VALUE}; env CLEAVE_WORKER_NO_ADMISSION)")
     boolean noAdmission;
 
-    @Option(names = "--max-message-bytes", defaultValue = "" + WorkerConfig.DEFAULT_MAX_MESSAGE_BYTES, description = "largest inbound gRPC message (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-message-bytes", defaultValue = "${env:CLEAVE_WORKER_MAX_MESSAGE_BYTES:-" + WorkerConfig.DEFAULT_MAX_MESSAGE_BYTES + "}",
+            description = "largest inbound gRPC message (default: ${DEFAULT-VALUE}; env CLEAVE_WORKER_MAX_MESSAGE_BYTES)")
     int maxMessageBytes;
 
     @Option(names = "--max-open-calls", defaultValue = "${env:CLEAVE_WORKER_MAX_OPEN_CALLS:-" + WorkerConfig.DEFAULT_MAX_OPEN_CALLS + "}",
             description = "most calls open at once over all connections; each may buffer up to --max-message-bytes of an unfinished"
-                    + " message plus one payload, and calls past it get RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE})")
+                    + " message plus one payload, and calls past it get RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}; "
+                    + "env CLEAVE_WORKER_MAX_OPEN_CALLS)")
     int maxOpenCalls;
 
     @Option(names = "--stream-idle-ms", defaultValue = "${env:CLEAVE_WORKER_STREAM_IDLE_MS:-" + WorkerConfig.DEFAULT_STREAM_IDLE_MILLIS + "}",
             description = "a stream that sends nothing for this long while the worker waits on it is closed with DEADLINE_EXCEEDED"
-                    + " and its buffers freed (default: ${DEFAULT-VALUE})")
+                    + " and its buffers freed (default: ${DEFAULT-VALUE}; env CLEAVE_WORKER_STREAM_IDLE_MS)")
     long streamIdleMillis;
 
-    @Option(names = "--coordinator", defaultValue = "${env:CLEAVE_COORDINATOR}", description = "coordinator host:port to heartbeat to")
+    @Option(names = "--coordinator", defaultValue = "${env:CLEAVE_COORDINATOR}",
+            description = "coordinator host:port to heartbeat to (default: none; env CLEAVE_COORDINATOR)")
     String coordinator;
 
     @Option(names = "--advertise", defaultValue = "${env:CLEAVE_WORKER_ADVERTISE}",
-            description = "host:port edges should use to reach this worker (default: --host and the bound port)")
+            description = "host:port edges should use to reach this worker (default: --host and the bound port; "
+                    + "env CLEAVE_WORKER_ADVERTISE)")
     String advertise;
 
     @Mixin
