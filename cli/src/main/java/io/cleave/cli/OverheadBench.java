@@ -41,8 +41,10 @@ final class OverheadBench implements Callable<Integer> {
             + "30 s of this traffic before the tail settles (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_OVERHEAD_WARMUP)") int warmup;
     @Option(names = "--json", description = "print the result as JSON (default: off)") boolean json;
 
-    @Option(names = "--tls", description = "also measure an edge and a worker talking mutual TLS (development certificates made for "
-            + "the run), after the plaintext pair, and print both and the difference") boolean tls;
+    @Option(names = "--tls", defaultValue = "${env:CLEAVE_BENCH_OVERHEAD_TLS:-false}", arity = "0..1", fallbackValue = "true",
+            paramLabel = "true|false", description = "also measure an edge and a worker talking mutual TLS (development certificates made "
+            + "for the run), after the plaintext pair, and print both and the difference (default: ${DEFAULT-VALUE}; env "
+            + "CLEAVE_BENCH_OVERHEAD_TLS)") boolean tls;
 
     /** Sorted per-request latencies of one measurement, in nanoseconds. */
     record Measured(long[] e2e, long[] compute, long[] overhead) {}
