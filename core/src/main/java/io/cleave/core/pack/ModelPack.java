@@ -110,7 +110,10 @@ public final class ModelPack {
                 "preprocessing needs " + c + " means and " + c + " stds for " + c + " input channel(s)");
         require(p.std().stream().allMatch(v -> v > 0) && p.divide() > 0, file, "preprocessing divides by zero or less");
         if (manifest.formatVersion() < 2) {
-            return; // no resize or crop: images must come at the input's size
+            // no resize or crop: images must come at the input's size (a version-1 manifest naming them is refused, not half-read)
+            require(p.resize() == null && p.crop() == null && p.interpolation() == null, file,
+                    "resize, crop and interpolation are version-2 preprocessing; this manifest says version 1");
+            return;
         }
         require(manifest.trained() != null, file, "version 2 needs \"trained\": true or false");
         require("RGB".equals(in.color()) && c == 3 || "GRAY".equals(in.color()) && c == 1, file,

@@ -134,6 +134,15 @@ class ModelPackTest {
         assertBroken(dir, "is not a path");
     }
 
+    @Test
+    void version1WithAResize_isRefusedNotHalfRead() throws Exception {
+        // ModelPackFuzzTest: a version-1 manifest with a version-2 "resize" and no interpolation loaded, then Preprocessor threw
+        // NullPointerException choosing the resize filter
+        Path dir = TestPacks.copyPack(tmp.resolve("p"));
+        rewriteManifest(dir, "\"divide\": 255.0", "\"resize\": 36, \"divide\": 255.0");
+        assertBroken(dir, "resize, crop and interpolation are version-2 preprocessing");
+    }
+
     private static void assertBroken(Path dir, String problem) {
         assertThatThrownBy(() -> ModelPack.load(dir))
                 .isInstanceOf(CleaveException.class)
