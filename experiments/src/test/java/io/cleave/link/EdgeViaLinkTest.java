@@ -40,19 +40,24 @@ class EdgeViaLinkTest {
         EdgeConfig fast = EdgeConfig.builder(TestPacks.packDir()).kMax(4).concurrency(1).shutdownGraceMillis(1000).policy(PolicyRegistry.FIXED)
                 .build();
         EdgeConfig slow = fast.toBuilder().slowdown(4).build();
-        assertThat((double) median(slow)).isGreaterThan(2.5 * median(fast));
+        // both edges at once, requests alternating, so that the machine's drift (JIT, other work) hits both alike: medians of
+        // 5.6x and 6.8x in two runs here, 1x were the slowdown ignored. Comparing the medians of two separate runs instead, one
+        // fresh-clone CI run got 2.4x against a 2.5x bound (the fast edge's run was the slow one).
+        try (EdgeServer f = EdgeServer.start(fast, null, false); EdgeServer s = EdgeServer.start(slow, null, false)) {
+            f.agent().warmUp(20);
+            s.agent().warmUp(20);
+            double[] ratios = new double[41];
+            for (int i = 0; i < ratios.length; i++) {
+                ratios[i] = (double) latency(s, i) / latency(f, i);
+            }
+            java.util.Arrays.sort(ratios);
+            System.out.printf("EdgeViaLinkTest: slowdown 4, per-pair latency ratio median %.2f (range %.2f to %.2f)%n",
+                    ratios[ratios.length / 2], ratios[0], ratios[ratios.length - 1]);
+            assertThat(ratios[ratios.length / 2]).as("median of per-pair slow/fast latency ratios").isGreaterThan(2.0);
+        }
     }
 
-    private static long median(EdgeConfig cfg) throws Exception {
-        try (EdgeServer edge = EdgeServer.start(cfg, null, false)) {
-            edge.agent().warmUp(20);
-            long[] t = new long[31];
-            for (int i = 0; i < t.length; i++) {
-                t[i] = edge.agent().classify("s" + i, new byte[784], TimeUnit.SECONDS.toNanos(2)).get(5, TimeUnit.SECONDS).answer()
-                        .latencyNanos();
-            }
-            java.util.Arrays.sort(t);
-            return t[t.length / 2];
-        }
+    private static long latency(EdgeServer edge, int i) throws Exception {
+        return edge.agent().classify("s" + i, new byte[784], TimeUnit.SECONDS.toNanos(2)).get(5, TimeUnit.SECONDS).answer().latencyNanos();
     }
 }
