@@ -285,14 +285,7 @@ public final class EdgeAgent {
             if (a.isEmpty()) {
                 return;
             }
-            Runnable t = cancelTimer;
-            if (t != null) {
-                t.run();
-            }
-            CloudPath.Offload o = sent;
-            if (o != null) {
-                o.cancel("deadline".equals(a.get().reason()) && !cloudSeen);
-            }
+            CloudPath.Offload o = stopWork("deadline".equals(a.get().reason()) && !cloudSeen);
             List<Candidate> snapshot;
             synchronized (seen) {
                 snapshot = List.copyOf(seen);
@@ -305,21 +298,13 @@ public final class EdgeAgent {
          * step and a queued job never starts), the timer is off and the cloud stream is cancelled.
          */
         void abandon() {
-            if (!arbiter.withdraw()) {
-                return;
-            }
-            Runnable t = cancelTimer;
-            if (t != null) {
-                t.run();
-            }
-            CloudPath.Offload o = sent;
-            if (o != null) {
-                o.cancel(false);
+            if (arbiter.withdraw()) {
+                stopWork(false);
             }
         }
 
-        /** Ends the request with {@code e} ({@code linkEvidence}: see {@link CloudPath.Offload#cancel}). */
-        void settleError(CleaveException e, boolean linkEvidence) {
+        /** Cancels the deadline timer and the cloud stream, if any, which it returns ({@code linkEvidence}: see {@link CloudPath.Offload#cancel}). */
+        CloudPath.Offload stopWork(boolean linkEvidence) {
             Runnable t = cancelTimer;
             if (t != null) {
                 t.run();
@@ -328,6 +313,12 @@ public final class EdgeAgent {
             if (o != null) {
                 o.cancel(linkEvidence);
             }
+            return o;
+        }
+
+        /** Ends the request with {@code e} ({@code linkEvidence}: see {@link CloudPath.Offload#cancel}). */
+        void settleError(CleaveException e, boolean linkEvidence) {
+            stopWork(linkEvidence);
             result.completeExceptionally(e);
         }
     }
