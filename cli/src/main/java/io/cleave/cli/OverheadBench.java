@@ -85,12 +85,11 @@ final class OverheadBench implements Callable<Integer> {
     }
 
     private static void put(Map<String, Object> out, String prefix, Measured m) {
-        String p = prefix;
-        out.put(key(p, "e2eP50Us"), Percentiles.of(m.e2e(), 50) / 1e3);
-        out.put(key(p, "e2eP99Us"), Percentiles.of(m.e2e(), 99) / 1e3);
-        out.put(key(p, "computeP50Us"), Percentiles.of(m.compute(), 50) / 1e3);
-        out.put(key(p, "overheadP50Us"), Percentiles.of(m.overhead(), 50) / 1e3);
-        out.put(key(p, "overheadP99Us"), Percentiles.of(m.overhead(), 99) / 1e3);
+        out.put(key(prefix, "e2eP50Us"), Percentiles.of(m.e2e(), 50) / 1e3);
+        out.put(key(prefix, "e2eP99Us"), Percentiles.of(m.e2e(), 99) / 1e3);
+        out.put(key(prefix, "computeP50Us"), Percentiles.of(m.compute(), 50) / 1e3);
+        out.put(key(prefix, "overheadP50Us"), Percentiles.of(m.overhead(), 50) / 1e3);
+        out.put(key(prefix, "overheadP99Us"), Percentiles.of(m.overhead(), 99) / 1e3);
     }
 
     /** "e2eP50Us", or with a prefix "tlsE2eP50Us". */

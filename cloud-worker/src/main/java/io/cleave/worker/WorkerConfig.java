@@ -41,7 +41,10 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
     /** Drain bound on shutdown: room for a full queue of requests with deadlines of a few seconds. */
     public static final long DEFAULT_SHUTDOWN_GRACE_MILLIS = 5_000;
 
-    /** Calls open at once unless told: a full default queue twice over ({@code WorkerServer.maxCallsPerConnection}). */
+    /**
+     * Calls open at once unless told: a full default queue twice over, what one edge connection may hold
+     * ({@code WorkerServer.maxCallsPerConnection}); a worker given a larger queue needs a larger bound too.
+     */
     public static final int DEFAULT_MAX_OPEN_CALLS = 1024;
     /** Idle limit for a stream unless told: {@link ServerLimits#STREAM_IDLE}. */
     public static final long DEFAULT_STREAM_IDLE_MILLIS = ServerLimits.STREAM_IDLE_MILLIS;

@@ -25,7 +25,6 @@ import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -90,52 +89,59 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
         }
         String id = req.getRequestId().isEmpty() ? UUID.randomUUID().toString() : req.getRequestId();
         List<String> labels = agent.pack().manifest().labels();
-        // a client that cancels (or whose deadline passes) stops the request's work, not only the wait for it
-        AtomicReference<CompletableFuture<?>> work = new AtomicReference<>();
-        ((ServerCallStreamObserver<ClassifyResponse>) client).setOnCancelHandler(() -> {
-            CompletableFuture<?> w = work.get();
-            if (w != null) {
-                w.cancel(false);
-            }
-        });
         if (encoded) {
             CompletableFuture<ImageOutcome> f = intake.classify(id, req.getEncodedImage().toByteArray(), budget);
-            work.set(f);
+            cancelWithTheClient(client, f);
             f.whenComplete((r, err) -> {
-                if (err instanceof CancellationException) {
-                    metrics.failed(Status.Code.CANCELLED);
-                } else if (err != null) {
-                    out.onError(StatusMapper.toException(err));
-                } else {
-                    PreparedImage img = r.image();
-                    metrics.answered(r.outcome());
-                    out.onNext(answer(r.outcome(), labels, topK).setLatencyUs(r.latencyNanos() / 1000)
-                            .setInput(ImageInfo.newBuilder().setFormat(img.format()).setWidth(img.width()).setHeight(img.height())
-                                    .setChannels(img.channels()).setPreprocessing(img.preprocessing()).setAdapted(img.adapted())
-                                    .setDecodeUs(img.decodeNanos() / 1000))
-                            .build());
-                    out.onCompleted();
+                if (ended(err, out)) {
+                    return;
                 }
+                PreparedImage img = r.image();
+                metrics.answered(r.outcome());
+                out.onNext(answer(r.outcome(), labels, topK).setLatencyUs(r.latencyNanos() / 1000)
+                        .setInput(ImageInfo.newBuilder().setFormat(img.format()).setWidth(img.width()).setHeight(img.height())
+                                .setChannels(img.channels()).setPreprocessing(img.preprocessing()).setAdapted(img.adapted())
+                                .setDecodeUs(img.decodeNanos() / 1000))
+                        .build());
+                out.onCompleted();
             });
             return;
         }
         try {
             CompletableFuture<Outcome> f = agent.classify(id, req.getImage().toByteArray(), budget);
-            work.set(f);
+            cancelWithTheClient(client, f);
             f.whenComplete((o, err) -> {
-                if (err instanceof CancellationException) {
-                    metrics.failed(Status.Code.CANCELLED);
-                } else if (err != null) {
-                    out.onError(StatusMapper.toException(err));
-                } else {
-                    metrics.answered(o);
-                    out.onNext(answer(o, labels, topK).build());
-                    out.onCompleted();
+                if (ended(err, out)) {
+                    return;
                 }
+                metrics.answered(o);
+                out.onNext(answer(o, labels, topK).build());
+                out.onCompleted();
             });
         } catch (RuntimeException e) {
             out.onError(StatusMapper.toException(e));
         }
+    }
+
+    /**
+     * A client that cancels (or whose deadline passes) stops the request's work, not only the wait for it. gRPC runs the
+     * handler after this method returns, on the call's own executor, so a cancel that came first is not missed.
+     */
+    private static void cancelWithTheClient(StreamObserver<ClassifyResponse> client, CompletableFuture<?> work) {
+        ((ServerCallStreamObserver<ClassifyResponse>) client).setOnCancelHandler(() -> work.cancel(false));
+    }
+
+    /** Ends the call of a request that has no answer: true for an error (sent) or the client's cancel (nobody to send to). */
+    private boolean ended(Throwable err, StreamObserver<ClassifyResponse> out) {
+        if (err instanceof CancellationException) {
+            metrics.failed(Status.Code.CANCELLED);
+            return true;
+        }
+        if (err != null) {
+            out.onError(StatusMapper.toException(err));
+            return true;
+        }
+        return false;
     }
 
     /** {@code out}, counting how each request ends: its answer's exit and source, or its error's status. */
