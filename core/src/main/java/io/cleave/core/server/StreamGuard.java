@@ -59,16 +59,6 @@ public final class StreamGuard implements ServerInterceptor {
         this.idleNanos = idle.toNanos();
     }
 
-    /** The most calls open at once. */
-    public int maxOpenCalls() {
-        return maxOpenCalls;
-    }
-
-    /** How long a call may keep the server waiting for its next message. */
-    public Duration idle() {
-        return Duration.ofNanos(idleNanos);
-    }
-
     /** Calls open now. */
     public int open() {
         return open.get();
