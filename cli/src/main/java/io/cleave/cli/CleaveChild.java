@@ -73,7 +73,7 @@ final class CleaveChild implements AutoCloseable {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-Dai.djl.offline=true", "-Dcleave.home=" + Paths.home().toAbsolutePath(),
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.log.ai.djl.onnxruntime.engine.OrtEngine=error",
+                "-Dcleave.log.level=warn",
                 "-cp", System.getProperty("java.class.path"), Cleave.class.getName(), command));
         cmd.addAll(args);
         return new CleaveChild(cmd, command, timeoutMillis);

@@ -38,11 +38,14 @@ final class CoordinatorCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin LogOptions logs = new LogOptions();
+
     @Override
     public Integer call() throws Exception {
         if (config.printIfAsked(spec)) {
             return 0;
         }
+        logs.apply();
         if (heartbeatMs <= 0) {
             throw new IllegalArgumentException("--heartbeat-ms must be positive, got " + heartbeatMs);
         }

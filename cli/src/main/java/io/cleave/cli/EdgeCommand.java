@@ -146,11 +146,14 @@ final class EdgeCommand implements Callable<Integer> {
         }
     }
 
+    @Mixin LogOptions logs = new LogOptions();
+
     @Override
     public Integer call() throws Exception {
         if (config.printIfAsked(spec)) {
             return 0;
         }
+        logs.apply();
         if (!serve && spec.commandLine().getParseResult().hasMatchedOption("--metrics-port")) {
             throw new IllegalArgumentException("--metrics-port serves the metrics of an edge that serves its API: it needs --serve");
         }

@@ -40,8 +40,11 @@ final class LinkCommand implements Callable<Integer> {
             description = "seed of the loss pattern (default: ${DEFAULT-VALUE}; env CLEAVE_LINK_SEED)") long seed;
     @Mixin LinkConditionOptions conditions = new LinkConditionOptions();
 
+    @Mixin LogOptions logs = new LogOptions();
+
     @Override
     public Integer call() throws Exception {
+        logs.apply();
         InetSocketAddress to = null;
         if (target != null) {
             InetSocketAddress t = HostPort.parse(target, "--target");

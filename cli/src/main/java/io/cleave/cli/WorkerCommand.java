@@ -74,11 +74,14 @@ final class WorkerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin LogOptions logs = new LogOptions();
+
     @Override
     public Integer call() throws Exception {
         if (config.printIfAsked(spec)) {
             return 0;
         }
+        logs.apply();
         if (maxBatch < 1 || queue < 1) {
             throw new IllegalArgumentException(maxBatch < 1 ? "--max-batch must be at least 1, got " + maxBatch
                     : "--queue must be at least 1, got " + queue);

@@ -34,8 +34,7 @@ final class CleaveProcess implements AutoCloseable {
         }
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:ThreadPriorityPolicy=1", // as the launcher
                 command.equals("edge") ? "-XX:+UseZGC" : "-XX:+UseG1GC",
-                "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-Dorg.slf4j.simpleLogger.log.ai.djl.onnxruntime.engine.OrtEngine=error",
+                "-Dai.djl.offline=true", "-Dcleave.log.level=warn",
                 "-cp", System.getProperty("java.class.path"), "io.cleave.cli.Cleave", command, "--host", "127.0.0.1", "--port", "0"));
         if (command.equals("worker") || command.equals("edge") || command.equals("coordinator")) {
             cmd.addAll(List.of("--metrics-port", "0")); // tests run several side by side: no fixed ports
