@@ -77,25 +77,71 @@ public final class WorkerClient implements AutoCloseable {
      * requests fall back to local exits) and when it is back (info).
      */
     private static ManagedChannel watched(String target, ManagedChannel ch) {
-        watch(target, ch, ch.getState(false), true); // not connected yet: a worker down at start-up is EdgeServer's warning
+        // not connected yet: a worker down at start-up is EdgeServer's warning
+        watch(target, ch, ch.getState(false), true, new java.util.concurrent.atomic.AtomicBoolean());
         return ch;
     }
 
-    private static void watch(String target, ManagedChannel ch, io.grpc.ConnectivityState seen, boolean lost) {
+    private static void watch(String target, ManagedChannel ch, io.grpc.ConnectivityState seen, boolean lost,
+            java.util.concurrent.atomic.AtomicBoolean redialing) {
         ch.notifyWhenStateChanged(seen, () -> {
             io.grpc.ConnectivityState now = ch.getState(false);
             boolean stillLost = lost;
             if (now == io.grpc.ConnectivityState.TRANSIENT_FAILURE && !lost) {
                 losses.log("worker " + target + " unreachable", "answering from local exits until it is back");
                 stillLost = true;
+            }
+            if (now == io.grpc.ConnectivityState.TRANSIENT_FAILURE && redialing.compareAndSet(false, true)) {
+                RECONNECT.schedule(() -> redial(ch, redialing), REDIAL_MILLIS, TimeUnit.MILLISECONDS);
             } else if (now == io.grpc.ConnectivityState.READY && lost) {
                 log.info("worker {} connected", target);
                 stillLost = false;
             }
             if (now != io.grpc.ConnectivityState.SHUTDOWN) {
-                watch(target, ch, now, stillLost);
+                watch(target, ch, now, stillLost, redialing);
             }
         });
+    }
+
+    /**
+     * How often a lost worker is dialled again. gRPC's own reconnect backoff (1 s, growing 1.6x per failed attempt up to
+     * 2 min) is made for servers that are overloaded by reconnecting clients; a worker that restarts after a crash took
+     * 3.2 s past listening again to get its first cloud answer (the soak). An edge has one connection per worker, so it
+     * cuts the backoff short ({@link ManagedChannel#resetConnectBackoff}) on this fixed period while the worker is lost.
+     */
+    static final long REDIAL_MILLIS = 250;
+    private static final java.util.concurrent.ScheduledExecutorService RECONNECT =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "cleave-worker-redial");
+                t.setDaemon(true);
+                return t;
+            });
+
+    /** The redial of {@link #watch} without its log lines: the probe channel's loss is the request channel's. */
+    private static void redialWhenLost(ManagedChannel ch, io.grpc.ConnectivityState seen, java.util.concurrent.atomic.AtomicBoolean redialing) {
+        ch.notifyWhenStateChanged(seen, () -> {
+            io.grpc.ConnectivityState now = ch.getState(false);
+            if (now == io.grpc.ConnectivityState.TRANSIENT_FAILURE && redialing.compareAndSet(false, true)) {
+                RECONNECT.schedule(() -> redial(ch, redialing), REDIAL_MILLIS, TimeUnit.MILLISECONDS);
+            }
+            if (now != io.grpc.ConnectivityState.SHUTDOWN) {
+                redialWhenLost(ch, now, redialing);
+            }
+        });
+    }
+
+    /** While the channel is failing or dialling, cuts its backoff short every period; stops once it is connected, idle or shut down. */
+    private static void redial(ManagedChannel ch, java.util.concurrent.atomic.AtomicBoolean redialing) {
+        io.grpc.ConnectivityState now = ch.getState(false);
+        if (now == io.grpc.ConnectivityState.TRANSIENT_FAILURE || now == io.grpc.ConnectivityState.CONNECTING) {
+            ch.resetConnectBackoff();
+            RECONNECT.schedule(() -> redial(ch, redialing), REDIAL_MILLIS, TimeUnit.MILLISECONDS);
+        } else {
+            redialing.set(false);
+            if (ch.getState(false) == io.grpc.ConnectivityState.TRANSIENT_FAILURE && redialing.compareAndSet(false, true)) {
+                RECONNECT.schedule(() -> redial(ch, redialing), REDIAL_MILLIS, TimeUnit.MILLISECONDS); // failed again meanwhile
+            }
+        }
     }
 
     /** How every edge channel to a worker is configured. */
@@ -173,6 +219,7 @@ public final class WorkerClient implements AutoCloseable {
         }
         if (probeChannel == null) {
             probeChannel = channelBuilder(now.get(0), via, tls).build();
+            redialWhenLost(probeChannel, io.grpc.ConnectivityState.IDLE, new java.util.concurrent.atomic.AtomicBoolean());
         }
         return probeChannel;
     }
