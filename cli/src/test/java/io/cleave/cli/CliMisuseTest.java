@@ -93,6 +93,8 @@ class CliMisuseTest {
         "worker --plaintext --tls-dir target       | --plaintext and --tls-dir exclude each other",
         "worker --plaintext --host 0.0.0.0         | --plaintext is for loopback experiments: on --host 0.0.0.0 anyone",
         "coordinator --plaintext --host 10.0.0.7   | --plaintext is for loopback experiments: on --host 10.0.0.7 anyone",
+        "worker --log-level loud                   | Invalid value for option '--log-level': 'loud' is not a level: use error, warn, info, debug or trace",
+        "coordinator --log-format xml              | Invalid value for option '--log-format': 'xml' is not a log format: use text or json",
     })
     void otherMisuse_isOneLine_exit2(String args, String message) {
         Run r = cleave(args.trim().split("\\s+"));
