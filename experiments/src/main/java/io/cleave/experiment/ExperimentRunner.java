@@ -238,9 +238,8 @@ public final class ExperimentRunner {
                                 return rows.add(refused(trace, device, policy, deadlineMs, req, at, (System.nanoTime() - sentAt) / 1e6));
                             }));
                     if (i % 20 == 0) {
-                        progress.printf("\r[%3d/%d] %-32s %-10s %-12s %5.0f ms  %4d/%d", index + 1, runs, trace.name(), device.label(), policy,
-                                deadlineMs, i,
-                                cfg.images());
+                        progress.printf(RemoteExperiment.PROGRESS_START + "[%3d/%d] %-32s %-10s %-12s %5.0f ms  %4d/%d" + RemoteExperiment.PROGRESS_END,
+                                index + 1, runs, trace.name(), device.label(), policy, deadlineMs, i, cfg.images());
                     }
                 }
                 CompletableFuture.allOf(pending.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);

@@ -42,6 +42,10 @@ public final class RemoteExperiment {
         }
     }
 
+    /** Progress redraws one line on a terminal; elsewhere (docker logs, a pipe) each update is a line of its own. */
+    static final String PROGRESS_START = System.console() != null ? "\r" : "";
+    static final String PROGRESS_END = System.console() != null ? "" : "%n";
+
     private final List<Edge> edges;
     private final Path data;
     private final List<Double> deadlinesMs;
@@ -185,7 +189,7 @@ public final class RemoteExperiment {
                     }
                 });
                 if (i % 20 == 0) {
-                    progress.printf("\r%-12s %5.0f ms  %4d/%d", edge.name(), deadlineMs, i, images);
+                    progress.printf(PROGRESS_START + "%-12s %5.0f ms  %4d/%d" + PROGRESS_END, edge.name(), deadlineMs, i, images);
                 }
             }
             CompletableFuture.allOf(pending.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
