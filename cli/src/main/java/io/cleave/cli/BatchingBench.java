@@ -2,6 +2,7 @@ package io.cleave.cli;
 
 import com.google.gson.GsonBuilder;
 import io.cleave.core.codec.TensorCodec;
+import io.cleave.core.engine.ComputeDevice;
 import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.Preprocessor;
 import io.cleave.core.engine.SegmentEngine;
@@ -52,12 +53,17 @@ final class BatchingBench implements Callable<Integer> {
             description = "seconds of traffic before measuring, per mode; a 224x224 pack "
             + "needs more than the default: its requests take a second or more at 32 streams (default: ${DEFAULT-VALUE}; "
             + "env CLEAVE_BENCH_BATCHING_WARMUP_S)") double warmupSeconds;
+    @Option(names = "--device", paramLabel = "cpu|cuda[:N]|auto", defaultValue = "${env:CLEAVE_BENCH_BATCHING_DEVICE:-cpu}",
+            description = "where the benchmarked worker's engine runs, as cleave worker --device (default: ${DEFAULT-VALUE}; "
+            + "env CLEAVE_BENCH_BATCHING_DEVICE)") String device;
     @Option(names = "--json", description = "print the result as JSON (default: off)") boolean json;
+    private String engineOn = "";
 
     record Run(double rps, double meanBatch, long completed) {}
 
     @Override
     public Integer call() throws Exception {
+        ComputeDevice on = ComputeDevice.parse(device);
         ModelPack pack = ModelPack.load(packOptions.pack());
         // the input, and tokens after blocks 2 and 4 where the pack has more blocks than that
         int[] splits = IntStream.of(0, 2, 4).filter(k -> k < pack.blockCount()).toArray();
@@ -71,14 +77,15 @@ final class BatchingBench implements Callable<Integer> {
             }
         }
         String splitNames = Arrays.stream(splits).mapToObj(String::valueOf).collect(Collectors.joining("/"));
-        Run batched = run(pack, payloads, splits, maxBatch);
-        Run single = run(pack, payloads, splits, 1);
+        Run batched = run(pack, payloads, splits, maxBatch, on);
+        Run single = run(pack, payloads, splits, 1, on);
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("pack", pack.id());
             out.put("splits", splits);
             out.put("streams", streams);
             out.put("threads", packOptions.threads);
+            out.put("engineOn", engineOn);
             out.put("batchedRps", batched.rps);
             out.put("batchedMeanMaxBatch", batched.meanBatch);
             out.put("batch1Rps", single.rps);
@@ -87,6 +94,7 @@ final class BatchingBench implements Callable<Integer> {
         } else {
             System.out.printf("worker throughput, pack %s, %d concurrent streams at splits %s (fp16 tokens), %d intra-op thread(s), "
                     + "%.0f s each%n", pack.id(), streams, splitNames, packOptions.threads, seconds);
+            System.out.printf("worker engine on %s%n", engineOn);
             System.out.printf("%-30s %10.0f req/s  (mean batch %.1f)%n", "layer-wise batching (max " + maxBatch + ")", batched.rps, batched.meanBatch);
             System.out.printf("%-30s %10.0f req/s%n", "batch 1", single.rps);
             System.out.printf("ratio: %.2fx%n", batched.rps / single.rps);
@@ -94,10 +102,11 @@ final class BatchingBench implements Callable<Integer> {
         return 0;
     }
 
-    private Run run(ModelPack pack, byte[][] payloads, int[] splits, int batch) throws Exception {
+    private Run run(ModelPack pack, byte[][] payloads, int[] splits, int batch, ComputeDevice on) throws Exception {
         SchedulerConfig sc = SchedulerConfig.defaults().withMaxBatch(batch).withQueueCapacity(4096).withAdmissionControl(false);
-        WorkerConfig wc = WorkerConfig.builder(packOptions.pack()).threads(packOptions.threads).scheduler(sc).shutdownGraceMillis(1000).build();
+        WorkerConfig wc = WorkerConfig.builder(packOptions.pack()).threads(packOptions.threads).scheduler(sc).shutdownGraceMillis(1000).device(on).build();
         try (WorkerServer worker = WorkerServer.start(wc); WorkerClient client = new WorkerClient(List.of("127.0.0.1:" + worker.port()))) {
+            engineOn = worker.target().toString();
             client.connect(5000);
             AtomicBoolean measuring = new AtomicBoolean();
             AtomicBoolean stop = new AtomicBoolean();

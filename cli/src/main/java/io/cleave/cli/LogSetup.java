@@ -31,6 +31,10 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     private static final Map<String, Level> QUIET = Map.of(
             // one "Onnx extension not found" line per extension it looks for (13 at info), and engine loading notes
             "ai.djl", Level.WARN,
+            // on ONNX Runtime's CPU build, "CUDA is not supported OnnxRuntime engine: ... Failed to find CUDA shared
+            // provider" at warn, once per process: DJL 0.38's system NDManager asks Engine.defaultDevice() on first use,
+            // whatever device the models are given, and DJL has no option to name the default device. The worker's
+            // --device says what it runs on itself (its auto fallback warns once, in its own words)
             "ai.djl.onnxruntime.engine.OrtEngine", Level.ERROR);
 
     @Override

@@ -1,5 +1,6 @@
 package io.cleave.cli;
 
+import io.cleave.core.engine.ComputeDevice;
 import io.cleave.worker.WorkerConfig;
 import io.cleave.worker.WorkerServer;
 import io.cleave.worker.batch.SchedulerConfig;
@@ -53,6 +54,12 @@ final class WorkerCommand implements Callable<Integer> {
                     + " and its buffers freed (default: ${DEFAULT-VALUE}; env CLEAVE_WORKER_STREAM_IDLE_MS)")
     long streamIdleMillis;
 
+    @Option(names = "--device", paramLabel = "cpu|cuda[:N]|auto", defaultValue = "${env:CLEAVE_WORKER_DEVICE:-" + WorkerConfig.DEFAULT_DEVICE + "}",
+            description = "where the engine runs: cpu; cuda or cuda:N, ONNX Runtime's CUDA execution provider on GPU N (needs a build "
+                    + "with -Pgpu and CUDA 12 + cuDNN 9; refuses to start without them); auto, CUDA where it loads, else the CPU with "
+                    + "one warning (default: ${DEFAULT-VALUE}; env CLEAVE_WORKER_DEVICE)")
+    String device;
+
     @Option(names = "--coordinator", defaultValue = "${env:CLEAVE_COORDINATOR}",
             description = "coordinator host:port to heartbeat to (default: none; env CLEAVE_COORDINATOR)")
     String coordinator;
@@ -93,16 +100,18 @@ final class WorkerCommand implements Callable<Integer> {
         if (coordinator != null) {
             io.cleave.core.net.HostPort.parse(coordinator, "--coordinator");
         }
+        ComputeDevice on = ComputeDevice.parse(device);
         SchedulerConfig sc = SchedulerConfig.defaults().withMaxBatch(maxBatch).withQueueCapacity(queue).withAdmissionControl(!noAdmission);
         WorkerConfig cfg = WorkerConfig.builder(packOptions.pack()).host(host).port(port).threads(packOptions.threads).scheduler(sc)
                 .maxMessageBytes(maxMessageBytes).maxOpenCalls(maxOpenCalls).streamIdleMillis(streamIdleMillis).coordinator(coordinator).advertise(advertise)
-                .metricsPort(metrics.port(MetricsOptions.WORKER_PORT)).tls(tlsOptions.tls("worker")).build();
+                .metricsPort(metrics.port(MetricsOptions.WORKER_PORT)).tls(tlsOptions.tls("worker")).device(on).build();
         tlsOptions.requireChoice("worker", host);
         WorkerServer server = WorkerServer.start(cfg);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-worker-shutdown"));
         // the line tests and scripts wait for: the real port when 0 was asked for
         MetricsOptions.announce("worker", server.metricsAddress());
-        System.out.println("cleave worker listening on " + host + ":" + server.port() + " (" + TlsOptions.describe(cfg.tls()) + ")");
+        System.out.println("cleave worker listening on " + host + ":" + server.port() + " (" + TlsOptions.describe(cfg.tls()) + "; engine on "
+                + server.target() + ")");
         System.out.flush();
         server.awaitTermination();
         return 0;

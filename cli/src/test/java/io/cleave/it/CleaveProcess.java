@@ -25,7 +25,8 @@ final class CleaveProcess implements AutoCloseable {
         this(command, TestPacks.packDir(), extraArgs);
     }
 
-    private CleaveProcess(String command, Path pack, List<String> extraArgs) throws Exception {
+    /** The command line of a child {@code cleave <command>} on loopback port 0, output and errors on one stream. */
+    private static ProcessBuilder processBuilder(String command, Path pack, List<String> extraArgs) {
         List<String> cmd = new ArrayList<>();
         if (command.equals("worker")) {
             // in production the cloud worker runs on other hardware; here it shares the 2 cores with the edge under test,
@@ -50,7 +51,11 @@ final class CleaveProcess implements AutoCloseable {
         pb.environment().put("ORT_DISABLE_TELEMETRY", "1");
         pb.environment().put("OPT_OUT_TRACKING", "true");
         pb.environment().putIfAbsent("MALLOC_MMAP_THRESHOLD_", "2097152"); // as the launcher: freed native memory goes back
-        process = pb.start();
+        return pb;
+    }
+
+    private CleaveProcess(String command, Path pack, List<String> extraArgs) throws Exception {
+        process = processBuilder(command, pack, extraArgs).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<Integer> ready = new CompletableFuture<>();
         Thread drain = new Thread(() -> {
@@ -74,6 +79,26 @@ final class CleaveProcess implements AutoCloseable {
         drain.setDaemon(true);
         drain.start();
         port = ready.get(90, TimeUnit.SECONDS);
+    }
+
+    /** What a child that exits by itself did: its exit code and its stdout and stderr together. */
+    record Exited(int code, String output) {}
+
+    /** Runs {@code cleave <command>} on the committed pack (as {@link #start} would) until it exits by itself, within 90 s. */
+    static Exited exited(String command, String... extraArgs) throws Exception {
+        Process p = processBuilder(command, TestPacks.packDir(), List.of(extraArgs)).start();
+        CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return e.toString();
+            }
+        });
+        if (!p.waitFor(90, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(command + " still running after 90 s:\n" + output.getNow(""));
+        }
+        return new Exited(p.exitValue(), output.get(10, TimeUnit.SECONDS));
     }
 
     /** A worker serving the committed pack. */

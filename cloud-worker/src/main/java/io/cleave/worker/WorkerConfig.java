@@ -1,5 +1,6 @@
 package io.cleave.worker;
 
+import io.cleave.core.engine.ComputeDevice;
 import io.cleave.core.security.Tls;
 import io.cleave.core.server.ServerLimits;
 import io.cleave.core.metrics.Metrics;
@@ -26,10 +27,11 @@ import java.util.Objects;
  * @param maxOpenCalls most inference, probe and describe calls open at once over all connections; each may hold up to
  *     {@code maxMessageBytes} of an unfinished message and one payload being assembled
  * @param streamIdleMillis a call the worker waits on must deliver its next message within this, or it is closed
+ * @param device where the engine runs: {@code cpu} (the default), {@code cuda:N} or {@code auto} ({@link ComputeDevice})
  */
 public record WorkerConfig(Path pack, String host, int port, int threads, SchedulerConfig scheduler, int maxMessageBytes,
         long shutdownGraceMillis, String coordinator, String advertise, int metricsPort, Tls tls, int maxOpenCalls,
-        long streamIdleMillis) {
+        long streamIdleMillis, ComputeDevice device) {
     /** Bind address unless told: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** Port unless told: a free one. */
@@ -48,11 +50,14 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
     public static final int DEFAULT_MAX_OPEN_CALLS = 1024;
     /** Idle limit for a stream unless told: {@link ServerLimits#STREAM_IDLE}. */
     public static final long DEFAULT_STREAM_IDLE_MILLIS = ServerLimits.STREAM_IDLE_MILLIS;
+    /** Device unless told: the CPU, as before {@code --device} existed. */
+    public static final String DEFAULT_DEVICE = "cpu";
 
     public WorkerConfig {
         Objects.requireNonNull(pack, "pack");
         Objects.requireNonNull(scheduler, "scheduler");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(device, "device");
         Metrics.checkPort(metricsPort, "metricsPort");
         if (maxMessageBytes <= 0) {
             throw new IllegalArgumentException("maxMessageBytes must be positive, got " + maxMessageBytes);
@@ -83,6 +88,7 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
         private Tls tls = Tls.PLAINTEXT;
         private int maxOpenCalls = DEFAULT_MAX_OPEN_CALLS;
         private long streamIdleMillis = DEFAULT_STREAM_IDLE_MILLIS;
+        private ComputeDevice device = ComputeDevice.parse(DEFAULT_DEVICE);
 
         private Builder(Path pack) {
             this.pack = pack;
@@ -152,9 +158,15 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
             return this;
         }
 
+        /** Where the engine runs. */
+        public Builder device(ComputeDevice device) {
+            this.device = device;
+            return this;
+        }
+
         public WorkerConfig build() {
             return new WorkerConfig(pack, host, port, threads, scheduler, maxMessageBytes, shutdownGraceMillis, coordinator, advertise,
-                    metricsPort, tls, maxOpenCalls, streamIdleMillis);
+                    metricsPort, tls, maxOpenCalls, streamIdleMillis, device);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.cleave.worker;
 
 import io.cleave.core.engine.EngineOptions;
+import io.cleave.core.engine.ExecutionTarget;
 import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.metrics.Metrics;
 import io.cleave.core.metrics.RpcMetrics;
@@ -15,6 +16,7 @@ import io.cleave.core.server.StreamGuard;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.Gauge;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -39,13 +41,17 @@ public final class WorkerServer implements AutoCloseable {
     private final LayerScheduler scheduler;
     private final ServerLifecycle lifecycle;
     private final Metrics metrics = new Metrics();
+    private final ExecutionTarget target;
     private InetSocketAddress metricsAddress; // null: no endpoint
 
     private WorkerServer(WorkerConfig config, ServerBuilder<?> transport) throws IOException {
         lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));
         try {
             ModelPack pack = ModelPack.load(config.pack());
-            SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()));
+            SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()).withDevice(config.device()));
+            target = engine.target();
+            Gauge.builder("cleave.worker.info", () -> 1).description("The device and ONNX Runtime execution provider this worker's engine runs on")
+                    .tag("device", target.device()).tag("provider", target.provider()).register(metrics.registry());
             scheduler = new LayerScheduler(engine, config.scheduler(), NanoClock.SYSTEM);
             lifecycle.thenRelease(scheduler).thenRelease(engine).thenRelease(metrics); // the loop stops before the engine it computes on closes
             scheduler.calibrate(CALIBRATION_ROUNDS);
@@ -53,7 +59,7 @@ public final class WorkerServer implements AutoCloseable {
             scheduler.start();
             long maxPayload = config.maxMessageBytes() * 64L;
             Server server = lifecycle.start(transport
-                    .addService(new InferenceService(pack, scheduler, NanoClock.SYSTEM, maxPayload).definition())
+                    .addService(new InferenceService(pack, scheduler, NanoClock.SYSTEM, maxPayload, target).definition())
                     .maxInboundMessageSize(config.maxMessageBytes())
                     .intercept(new RpcMetrics(metrics.registry()))
                     // handlers only validate, copy bytes and enqueue: run them on the transport thread, no hand-off
@@ -65,7 +71,7 @@ public final class WorkerServer implements AutoCloseable {
             if (config.metricsPort() != Metrics.OFF) {
                 metricsAddress = metrics.serve(config.host(), config.metricsPort());
             }
-            log.info("worker serving {} on {}:{}", pack, config.host(), port());
+            log.info("worker serving {} on {}:{}, engine on {}", pack, config.host(), port(), target);
         } catch (IOException | RuntimeException e) {
             lifecycle.close();
             throw e;
@@ -108,6 +114,11 @@ public final class WorkerServer implements AutoCloseable {
     /** Where the Prometheus endpoint serves {@link Metrics#PATH}; null without one. */
     public InetSocketAddress metricsAddress() {
         return metricsAddress;
+    }
+
+    /** The device and ONNX Runtime execution provider the engine runs on ({@code --device} resolved). */
+    public ExecutionTarget target() {
+        return target;
     }
 
     public Metrics metrics() {

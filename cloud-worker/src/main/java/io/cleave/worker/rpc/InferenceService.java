@@ -1,5 +1,6 @@
 package io.cleave.worker.rpc;
 
+import io.cleave.core.engine.ExecutionTarget;
 import io.cleave.core.engine.Preprocessor;
 import io.cleave.core.error.CleaveException;
 import io.cleave.core.error.RateLimitedLog;
@@ -47,8 +48,10 @@ public final class InferenceService {
     private final Preprocessor preprocessor;
     private final NanoClock clock;
     private final long maxPayloadBytes;
+    private final ExecutionTarget target;
 
-    public InferenceService(ModelPack pack, LayerScheduler scheduler, NanoClock clock, long maxPayloadBytes) {
+    public InferenceService(ModelPack pack, LayerScheduler scheduler, NanoClock clock, long maxPayloadBytes, ExecutionTarget target) {
+        this.target = target;
         this.pack = pack;
         this.scheduler = scheduler;
         this.preprocessor = new Preprocessor(pack);
@@ -80,7 +83,9 @@ public final class InferenceService {
                 .setModelVersion(pack.version())
                 .setBlocks(pack.blockCount())
                 .setMaxBatch(scheduler.config().maxBatch())
-                .setQueued(scheduler.queued());
+                .setQueued(scheduler.queued())
+                .setDevice(target.device())
+                .setExecutionProvider(target.provider());
         pack.manifest().exits().forEach(e -> d.addExitBlocks(e.afterBlock()));
         double[][] prof = scheduler.profile().snapshot();
         for (int seg = 0; seg < prof.length; seg++) {

@@ -51,7 +51,7 @@ class InferenceServiceTest {
         }
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(new InferenceService(pack, scheduler, NanoClock.SYSTEM, 1 << 24).definition()).build().start();
+                .addService(new InferenceService(pack, scheduler, NanoClock.SYSTEM, 1 << 24, engine.target()).definition()).build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     }
 

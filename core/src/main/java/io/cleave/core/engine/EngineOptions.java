@@ -7,23 +7,31 @@ package io.cleave.core.engine;
  * @param spinning whether idle intra-op threads spin (lower latency, burns CPU between runs)
  * @param maxBlock load only blocks 1..maxBlock (and exits within them); the edge's k_max.
  *     0 or less loads every block
+ * @param device where the sessions run ({@link ComputeDevice}); the CPU unless a worker is told otherwise
  */
-public record EngineOptions(int intraOpThreads, boolean spinning, int maxBlock) {
+public record EngineOptions(int intraOpThreads, boolean spinning, int maxBlock, ComputeDevice device) {
     public EngineOptions {
         if (intraOpThreads < 1) {
             throw new IllegalArgumentException("intraOpThreads must be >= 1, got " + intraOpThreads);
         }
+        if (device == null) {
+            throw new IllegalArgumentException("device must be given");
+        }
     }
 
     public static EngineOptions defaults() {
-        return new EngineOptions(1, false, 0);
+        return new EngineOptions(1, false, 0, ComputeDevice.CPU);
     }
 
     public EngineOptions withThreads(int threads) {
-        return new EngineOptions(threads, spinning, maxBlock);
+        return new EngineOptions(threads, spinning, maxBlock, device);
     }
 
     public EngineOptions withMaxBlock(int block) {
-        return new EngineOptions(intraOpThreads, spinning, block);
+        return new EngineOptions(intraOpThreads, spinning, block, device);
+    }
+
+    public EngineOptions withDevice(ComputeDevice on) {
+        return new EngineOptions(intraOpThreads, spinning, maxBlock, on);
     }
 }

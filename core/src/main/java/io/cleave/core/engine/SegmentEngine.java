@@ -1,5 +1,6 @@
 package io.cleave.core.engine;
 
+import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.engine.EngineException;
@@ -24,14 +25,22 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs the segments of a model pack (stem, any block range, any exit) at any batch size through
  * DJL's ONNX Runtime engine. Each segment is its own static graph; control flow stays here.
  *
+ * <p>Runs on the device of {@link EngineOptions#device()}: ONNX Runtime's CPU execution provider, or its CUDA one
+ * ({@link ComputeDevice}). DJL's own device choice is not used: every model is created on DJL's CPU device (its
+ * tensors live in host memory either way, and ONNX Runtime copies them to the GPU), so DJL never adds CUDA on its own
+ * and the one place the provider is chosen is here.
+ *
  * <p>Thread-safe: ONNX Runtime sessions may be run concurrently.
  */
 public final class SegmentEngine implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SegmentEngine.class);
     private final ModelPack pack;
     private final int maxBlock;
     private final OrtSession.SessionOptions sessionOptions;
@@ -41,6 +50,7 @@ public final class SegmentEngine implements AutoCloseable {
     private final Segment[] exits; // null where the exit is not loaded
     private final ParameterStore params;
     private final NDManager root;
+    private final ExecutionTarget target;
 
     private record Segment(String file, Block block, String output) {}
 
@@ -56,6 +66,20 @@ public final class SegmentEngine implements AutoCloseable {
             sessionOptions.addConfigEntry("session.intra_op.allow_spinning", options.spinning() ? "1" : "0");
         } catch (OrtException e) {
             throw new CleaveException(ErrorCode.INTERNAL, "cannot configure ONNX Runtime: " + e.getMessage(), e);
+        }
+        ComputeDevice device = options.device();
+        if (device.kind() == ComputeDevice.Kind.CUDA) {
+            try {
+                CudaProvider.append(sessionOptions, device.index());
+            } catch (CleaveException e) {
+                sessionOptions.close();
+                throw e;
+            }
+            target = ExecutionTarget.cuda(device.index());
+        } else if (device.kind() == ComputeDevice.Kind.CPU) {
+            target = ExecutionTarget.CPU;
+        } else {
+            throw new IllegalArgumentException("resolve " + device + " with SegmentEngine.open");
         }
         Manifest m = pack.manifest();
         Segments shapes = Segments.of(pack); // probed at batch 1
@@ -76,14 +100,30 @@ public final class SegmentEngine implements AutoCloseable {
         params = new ParameterStore(root, false);
     }
 
-    /** Loads the segments of {@code pack} allowed by {@code options}; validates each graph. */
+    /**
+     * Loads the segments of {@code pack} allowed by {@code options}; validates each graph. On {@code cuda} where the
+     * CUDA provider cannot load, a {@link CleaveException} (FAILED_PRECONDITION) names what is missing; on {@code auto},
+     * CUDA on GPU 0 where it loads and its sessions start, else the CPU with one warning saying why.
+     */
     public static SegmentEngine open(ModelPack pack, EngineOptions options) {
-        return new SegmentEngine(pack, options);
+        if (options.device().kind() != ComputeDevice.Kind.AUTO) {
+            return new SegmentEngine(pack, options);
+        }
+        String why = CudaProvider.unavailable(0);
+        if (why == null) {
+            try {
+                return new SegmentEngine(pack, options.withDevice(ComputeDevice.cuda(0)));
+            } catch (CleaveException e) { // e.g. no GPU: CUDA's libraries load, its sessions do not start
+                why = "sessions on cuda:0 did not start: " + e.getMessage();
+            }
+        }
+        log.warn("--device auto: CUDA execution provider unavailable ({}): running on CPU", why);
+        return new SegmentEngine(pack, options.withDevice(ComputeDevice.CPU));
     }
 
     private Segment load(String file, String inputName, String outputName, int[] probeIn, int[] probeOut) {
         Path path = pack.dir().resolve(file);
-        Model model = Model.newInstance(file, "OnnxRuntime");
+        Model model = Model.newInstance(file, Device.cpu(), "OnnxRuntime"); // not DJL's default device: see the class comment
         try {
             model.load(path, null, Map.of("sessionOptions", sessionOptions));
         } catch (IOException | MalformedModelException | EngineException e) {
@@ -119,6 +159,11 @@ public final class SegmentEngine implements AutoCloseable {
 
     public ModelPack pack() {
         return pack;
+    }
+
+    /** Where the sessions run: the device and ONNX Runtime execution provider {@code --device} resolved to. */
+    public ExecutionTarget target() {
+        return target;
     }
 
     /** Highest block loaded (k_max on an edge). */
