@@ -50,8 +50,8 @@ final class EdgeCommand implements Callable<Integer> {
     int port;
 
     @Option(names = "--coordinator", defaultValue = "${env:CLEAVE_COORDINATOR}",
-            description = "coordinator host:port: follow its load-aware worker assignment (the first --worker is used until then) "
-                    + "(default: none; env CLEAVE_COORDINATOR)")
+            description = "coordinator host:port: follow its load-aware worker assignment (the first --worker is used until then); "
+                    + "comma-separated replicas are asked in turn, the next when one cannot be reached (default: none; env CLEAVE_COORDINATOR)")
     String coordinator;
 
     @Option(names = "--via", defaultValue = "${env:CLEAVE_EDGE_VIA}",
@@ -165,7 +165,7 @@ final class EdgeCommand implements Callable<Integer> {
         var parsed = spec.commandLine().getParseResult();
         planOptions.check(parsed, io.cleave.core.pack.ModelPack.load(packOptions.pack()).blockCount());
         if (coordinator != null) {
-            io.cleave.core.net.HostPort.parse(coordinator, "--coordinator");
+            io.cleave.core.net.HostPort.parseList(coordinator, "--coordinator");
         }
         if (parsed.hasMatchedOption("--images") && images < 1) {
             throw new IllegalArgumentException("--images must be at least 1, got " + images);

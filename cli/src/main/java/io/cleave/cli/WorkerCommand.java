@@ -61,7 +61,8 @@ final class WorkerCommand implements Callable<Integer> {
     String device;
 
     @Option(names = "--coordinator", defaultValue = "${env:CLEAVE_COORDINATOR}",
-            description = "coordinator host:port to heartbeat to (default: none; env CLEAVE_COORDINATOR)")
+            description = "coordinator host:port to heartbeat to; comma-separated replicas each get every heartbeat "
+                    + "(default: none; env CLEAVE_COORDINATOR)")
     String coordinator;
 
     @Option(names = "--advertise", defaultValue = "${env:CLEAVE_WORKER_ADVERTISE}",
@@ -98,7 +99,7 @@ final class WorkerCommand implements Callable<Integer> {
                     : "--stream-idle-ms must be at least 1, got " + streamIdleMillis);
         }
         if (coordinator != null) {
-            io.cleave.core.net.HostPort.parse(coordinator, "--coordinator");
+            io.cleave.core.net.HostPort.parseList(coordinator, "--coordinator");
         }
         ComputeDevice on = ComputeDevice.parse(device);
         SchedulerConfig sc = SchedulerConfig.defaults().withMaxBatch(maxBatch).withQueueCapacity(queue).withAdmissionControl(!noAdmission);

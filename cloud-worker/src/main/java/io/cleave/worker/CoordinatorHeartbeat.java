@@ -17,10 +17,13 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
 
-/** Tells the coordinator, every period, that this worker is alive, how loaded, and how fast. */
+/**
+ * Tells the coordinator, every period, that this worker is alive, how loaded, and how fast. Coordinator replicas share no
+ * state: each is told every period, so any of them can assign this worker and losing one changes nothing here.
+ */
 final class CoordinatorHeartbeat implements AutoCloseable {
     private final RateLimitedLog refusals = RateLimitedLog.warnings(LoggerFactory.getLogger(CoordinatorHeartbeat.class));
-    private final ManagedChannel channel;
+    private final java.util.List<ManagedChannel> channels;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "cleave-worker-heartbeat");
         t.setDaemon(true);
@@ -28,8 +31,10 @@ final class CoordinatorHeartbeat implements AutoCloseable {
     });
     private final String id = UUID.randomUUID().toString();
 
-    CoordinatorHeartbeat(String coordinator, io.cleave.core.security.Tls tls, String advertise, ModelPack pack, LayerScheduler scheduler, long periodMillis) {
-        channel = NettyChannelBuilder.forTarget(coordinator, tls.channelCredentials()).build();
+    /** @param coordinators one or more comma-separated {@code host:port}s: the replicas */
+    CoordinatorHeartbeat(String coordinators, io.cleave.core.security.Tls tls, String advertise, ModelPack pack, LayerScheduler scheduler, long periodMillis) {
+        channels = io.cleave.core.net.HostPort.targets(coordinators).stream()
+                .map(target -> NettyChannelBuilder.forTarget(target, tls.channelCredentials()).build()).toList();
         timer.scheduleWithFixedDelay(() -> beat(advertise, pack, scheduler), 0, periodMillis, TimeUnit.MILLISECONDS);
     }
 
@@ -42,7 +47,14 @@ final class CoordinatorHeartbeat implements AutoCloseable {
                 hb.addProfile(BlockProfile.newBuilder().setBlock(seg).setBatch(1).setMeanUs(prof[seg][1] / 1e3));
             }
         }
-        CoordinatorGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS).heartbeat(hb.build(), new StreamObserver<HeartbeatReply>() {
+        WorkerHeartbeat beat = hb.build();
+        for (ManagedChannel channel : channels) {
+            send(channel, beat);
+        }
+    }
+
+    private void send(ManagedChannel channel, WorkerHeartbeat beat) {
+        CoordinatorGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS).heartbeat(beat, new StreamObserver<HeartbeatReply>() {
             @Override
             public void onNext(HeartbeatReply r) {
             }
@@ -65,6 +77,6 @@ final class CoordinatorHeartbeat implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
-        channel.shutdownNow();
+        channels.forEach(ManagedChannel::shutdownNow);
     }
 }

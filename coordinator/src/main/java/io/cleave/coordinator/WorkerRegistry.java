@@ -18,7 +18,7 @@ import java.util.Map;
  * its last heartbeat so that a burst of edges spreads out. An edge that asks again while already on
  * the chosen worker is no new arrival: its load is in the worker's own queue count already
  * (counted again, every edge's periodic ask made its own worker look busier at each period), and
- * among equally loaded workers it stays where it is. The registry holds at most {@code maxWorkers}:
+ * it leaves its worker only for one whose queue is shorter by {@link #MOVE_MARGIN} or more. The registry holds at most {@code maxWorkers}:
  * a new worker past that is refused (RESOURCE_EXHAUSTED) until a silent one is drained.
  */
 public final class WorkerRegistry {
@@ -94,9 +94,18 @@ public final class WorkerRegistry {
         Entry best = workers.values().stream()
                 .filter(e -> modelId.isEmpty() || e.last.getModelId().equals(modelId))
                 // among equally loaded workers the edge stays where it is: a move costs it a new connection
-                .min(Comparator.comparingInt((Entry e) -> e.last.getQueued() + e.assignedSince)
+                .min(Comparator.comparingInt(WorkerRegistry::load)
                         .thenComparing(e -> !e.last.getTarget().equals(currentTarget)))
                 .orElse(null);
+        if (best != null && !best.last.getTarget().equals(currentTarget)) {
+            // the edge's own requests are in its worker's queue: it moves only for a clearly shorter one, or two idle
+            // workers would trade a lone edge at every heartbeat that caught one of its requests queued
+            Entry current = workers.values().stream().filter(e -> e.last.getTarget().equals(currentTarget)
+                    && (modelId.isEmpty() || e.last.getModelId().equals(modelId))).findFirst().orElse(null);
+            if (current != null && load(current) - load(best) < MOVE_MARGIN) {
+                best = current;
+            }
+        }
         int live = (int) workers.values().stream().filter(e -> modelId.isEmpty() || e.last.getModelId().equals(modelId)).count();
         if (best == null) {
             return Assignment.newBuilder().setLiveWorkers(0).build();
@@ -110,6 +119,13 @@ public final class WorkerRegistry {
                 .addAllProfile(best.last.getProfileList())
                 .setLiveWorkers(live)
                 .build();
+    }
+
+    /** How much shorter another worker's queue must be for an edge to leave its worker. */
+    static final int MOVE_MARGIN = 2;
+
+    private static int load(Entry e) {
+        return e.last.getQueued() + e.assignedSince;
     }
 
     private void drain() {

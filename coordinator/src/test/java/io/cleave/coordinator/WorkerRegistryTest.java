@@ -55,6 +55,17 @@ class WorkerRegistryTest {
     }
 
     @Test
+    void anEdgeOnAWorker_movesOnlyForAClearlyShorterQueue() {
+        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500), CoordinatorConfig.DEFAULT_MAX_WORKERS);
+        r.heartbeat(hb("a", 1)); // the edge's own request, queued at a when a heartbeated
+        r.heartbeat(hb("b", 0));
+        assertThat(r.assign("m", "a:1").getWorkerTarget()).as("one request shorter: stay").isEqualTo("a:1");
+        r.heartbeat(hb("a", 4));
+        assertThat(r.assign("m", "a:1").getWorkerTarget()).as("four shorter: move").isEqualTo("b:1");
+        assertThat(r.assign("m").getWorkerTarget()).as("a new edge takes the shortest").isEqualTo("b:1");
+    }
+
+    @Test
     void silentWorker_isDrainedAfterThreePeriods_andItsEdgesMove() {
         ManualClock clock = new ManualClock();
         WorkerRegistry r = new WorkerRegistry(clock, TimeUnit.MILLISECONDS.toNanos(500), CoordinatorConfig.DEFAULT_MAX_WORKERS);

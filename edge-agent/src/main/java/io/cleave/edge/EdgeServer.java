@@ -120,7 +120,8 @@ public final class EdgeServer implements AutoCloseable {
             agent.emulateSlowdown(config.slowdown());
             intake = new ImageIntake(agent, config.imageLimits(), NanoClock.SYSTEM);
             follower = config.coordinator() == null ? null
-                    : new AssignmentFollower(config.coordinator(), config.tls(), workers, java.util.UUID.randomUUID().toString(), pack.id(), control, 500,
+                    : new AssignmentFollower(config.coordinator(), config.tls(), workers, java.util.UUID.randomUUID().toString(), pack.id(), control,
+                            AssignmentFollower.PERIOD_MILLIS,
                             measurements);
             if (follower != null) {
                 built.push(follower);

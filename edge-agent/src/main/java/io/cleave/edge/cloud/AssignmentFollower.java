@@ -18,13 +18,19 @@ import java.util.concurrent.TimeUnit;
  * When the coordinator cannot be reached the edge keeps its last assignment (and its embedded
  * planner): the data path never depends on the coordinator.
  *
+ * <p>Coordinator replicas share no state (every worker heartbeats to each): the follower asks one, and when it cannot
+ * be reached asks the next at once, and stays with whichever answered.
+ *
  * <p>On a move, the assignment's profile (the new worker's compute per segment, from its last
  * heartbeat) replaces the old worker's in the edge's measurements, so that the planner does not
  * plan on the worker it left until its own Describe of the new one answers (the link prober's next
  * round, which then supersedes it).
  */
 public final class AssignmentFollower implements AutoCloseable {
-    private final ManagedChannel channel;
+    /** How often an edge asks: a worker's loss or a better-placed worker reaches the edge within this. */
+    public static final long PERIOD_MILLIS = 500;
+    private final List<ManagedChannel> channels;
+    private volatile int current; // index into channels of the replica asked
     private final WorkerClient workers;
     private final String edgeId;
     private final String modelId;
@@ -37,13 +43,24 @@ public final class AssignmentFollower implements AutoCloseable {
 
     public AssignmentFollower(String coordinator, io.cleave.core.security.Tls tls, WorkerClient workers, String edgeId, String modelId,
             ScheduledExecutorService timers, long periodMillis, EdgeMeasurements measurements) {
-        this(NettyChannelBuilder.forTarget(coordinator, tls.channelCredentials()).build(), workers, edgeId, modelId, timers, periodMillis, measurements);
+        this(io.cleave.core.net.HostPort.targets(coordinator).stream()
+                .map(target -> (ManagedChannel) NettyChannelBuilder.forTarget(target, tls.channelCredentials()).build()).toList(),
+                workers, edgeId, modelId, timers, periodMillis, measurements);
     }
 
     /** Over {@code channel} to the coordinator (e.g. in-process in tests); closing the follower closes it. */
     public AssignmentFollower(ManagedChannel channel, WorkerClient workers, String edgeId, String modelId, ScheduledExecutorService timers,
             long periodMillis, EdgeMeasurements measurements) {
-        this.channel = channel;
+        this(List.of(channel), workers, edgeId, modelId, timers, periodMillis, measurements);
+    }
+
+    /** Over {@code channels}, one per coordinator replica; closing the follower closes them. */
+    public AssignmentFollower(List<ManagedChannel> channels, WorkerClient workers, String edgeId, String modelId, ScheduledExecutorService timers,
+            long periodMillis, EdgeMeasurements measurements) {
+        if (channels.isEmpty()) {
+            throw new IllegalArgumentException("no coordinator");
+        }
+        this.channels = List.copyOf(channels);
         this.workers = workers;
         this.edgeId = edgeId;
         this.modelId = modelId;
@@ -53,9 +70,15 @@ public final class AssignmentFollower implements AutoCloseable {
 
     /** Never blocks: runs on the edge's control thread, shared with the link prober, never the deadline thread. */
     void ask() {
+        ask(channels.size());
+    }
+
+    /** Asks the current replica; on failure the next, until {@code tries} replicas were asked this round. */
+    private void ask(int tries) {
+        int asked = current;
         AssignRequest req = AssignRequest.newBuilder().setEdgeId(edgeId).setModelId(modelId)
                 .setCurrentTarget(workers.targets().isEmpty() ? "" : workers.targets().get(0)).build();
-        CoordinatorGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS).assign(req, new StreamObserver<Assignment>() {
+        CoordinatorGrpc.newStub(channels.get(asked)).withDeadlineAfter(1, TimeUnit.SECONDS).assign(req, new StreamObserver<Assignment>() {
             @Override
             public void onNext(Assignment a) {
                 last = a;
@@ -74,7 +97,12 @@ public final class AssignmentFollower implements AutoCloseable {
 
             @Override
             public void onError(Throwable t) {
-                // coordinator unreachable: keep the current worker
+                if (tries > 1) { // another replica: ask it now (on the gRPC thread that failed: the call only starts an RPC)
+                    current = (asked + 1) % channels.size();
+                    ask(tries - 1);
+                    return;
+                }
+                // no coordinator reachable: keep the current worker
                 unreachable = true;
                 problems.log("coordinator", "coordinator unreachable (" + io.grpc.Status.fromThrowable(t).getCode()
                         + "): keeping worker " + (workers.targets().isEmpty() ? "none" : workers.targets().get(0)));
@@ -104,6 +132,6 @@ public final class AssignmentFollower implements AutoCloseable {
     @Override
     public void close() {
         task.cancel(false);
-        channel.shutdownNow();
+        channels.forEach(ManagedChannel::shutdownNow);
     }
 }

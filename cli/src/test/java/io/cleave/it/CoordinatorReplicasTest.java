@@ -1,0 +1,63 @@
+package io.cleave.it;
+
+import static io.cleave.it.CoordinatorFailoverTest.assertAllInTime;
+import static io.cleave.it.CoordinatorFailoverTest.awaitAssignment;
+import static io.cleave.it.CoordinatorFailoverTest.fromCloud;
+import static io.cleave.it.CoordinatorFailoverTest.stream;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cleave.core.plan.Plan;
+import io.cleave.core.plan.PolicyRegistry;
+import io.cleave.core.testing.TestPacks;
+import io.cleave.edge.EdgeConfig;
+import io.cleave.edge.EdgeServer;
+import io.cleave.proto.v1.Encoding;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real processes: two coordinator replicas that share nothing, two workers heartbeating to both, an edge that follows
+ * either. The replica the edge asks is killed: no request is lost, and the other keeps assigning (a killed worker's
+ * edge moves to the survivor). Runs in the {@code edge-deadlines} JVM, judged by {@link DeadlineJudge}.
+ */
+class CoordinatorReplicasTest {
+    @Test
+    void theAskedReplicaDies_noRequestIsLost_andTheOtherKeepsAssigning() throws Exception {
+        try (CleaveProcess c1 = CleaveProcess.coordinator("--heartbeat-ms", "300");
+                CleaveProcess c2 = CleaveProcess.coordinator("--heartbeat-ms", "300")) {
+            String replicas = c1.target() + "," + c2.target();
+            try (CleaveProcess w1 = CleaveProcess.start("--coordinator", replicas);
+                    CleaveProcess w2 = CleaveProcess.start("--coordinator", replicas)) {
+                Plan plan = new Plan(true, 2, Encoding.FP16, 2.0, 4);
+                for (CleaveProcess w : List.of(w1, w2)) {
+                    new EdgeHarness(4, w.target(), plan, 2).close(); // both serving paths warm: either may be assigned
+                }
+                EdgeConfig cfg = EdgeConfig.builder(TestPacks.packDir()).kMax(4).plan(plan).concurrency(2).shutdownGraceMillis(1000)
+                        .policy(PolicyRegistry.FIXED).coordinator(replicas).build();
+                try (EdgeServer edge = EdgeServer.start(cfg, null, false)) {
+                    awaitAssignment(edge, null);
+                    stream(edge, 100, 1000); // warm-up, not asserted
+                    List<DeadlineJudge.Request> first = stream(edge, 100, 0);
+                    assertAllInTime("both replicas up", first);
+                    assertThat(fromCloud(first)).isGreaterThan(90);
+
+                    c1.kill9(); // the replica the edge asks first
+                    List<DeadlineJudge.Request> oneReplica = stream(edge, 100, 100);
+                    assertAllInTime("first replica killed", oneReplica);
+                    assertThat(fromCloud(oneReplica)).isGreaterThan(90);
+
+                    String assigned = edge.assignment().getWorkerTarget();
+                    CleaveProcess victim = assigned.equals(w1.target()) ? w1 : w2;
+                    CleaveProcess survivor = victim == w1 ? w2 : w1;
+                    victim.kill9();
+                    List<DeadlineJudge.Request> during = stream(edge, 100, 200);
+                    assertAllInTime("worker killed, one replica left", during);
+                    awaitAssignment(edge, survivor.target()); // assigned by the second replica: the first is dead
+                    List<DeadlineJudge.Request> moved = stream(edge, 100, 300);
+                    assertAllInTime("moved by the second replica", moved);
+                    assertThat(fromCloud(moved)).as("answers from the surviving worker").isGreaterThan(90);
+                }
+            }
+        }
+    }
+}
