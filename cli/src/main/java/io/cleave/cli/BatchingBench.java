@@ -9,6 +9,7 @@ import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.pack.Segments;
 import io.cleave.edge.cloud.WorkerClient;
+import io.cleave.experiment.Progress;
 import io.cleave.proto.v1.Encoding;
 import io.cleave.proto.v1.InferHeader;
 import io.cleave.worker.WorkerConfig;
@@ -117,10 +118,10 @@ final class BatchingBench implements Callable<Integer> {
                 int k = s % splits.length;
                 loop(pack, client, splits[k], payloads[k], measuring, stop, done, batchSum, finished);
             }
-            Thread.sleep((long) (warmupSeconds * 1000));
+            Progress.sleep("max batch " + batch + ": warm-up, ms", (long) (warmupSeconds * 1000));
             measuring.set(true);
             long t0 = System.nanoTime();
-            Thread.sleep((long) (seconds * 1000));
+            Progress.sleep("max batch " + batch + ": measuring, ms", (long) (seconds * 1000));
             long n = done.get();
             long b = batchSum.get();
             double elapsed = (System.nanoTime() - t0) / 1e9;

@@ -8,6 +8,7 @@ import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.engine.Tensor;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.pack.Segments;
+import io.cleave.experiment.Progress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -67,20 +68,21 @@ final class EngineBench implements Callable<Integer> {
         int threads = packOptions.threads;
         int[] batches = {1, 8};
         Map<String, Double> java = new LinkedHashMap<>();
-        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(threads))) {
+        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(threads));
+                Progress bar = Progress.bar("segments", batches.length * (1L + pack.blockCount() + pack.exitCount()))) {
             Segments segments = Segments.of(pack);
             for (int b : batches) {
                 int[] is = segments.inputShape(b);
                 Tensor img = new Tensor(new float[b * Segments.sampleSize(is)], is);
                 Tensor tok = engine.stem(img);
-                java.put("stem|" + b, medianUs(x -> engine.stem(x), img));
+                java.put("stem|" + b, medianUs(bar, x -> engine.stem(x), img));
                 for (int k = 1; k <= pack.blockCount(); k++) {
                     int kk = k;
-                    java.put("block " + k + "|" + b, medianUs(x -> engine.blocks(x, kk - 1, kk), tok));
+                    java.put("block " + k + "|" + b, medianUs(bar, x -> engine.blocks(x, kk - 1, kk), tok));
                 }
                 for (int e = 0; e < pack.exitCount(); e++) {
                     int ee = e;
-                    java.put("exit " + e + "|" + b, medianUs(x -> engine.exit(ee, x), tok));
+                    java.put("exit " + e + "|" + b, medianUs(bar, x -> engine.exit(ee, x), tok));
                 }
                 if (tok.sampleSize() != Segments.sampleSize(segments.tokenShape(b))) {
                     throw new IllegalStateException("token shape");
@@ -140,7 +142,8 @@ final class EngineBench implements Callable<Integer> {
         return 0;
     }
 
-    private double medianUs(UnaryOperator<Tensor> f, Tensor x) {
+    /** Warm-up calls, then the median of {@code iters} timed ones; one step of {@code bar}. */
+    private double medianUs(Progress bar, UnaryOperator<Tensor> f, Tensor x) {
         for (int i = 0; i < warmup; i++) {
             f.apply(x);
         }
@@ -151,6 +154,7 @@ final class EngineBench implements Callable<Integer> {
             t[i] = System.nanoTime() - t0;
         }
         Arrays.sort(t);
+        bar.step();
         return t[iters / 2] / 1e3;
     }
 

@@ -10,6 +10,7 @@ import io.cleave.core.pack.ModelPack;
 import io.cleave.core.eval.ExitEvaluator;
 import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.codec.TensorCodec;
+import io.cleave.experiment.Progress;
 import io.cleave.proto.v1.Encoding;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,8 +61,9 @@ final class EvalCommand implements Callable<Integer> {
         int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
         long t0 = System.nanoTime();
         double[] acc;
-        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(packOptions.threads))) {
-            acc = new ExitEvaluator(engine).accuracy(ds, n, 100);
+        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(packOptions.threads));
+                Progress bar = Progress.bar("images", n)) {
+            acc = new ExitEvaluator(engine).onBatch(bar::stepBy).accuracy(ds, n, 100);
         }
         if (encodings) {
             recordEncodings(pack, ds, n);
@@ -109,8 +111,10 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         List<Map<String, Object>> rows = new ArrayList<>();
-        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(packOptions.threads))) {
-            ExitEvaluator ev = new ExitEvaluator(engine);
+        long passes = 1 + jpegQualities.size() + 2L * (pack.blockCount() - 1); // fp32 after a split reuses the plain pass
+        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(packOptions.threads));
+                Progress bar = Progress.bar("encodings", passes * n)) {
+            ExitEvaluator ev = new ExitEvaluator(engine).onBatch(bar::stepBy);
             double[] lossless = ExitEvaluator.accuracy(ev.predictions(ds, n, 250), ds, n);
             for (int q : jpegQualities) {
                 rows.add(jpegRow(ev, ds, n, q, pack.manifest().input().shape().get(0)));
@@ -125,7 +129,7 @@ final class EvalCommand implements Callable<Integer> {
                     row.put("bytes", TensorCodec.payloadBytes(enc, pack.manifest().tokens().count(), pack.manifest().tokens().dim()));
                     row.put("exitAccuracy", acc);
                     rows.add(row);
-                    System.err.printf("split %d %-4s %s%n", split, enc, Arrays.toString(acc));
+                    Progress.print(System.err, String.format("split %d %-4s %s%n", split, enc, Arrays.toString(acc)));
                 }
             }
         }
@@ -164,7 +168,7 @@ final class EvalCommand implements Callable<Integer> {
         Arrays.sort(codecNanos); // the median: a mean over 10k calls on a shared machine is GC pauses and neighbours
         row.put("codecUs", Math.round(codecNanos[n / 2] / 1e2) / 10.0);
         row.put("exitAccuracy", acc);
-        System.err.printf("split 0 JPEG q%d: %s bytes, %s%n", q, row.get("bytes"), Arrays.toString(acc));
+        Progress.print(System.err, String.format("split 0 JPEG q%d: %s bytes, %s%n", q, row.get("bytes"), Arrays.toString(acc)));
         return row;
     }
 

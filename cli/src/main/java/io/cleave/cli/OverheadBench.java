@@ -11,6 +11,7 @@ import io.cleave.edge.EdgeServer;
 import io.cleave.edge.Outcome;
 import io.cleave.core.plan.Plan;
 import io.cleave.edge.race.Candidate;
+import io.cleave.experiment.Progress;
 import io.cleave.proto.v1.Encoding;
 import io.cleave.worker.WorkerConfig;
 import io.cleave.worker.WorkerServer;
@@ -57,11 +58,11 @@ final class OverheadBench implements Callable<Integer> {
         }
         ModelPack pack = ModelPack.load(packOptions.pack());
         List<byte[]> images = BenchInputs.images(pack, 10_000);
-        Measured plain = measure(images, Tls.PLAINTEXT, Tls.PLAINTEXT);
+        Measured plain = measure("requests" + (tls ? ", plaintext" : ""), images, Tls.PLAINTEXT, Tls.PLAINTEXT);
         Measured secure = null;
         if (tls) {
             java.nio.file.Path certs = DevCertificates.temporary(List.of(Role.WORKER, Role.EDGE));
-            secure = measure(images, Tls.fromDirectory(certs, "worker"), Tls.fromDirectory(certs, "edge"));
+            secure = measure("requests, mutual TLS", images, Tls.fromDirectory(certs, "worker"), Tls.fromDirectory(certs, "edge"));
         }
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
@@ -106,7 +107,7 @@ final class OverheadBench implements Callable<Integer> {
         System.out.println();
     }
 
-    private Measured measure(List<byte[]> images, Tls workerTls, Tls edgeTls) throws Exception {
+    private Measured measure(String task, List<byte[]> images, Tls workerTls, Tls edgeTls) throws Exception {
         WorkerConfig wc = WorkerConfig.builder(packOptions.pack()).threads(packOptions.threads).shutdownGraceMillis(1000).tls(workerTls).build();
         long[] e2e = new long[requests];
         long[] overhead = new long[requests];
@@ -116,8 +117,8 @@ final class OverheadBench implements Callable<Integer> {
             EdgeConfig ec = EdgeConfig.builder(packOptions.pack()).kMax(2).threads(packOptions.threads)
                     .workers(List.of("127.0.0.1:" + worker.port())).plan(plan).concurrency(1).shutdownGraceMillis(1000)
                     .policy(PolicyRegistry.FIXED).tls(edgeTls).build();
-            try (EdgeServer edge = EdgeServer.start(ec, null, false)) {
-                for (int i = -warmup; i < requests; i++) {
+            try (EdgeServer edge = EdgeServer.start(ec, null, false); Progress bar = Progress.bar(task + " (warm-up first)", warmup + requests)) {
+                for (int i = -warmup; i < requests; i++, bar.step()) {
                     Outcome o = edge.agent().classify("o" + i, images.get(Math.floorMod(i, images.size())), TimeUnit.SECONDS.toNanos(5))
                             .get(10, TimeUnit.SECONDS);
                     Candidate c = o.answer().candidate();

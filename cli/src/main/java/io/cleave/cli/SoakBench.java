@@ -3,6 +3,7 @@ package io.cleave.cli;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.edge.EdgeServer;
+import io.cleave.experiment.Progress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -125,9 +126,12 @@ final class SoakBench implements Callable<Integer> {
                     report.line(s, tally.snapshot());
                 }
             }, 0, (long) (samplePeriod * 1e9), TimeUnit.NANOSECONDS);
-            sleepUntil(t0 + (end - t0) / 2);
-            SoakReport.Restart restart = restart(port, tally, t0, end);
-            sleepUntil(end);
+            SoakReport.Restart restart;
+            try (Progress bar = Progress.bar("soak, s", (long) duration)) {
+                sleepUntil(t0 + (end - t0) / 2, bar, t0);
+                restart = restart(port, tally, t0, end);
+                sleepUntil(end, bar, t0);
+            }
             load.stop();
             ticker.shutdown();
             ticker.awaitTermination(10, TimeUnit.SECONDS);
@@ -178,22 +182,25 @@ final class SoakBench implements Callable<Integer> {
         double best = -1;
         int chosen = RAMP_LEVELS[0];
         List<double[]> steps = new ArrayList<>();
-        for (int level : RAMP_LEVELS) {
-            SoakTally t = new SoakTally(deadline, planner.labels());
-            load.clients(level);
-            load.countIn(t);
-            Thread.sleep((long) (step * 1000 / 3));
-            SoakTally.Snapshot a = t.snapshot();
-            long from = System.nanoTime();
-            Thread.sleep((long) (step * 1000 * 2 / 3));
-            SoakTally.Snapshot d = t.snapshot().minus(a);
-            double onTimePerSecond = d.get(SoakTally.Result.ON_TIME) / ((System.nanoTime() - from) / 1e9);
-            steps.add(new double[] {level, onTimePerSecond, d.ended() == 0 ? 0 : 100.0 * d.refused() / d.ended()});
-            if (onTimePerSecond < best * RAMP_GROWTH) {
-                break;
+        try (Progress bar = Progress.bar("ramp, levels", RAMP_LEVELS.length)) {
+            for (int level : RAMP_LEVELS) {
+                SoakTally t = new SoakTally(deadline, planner.labels());
+                load.clients(level);
+                load.countIn(t);
+                Thread.sleep((long) (step * 1000 / 3));
+                SoakTally.Snapshot a = t.snapshot();
+                long from = System.nanoTime();
+                Thread.sleep((long) (step * 1000 * 2 / 3));
+                SoakTally.Snapshot d = t.snapshot().minus(a);
+                double onTimePerSecond = d.get(SoakTally.Result.ON_TIME) / ((System.nanoTime() - from) / 1e9);
+                steps.add(new double[] {level, onTimePerSecond, d.ended() == 0 ? 0 : 100.0 * d.refused() / d.ended()});
+                if (onTimePerSecond < best * RAMP_GROWTH) {
+                    break;
+                }
+                best = onTimePerSecond;
+                chosen = level;
+                bar.step();
             }
-            best = onTimePerSecond;
-            chosen = level;
         }
         report.ramp(steps, chosen);
         return chosen;
@@ -247,9 +254,11 @@ final class SoakBench implements Callable<Integer> {
         }
     }
 
-    private static void sleepUntil(long nanoTime) throws InterruptedException {
+    /** Sleeps until {@code nanoTime}, the bar at the seconds since {@code t0}. */
+    private static void sleepUntil(long nanoTime, Progress bar, long t0) throws InterruptedException {
         for (long left; (left = nanoTime - System.nanoTime()) > 0; ) {
-            TimeUnit.NANOSECONDS.sleep(left);
+            TimeUnit.NANOSECONDS.sleep(Math.min(left, TimeUnit.SECONDS.toNanos(1)));
+            bar.stepTo(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0));
         }
     }
 }

@@ -5,6 +5,7 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonPrimitive;
 import com.google.gson.JsonSerializer;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.experiment.Progress;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -213,7 +214,7 @@ final class SoakReport {
 
     private void print(String format, Object... args) {
         if (!json) {
-            System.out.printf(Locale.ROOT, format, args);
+            Progress.print(System.out, String.format(Locale.ROOT, format, args)); // above the bar, on a terminal
         }
     }
 }

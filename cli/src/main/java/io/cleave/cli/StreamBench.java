@@ -9,6 +9,7 @@ import io.cleave.core.security.Role;
 import io.cleave.edge.cloud.CloudCall;
 import io.cleave.edge.cloud.PayloadWriter;
 import io.cleave.edge.cloud.WorkerClient;
+import io.cleave.experiment.Progress;
 import io.cleave.proto.v1.InferenceWorkerGrpc;
 import io.cleave.proto.v1.ProbeReply;
 import io.cleave.proto.v1.TensorChunk;
@@ -90,19 +91,26 @@ final class StreamBench implements Callable<Integer> {
                     io.cleave.core.security.Tls.fromDirectory(certs, "edge")).build() : null;
             try {
                 // both paths run until the JIT has settled (gRPC's path is far longer than a socket's)
-                long warmEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmupSeconds);
-                while (System.nanoTime() < warmEnd) {
-                    grpcRound(ch, payload, requests, inflight);
-                    rawRound(sink.port, payload, requests, inflight);
-                    if (tls) {
-                        grpcRound(tch, payload, requests, inflight);
+                long warmStart = System.nanoTime();
+                long warmEnd = warmStart + TimeUnit.SECONDS.toNanos(warmupSeconds);
+                try (Progress bar = Progress.bar("warm-up, s", warmupSeconds)) {
+                    while (System.nanoTime() < warmEnd) {
+                        grpcRound(ch, payload, requests, inflight);
+                        rawRound(sink.port, payload, requests, inflight);
+                        if (tls) {
+                            grpcRound(tch, payload, requests, inflight);
+                        }
+                        bar.stepTo(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - warmStart));
                     }
                 }
-                for (int r = 0; r < rounds; r++) {
-                    grpc[r] = grpcRound(ch, payload, requests, inflight);
-                    raw[r] = rawRound(sink.port, payload, requests, inflight);
-                    if (tls) {
-                        secure[r] = grpcRound(tch, payload, requests, inflight);
+                try (Progress bar = Progress.bar("rounds", rounds)) {
+                    for (int r = 0; r < rounds; r++) {
+                        grpc[r] = grpcRound(ch, payload, requests, inflight);
+                        raw[r] = rawRound(sink.port, payload, requests, inflight);
+                        if (tls) {
+                            secure[r] = grpcRound(tch, payload, requests, inflight);
+                        }
+                        bar.step();
                     }
                 }
             } finally {

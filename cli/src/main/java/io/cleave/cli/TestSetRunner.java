@@ -2,6 +2,7 @@ package io.cleave.cli;
 
 import io.cleave.core.data.Dataset;
 import io.cleave.edge.EdgeAgent;
+import io.cleave.experiment.Progress;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -13,24 +14,28 @@ final class TestSetRunner {
         TestSetSummary summary = new TestSetSummary();
         Semaphore inFlight = new Semaphore(concurrency);
         long budget = (long) (deadlineMs * 1e6);
-        for (int i = 0; i < n; i++) {
-            inFlight.acquire();
-            int label = ds.labels()[i];
-            try {
-                agent.classify("img-" + i, ds.image(i), budget).whenComplete((o, err) -> {
-                    if (err != null) {
-                        summary.error(err);
-                    } else {
-                        summary.add(o, label);
-                    }
+        try (Progress bar = Progress.bar("images", n)) {
+            for (int i = 0; i < n; i++) {
+                inFlight.acquire();
+                int label = ds.labels()[i];
+                try {
+                    agent.classify("img-" + i, ds.image(i), budget).whenComplete((o, err) -> {
+                        if (err != null) {
+                            summary.error(err);
+                        } else {
+                            summary.add(o, label);
+                        }
+                        bar.step();
+                        inFlight.release();
+                    });
+                } catch (RuntimeException e) {
+                    summary.error(e);
+                    bar.step();
                     inFlight.release();
-                });
-            } catch (RuntimeException e) {
-                summary.error(e);
-                inFlight.release();
+                }
             }
+            inFlight.tryAcquire(concurrency, 60, TimeUnit.SECONDS);
         }
-        inFlight.tryAcquire(concurrency, 60, TimeUnit.SECONDS);
         return summary;
     }
 }

@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -65,15 +66,13 @@ public final class ExperimentRunner {
         int runs = cfg.runs();
         int done = 0;
         WorkerConfig wc = WorkerConfig.builder(cfg.pack()).threads(cfg.threads()).shutdownGraceMillis(1000).build();
-        try (WorkerServer worker = WorkerServer.start(wc)) {
+        try (WorkerServer worker = WorkerServer.start(wc); Progress bar = Progress.logged("experiment", (runs + 1L) * cfg.images(), progress)) {
             // one unrecorded run first, offloading at every split the planner likes: the JIT compiles the edge, worker and
             // link paths here, so the first recorded run is not the coldest (it was: cleave, first in the grid, lost 4 pp
             // at 20 ms to a cold JVM in a run of 2026-11-28)
             Path first = cfg.traces().get(0);
             runOne(pack, ds, worker.port(), Trace.load(first), downlinkOf(first), cfg.devices().get(0), PolicyRegistry.planned().get(0),
-                    cfg.deadlinesMs().stream().mapToDouble(Double::doubleValue).max().orElse(100), -1, runs);
-            progress.println();
-            progress.println("(the run above warmed the JVM and is not recorded)");
+                    cfg.deadlinesMs().stream().mapToDouble(Double::doubleValue).max().orElse(100), -1, runs, bar);
             for (var tracePath : cfg.traces()) {
                 Trace trace = Trace.load(tracePath);
                 Trace down = downlinkOf(tracePath);
@@ -81,7 +80,7 @@ public final class ExperimentRunner {
                 for (Device device : cfg.devices()) {
                     for (String policy : cfg.policies()) {
                         for (double deadline : cfg.deadlinesMs()) {
-                            Run run = runOne(pack, ds, worker.port(), trace, down, device, policy, deadline, done, runs);
+                            Run run = runOne(pack, ds, worker.port(), trace, down, device, policy, deadline, done, runs, bar);
                             List<RequestRecord> rows = new ArrayList<>(run.rows());
                             rows.sort(java.util.Comparator.comparingInt(RequestRecord::request));
                             recorded.add(new Run(rows, run.times()));
@@ -93,7 +92,6 @@ public final class ExperimentRunner {
                 }
             }
         }
-        progress.println();
         var meta = new java.util.LinkedHashMap<String, Object>();
         meta.put("pack", cfg.pack().getFileName().toString());
         meta.put("devices", cfg.devices().stream().map(d -> d.describe(cfg.threads())).toList());
@@ -182,7 +180,7 @@ public final class ExperimentRunner {
     static final long MIN_LEAD_NANOS = 500_000_000L;
 
     private Run runOne(ModelPack pack, Dataset ds, int workerPort, Trace trace, Trace down, Device device, String policy,
-            double deadlineMs, int index, int runs) throws Exception {
+            double deadlineMs, int index, int runs, Progress bar) throws Exception {
         List<RequestRecord> rows = Collections.synchronizedList(new ArrayList<>());
         try (LinkProxy link = new LinkProxy("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", workerPort), index + 1)) {
             Plan fallback = new Plan(true, 0, Encoding.U8_IMAGE, 2.0, device.kMax());
@@ -201,14 +199,17 @@ public final class ExperimentRunner {
                     .warmUpMillis(0).build(); // warm-up offloads would consume the trace the link replays
             try (EdgeServer edge = EdgeServer.start(ec, oracle, false)) {
                 self.set(edge);
+                String label = index < 0 ? "warm-up run, not recorded"
+                        : String.format(Locale.ROOT, "run %d/%d: %s %s %s %.0f ms", index + 1, runs, trace.name(), device.label(), policy, deadlineMs);
+                bar.message(label);
                 // request i meets the link at the same point of the trace in every run: FIRST_REQUEST_NANOS + i periods from the
                 // trace's start, which was before the edge's (the trace is never restarted under a live edge: a probe in flight
                 // across a restart read the 3G uplink as 0.048 Mbps and the estimate stayed low for the whole run)
                 long ready = System.nanoTime();
                 long t0 = start + FIRST_REQUEST_NANOS;
                 if (ready + MIN_LEAD_NANOS > t0) {
-                    progress.printf("%n  the edge took %.1f s to start: this run's requests go %.1f s later into the trace than planned%n",
-                            (ready - start) / 1e9, (ready + MIN_LEAD_NANOS - t0) / 1e9);
+                    Progress.print(progress, String.format("%s: the edge took %.1f s to start: this run's requests go %.1f s later into the "
+                            + "trace than planned%n", label, (ready - start) / 1e9, (ready + MIN_LEAD_NANOS - t0) / 1e9));
                     t0 = ready + MIN_LEAD_NANOS;
                 }
                 long period = (long) (1e9 / cfg.ratePerSecond());
@@ -233,14 +234,11 @@ public final class ExperimentRunner {
                                     throw new java.util.concurrent.CompletionException(err);
                                 }
                                 if (firstRefusal.compareAndSet(null, String.valueOf(err.getMessage()))) {
-                                    progress.printf("%n  first refusal in this run (request %d): %s%n", req, err.getMessage());
+                                    Progress.print(progress, String.format("%s: first refusal (request %d): %s%n", label, req, err.getMessage()));
                                 }
                                 return rows.add(refused(trace, device, policy, deadlineMs, req, at, (System.nanoTime() - sentAt) / 1e6));
                             }));
-                    if (i % 20 == 0) {
-                        progress.printf(RemoteExperiment.PROGRESS_START + "[%3d/%d] %-32s %-10s %-12s %5.0f ms  %4d/%d" + RemoteExperiment.PROGRESS_END,
-                                index + 1, runs, trace.name(), device.label(), policy, deadlineMs, i, cfg.images());
-                    }
+                    bar.step();
                 }
                 CompletableFuture.allOf(pending.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
                 return new Run(List.copyOf(rows), SegmentTimes.of(edge.measurements(), Segments.of(pack)));

@@ -42,10 +42,6 @@ public final class RemoteExperiment {
         }
     }
 
-    /** Progress redraws one line on a terminal; elsewhere (docker logs, a pipe) each update is a line of its own. */
-    static final String PROGRESS_START = System.console() != null ? "\r" : "";
-    static final String PROGRESS_END = System.console() != null ? "" : "%n";
-
     private final List<Edge> edges;
     private final Path data;
     private final List<Double> deadlinesMs;
@@ -74,7 +70,7 @@ public final class RemoteExperiment {
     public List<RunSummary> run() throws Exception {
         Dataset ds = IdxReader.read(data, "t10k");
         List<ManagedChannel> channels = new ArrayList<>();
-        try {
+        try (Progress bar = Progress.logged("experiment", (long) deadlinesMs.size() * edges.size() * images, progress)) {
             for (Edge e : edges) {
                 InetSocketAddress a = HostPort.parse(e.target(), "--edge " + e.name());
                 NettyChannelBuilder b = NettyChannelBuilder.forAddress(a.getHostString(), a.getPort()).usePlaintext();
@@ -87,11 +83,12 @@ public final class RemoteExperiment {
             List<RunSummary> runs = new ArrayList<>();
             Map<String, String> policies = Collections.synchronizedMap(new LinkedHashMap<>());
             for (double deadline : deadlinesMs) {
+                bar.message(String.format(java.util.Locale.ROOT, "deadline %.0f ms", deadline));
                 List<CompletableFuture<List<RequestRecord>>> perEdge = new ArrayList<>();
                 for (int i = 0; i < edges.size(); i++) {
                     Edge e = edges.get(i);
                     EdgeAgentGrpc.EdgeAgentStub stub = EdgeAgentGrpc.newStub(channels.get(i));
-                    perEdge.add(CompletableFuture.supplyAsync(() -> drive(e, stub, ds, deadline, policies)));
+                    perEdge.add(CompletableFuture.supplyAsync(() -> drive(e, stub, ds, deadline, policies, bar)));
                 }
                 for (int i = 0; i < edges.size(); i++) {
                     List<RequestRecord> rows = perEdge.get(i).get();
@@ -102,7 +99,6 @@ public final class RemoteExperiment {
                             rows));
                 }
             }
-            progress.println();
             Map<String, Object> meta = new LinkedHashMap<>();
             meta.put("device", "edge agents as deployed: " + edges.stream().map(e -> e.name() + " at " + e.target()).toList()
                     + " (device classes and links as each was started; emulated unless they run on real devices)");
@@ -137,7 +133,8 @@ public final class RemoteExperiment {
     /** Each edge's device, as its answers name it. */
     private final Map<String, String> devices = Collections.synchronizedMap(new LinkedHashMap<>());
 
-    private List<RequestRecord> drive(Edge edge, EdgeAgentGrpc.EdgeAgentStub stub, Dataset ds, double deadlineMs, Map<String, String> policies) {
+    private List<RequestRecord> drive(Edge edge, EdgeAgentGrpc.EdgeAgentStub stub, Dataset ds, double deadlineMs, Map<String, String> policies,
+            Progress bar) {
         List<RequestRecord> rows = Collections.synchronizedList(new ArrayList<>());
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         long period = (long) (1e9 / rate);
@@ -188,9 +185,7 @@ public final class RemoteExperiment {
                         done.complete(null);
                     }
                 });
-                if (i % 20 == 0) {
-                    progress.printf(PROGRESS_START + "%-12s %5.0f ms  %4d/%d" + PROGRESS_END, edge.name(), deadlineMs, i, images);
-                }
+                bar.step();
             }
             CompletableFuture.allOf(pending.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
         } catch (Exception e) {

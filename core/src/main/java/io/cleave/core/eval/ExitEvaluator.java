@@ -10,15 +10,23 @@ import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.plan.ExitPlacement;
 import io.cleave.proto.v1.Encoding;
+import java.util.function.IntConsumer;
 
 /** Predictions of every exit for a dataset, straight through the engine (the reference path). */
 public final class ExitEvaluator {
     private final SegmentEngine engine;
     private final ModelPack pack;
+    private IntConsumer onBatch = images -> {};
 
     public ExitEvaluator(SegmentEngine engine) {
         this.engine = engine;
         this.pack = engine.pack();
+    }
+
+    /** Told the number of images after each batch (e.g. a progress bar's step); returns this. */
+    public ExitEvaluator onBatch(IntConsumer onBatch) {
+        this.onBatch = onBatch;
+        return this;
     }
 
     /** predictions[exit][image] for the first n images, in batches. */
@@ -71,6 +79,7 @@ public final class ExitEvaluator {
                 block = e.afterBlock();
                 record(pred, conf, e, engine.exit(e.index(), t), start, b, classes);
             }
+            onBatch.accept(b);
         }
         return new Results(pred, conf);
     }
