@@ -247,12 +247,13 @@ public final class ExperimentRunner {
     }
 
     /**
-     * Whether a request failed because the edge's admission control refused it (it could not meet
-     * the deadline): recorded as an unanswered miss. Any other failure ends the experiment.
+     * Whether a request ended without an answer because the edge could not make its deadline: refused at admission
+     * (RESOURCE_EXHAUSTED) or overloaded past it with no exit computed (DEADLINE_EXCEEDED, "edge overloaded: no exit by
+     * the deadline"). Both are recorded as an unanswered miss; any other failure ends the experiment.
      */
     static boolean refusal(Throwable err) {
         Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
-        return cause instanceof CleaveException ce && ce.code() == ErrorCode.RESOURCE_EXHAUSTED;
+        return cause instanceof CleaveException ce && (ce.code() == ErrorCode.RESOURCE_EXHAUSTED || ce.code() == ErrorCode.DEADLINE_EXCEEDED);
     }
 
     private static RequestRecord refused(Trace trace, Device device, String policy, double deadlineMs, int req, double at, double waitedMs) {

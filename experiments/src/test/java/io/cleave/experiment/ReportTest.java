@@ -108,6 +108,8 @@ class ReportTest {
         var refused = new io.cleave.core.error.CleaveException(io.cleave.core.error.ErrorCode.RESOURCE_EXHAUSTED, "edge overloaded");
         assertTrue(ExperimentRunner.refusal(refused));
         assertTrue(ExperimentRunner.refusal(new java.util.concurrent.CompletionException(refused)));
+        assertTrue(ExperimentRunner.refusal(new io.cleave.core.error.CleaveException(io.cleave.core.error.ErrorCode.DEADLINE_EXCEEDED,
+                "edge overloaded: no exit by the deadline")), "an overloaded edge's miss is recorded, not fatal");
         assertFalse(ExperimentRunner.refusal(new io.cleave.core.error.CleaveException(io.cleave.core.error.ErrorCode.INTERNAL, "bug")));
         assertFalse(ExperimentRunner.refusal(new IllegalStateException("bug")));
     }
