@@ -72,6 +72,28 @@ final class TestSetSummary {
                 100.0 * v[1] / Math.max(1, v[0])));
     }
 
+    /** The same as {@link #print}, for {@code --json}: counts, rates, latency percentiles (ms), answers by exit, errors by kind. */
+    synchronized Map<String, Object> toMap() {
+        long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("requests", total);
+        m.put("answered", l.length);
+        m.put("errors", errors);
+        m.put("accuracy_at_deadline", correctInTime / (double) Math.max(1, total));
+        m.put("deadlines_met", met / (double) Math.max(1, total));
+        m.put("offloaded_bytes_per_request", bytes / (double) Math.max(1, total));
+        if (l.length > 0) {
+            m.put("latency_ms", Map.of("p50", ms(l, 50), "p95", ms(l, 95), "p99", ms(l, 99), "max", l[l.length - 1] / 1e6));
+        }
+        Map<String, Object> exits = new java.util.LinkedHashMap<>();
+        byExit.forEach((k, v) -> exits.put(k, Map.of("count", v[0], "accuracy", v[1] / (double) Math.max(1, v[0]))));
+        m.put("answered_by", exits);
+        Map<String, Object> errs = new java.util.LinkedHashMap<>();
+        errorKinds.forEach((k, v) -> errs.put(k.substring(0, k.indexOf(':')), Map.of("count", v, "first", firstOfKind.get(k))));
+        m.put("errors_by_kind", errs);
+        return m;
+    }
+
     private static double ms(long[] sortedNanos, double p) {
         return Percentiles.of(sortedNanos, p) / 1e6;
     }
