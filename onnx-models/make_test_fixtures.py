@@ -19,11 +19,16 @@ core/src/test/resources/packs/:
   tiny-vit224       --random-init at the realistic input geometry (224x224, patch 16: 197 tokens) but 32 wide and
                     4 blocks, an MLP exit after block 2: the 224x224 split path end to end (JPEG, fp16, int8) in
                     the tests at a committable size; one golden input, no photos
+  tiny-exit-types  --random-init, 28x28 grayscale (Fashion-MNIST's input, 10 classes), 4 blocks, one exit of
+                   each type the other packs lack: cnn_ignore after 1, cnn_project after 2, mixer after 2,
+                   resmlp after 3: those exit graphs through the Java engine, and an untrained pack that
+                   runs on the committed test set (eval, edge --images)
   tiny-trained-exits  a tiny torchvision ViT trained here for seconds on Fashion-MNIST (4 classes), an MLP
                    exit after block 1 and a ViT-layer exit after block 2 trained on its frozen backbone with
                    --train-images (240 PNGs in ImageFolder layout; no --test-images, so test accuracy is null)
 
-    /usr/bin/python3 onnx-models/make_test_fixtures.py trained-exits    # only that pack (~20 s); likewise tiny-vit224
+    /usr/bin/python3 onnx-models/make_test_fixtures.py trained-exits    # only that pack (~20 s); likewise tiny-vit224,
+                                                                        # tiny-exit-types
 """
 import gzip
 import os
@@ -132,6 +137,14 @@ def pack_224():
                      "--golden", "1", "--version", "0.1.0", "--out", out])
 
 
+def exit_types_pack():
+    out = os.path.join(RES, "packs", "tiny-exit-types")
+    import_vit.main(["--random-init", "--image", "28", "--patch", "7", "--channels", "1", "--dim", "32", "--depth", "4",
+                     "--heads", "2", "--classes", "10", "--mean", "0.286", "--std", "0.353", "--resize", "28",
+                     "--exits", "1:cnn_ignore,2:cnn_project,2:mixer,3:resmlp", "--golden", "3", "--version", "0.1.0",
+                     "--out", out])
+
+
 def trained_exits_pack():
     classes = (0, 1, 2, 3)
     with tempfile.TemporaryDirectory() as d:
@@ -149,11 +162,12 @@ def trained_exits_pack():
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    only = {"tiny-vit224": pack_224, "trained-exits": trained_exits_pack}
+    only = {"tiny-vit224": pack_224, "trained-exits": trained_exits_pack, "tiny-exit-types": exit_types_pack}
     if len(sys.argv) == 2 and sys.argv[1] in only:  # one pack, leaving the others' bytes as they are
         only[sys.argv[1]]()
     else:
         images()
         packs()
         pack_224()
+        exit_types_pack()
         trained_exits_pack()

@@ -129,6 +129,15 @@ class TimmImportTest(unittest.TestCase):
         for o in outs:
             self.assertEqual(tuple(o.shape), (5, 6))
 
+    def test_cnnMixerAndResmlpExits_giveLogitsOfTheRightShape(self):
+        # the other four exit types (their ONNX graphs: core's ImportedPackParityTest on tiny-exit-types)
+        m, outs = self.check(distilled=False, exits=[(1, "cnn_ignore"), (1, "cnn_project"), (2, "mixer"), (2, "resmlp")])
+        self.assertEqual([k for _, k in m.exit_specs], ["cnn_ignore", "cnn_project", "mixer", "resmlp", "final"])
+        for o in outs:
+            self.assertEqual(tuple(o.shape), (5, 6))
+            self.assertTrue(bool(torch.isfinite(o).all()))
+            self.assertGreater(float(o.abs().max()), 0.0)
+
     def test_unsupportedVariant_isNamed(self):
         sd = timm_reference.VisionTransformer(img_size=16, patch_size=8, embed_dim=192, depth=1).state_dict()
         sd["fc_norm.weight"] = torch.ones(192)

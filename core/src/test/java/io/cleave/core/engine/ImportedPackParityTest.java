@@ -27,7 +27,7 @@ class ImportedPackParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-deit", "tiny-torchvision", "tiny-trained-exits"})
+    @ValueSource(strings = {"tiny-deit", "tiny-torchvision", "tiny-trained-exits", "tiny-exit-types"})
     void chainedSegments_giveTheSourceModelsLogits(String name) {
         ModelPack pack = pack(name);
         try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(1))) {
@@ -75,7 +75,7 @@ class ImportedPackParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-deit", "tiny-torchvision", "tiny-trained-exits"})
+    @ValueSource(strings = {"tiny-deit", "tiny-torchvision", "tiny-trained-exits", "tiny-exit-types"})
     void everyRecordedTensor_isReproducedSegmentBySegment(String name) {
         ModelPack pack = pack(name);
         try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(1))) {
@@ -127,8 +127,44 @@ class ImportedPackParityTest {
         }
     }
 
+    /**
+     * The exit types no other test pack has (tiny-exit-types: 28x28 grayscale, 4 blocks, random
+     * weights): each exit's logits, computed by the Java engine from the input image through the
+     * chained stem and blocks (not from the recorded tokens), equal PyTorch's exit module on
+     * PyTorch's tokens within 1e-4, and within 1e-4 of the largest logit (the untrained heads' logits
+     * are about 0.01, so 1e-4 alone would be a loose check).
+     */
+    @Test
+    void cnnMixerAndResmlpExits_giveTorchsLogitsThroughTheChainedSegments() {
+        ModelPack pack = pack("tiny-exit-types");
+        assertThat(pack.manifest().exits()).extracting(Manifest.Exit::type)
+                .containsExactly("cnn_ignore", "cnn_project", "mixer", "resmlp", "final");
+        try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(1))) {
+            Tensor x = golden(pack, "input");
+            assertThat(x.shape()).containsExactly(3, 1, 28, 28);
+            Tensor tokens = engine.stem(x);
+            int done = 0;
+            for (Manifest.Exit e : pack.manifest().exits()) {
+                tokens = engine.blocks(tokens, done, e.afterBlock());
+                done = e.afterBlock();
+                Tensor logits = engine.exit(e.index(), tokens);
+                Tensor want = golden(pack, "logits_exit_" + e.index());
+                double diff = maxAbsDiff(logits, want);
+                double scale = 0;
+                for (float v : want.data()) {
+                    scale = Math.max(scale, Math.abs(v));
+                }
+                System.out.printf("imported pack tiny-exit-types: exit %d (%s after block %d), Java chained vs PyTorch, max |diff| %.3g "
+                        + "(logits up to %.3g)%n", e.index(), e.type(), e.afterBlock(), diff, scale);
+                // freshly initialised exit heads give small logits (about 0.01): the difference must also be small beside them
+                assertThat(scale).as("exit " + e.index() + " logits must not be trivially zero").isGreaterThan(1e-3);
+                assertThat(diff).as("exit " + e.index() + " " + e.type()).isLessThanOrEqualTo(TOL).isLessThanOrEqualTo(1e-4 * scale);
+            }
+        }
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-deit", "tiny-torchvision"})
+    @ValueSource(strings = {"tiny-deit", "tiny-torchvision", "tiny-exit-types"})
     void untrainedPack_saysSoAndPlansWithChanceAccuracy(String name) {
         ModelPack pack = pack(name);
         assertThat(pack.trained()).isFalse();
