@@ -83,6 +83,7 @@ final class BatchingBench implements Callable<Integer> {
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("pack", pack.id());
+            out.put("trained", pack.trained());
             out.put("splits", splits);
             out.put("streams", streams);
             out.put("threads", packOptions.threads);
@@ -93,6 +94,7 @@ final class BatchingBench implements Callable<Integer> {
             out.put("ratio", batched.rps / single.rps);
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
         } else {
+            Untrained.print(System.out, pack);
             System.out.printf("worker throughput, pack %s, %d concurrent streams at splits %s (fp16 tokens), %d intra-op thread(s), "
                     + "%.0f s each%n", pack.id(), streams, splitNames, packOptions.threads, seconds);
             System.out.printf("worker engine on %s%n", engineOn);

@@ -50,7 +50,7 @@ final class BytesBench implements Callable<Integer> {
     record Row(String what, String splits, double payloadBytes, double wireBytes) {}
 
     /** One pack's rows and the inputs they were measured on. */
-    record PackBytes(String pack, String inputs, List<Row> rows) {}
+    record PackBytes(String pack, boolean trained, String inputs, List<Row> rows) {}
 
     @Override
     public Integer call() throws Exception {
@@ -59,8 +59,10 @@ final class BytesBench implements Callable<Integer> {
             packs.add(packOptions.pack());
         }
         List<PackBytes> all = new ArrayList<>();
+        List<ModelPack> loaded = new ArrayList<>();
         for (Path p : packs) {
-            all.add(measure(ModelPack.load(p)));
+            loaded.add(ModelPack.load(p));
+            all.add(measure(loaded.get(loaded.size() - 1)));
         }
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
@@ -69,6 +71,7 @@ final class BytesBench implements Callable<Integer> {
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
             return 0;
         }
+        loaded.forEach(p -> Untrained.print(System.out, p));
         System.out.println("bytes per split request (payload / on the wire: protobuf frames + gRPC message prefixes, HTTP/2 framing not counted)");
         for (PackBytes pb : all) {
             System.out.println("  " + pb.pack() + ": " + pb.inputs());
@@ -122,7 +125,7 @@ final class BytesBench implements Callable<Integer> {
                         + prep.interpolation() + ", centre crop)"
                 : "the first " + images.size() + " committed test images";
         String inputs = "input " + in + ", " + source + ", JPEG-encoded by the wire codec (mean); tokens " + t + "x" + d;
-        return new PackBytes(pack.id(), inputs, rows);
+        return new PackBytes(pack.id(), pack.trained(), inputs, rows);
     }
 
     /** Mean payload and wire bytes of requests carrying these payloads. */

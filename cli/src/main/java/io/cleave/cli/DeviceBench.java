@@ -43,6 +43,7 @@ final class DeviceBench implements Callable<Integer> {
         }
         Path p = pack != null ? pack : makeReferencePack();
         ModelPack ref = ModelPack.load(p);
+        Untrained.print(System.out, ref);
         System.out.printf(Locale.ROOT, "reference model: %s (%d blocks, width %d, %d tokens)%n", ref.id(), ref.blockCount(),
                 ref.manifest().tokens().dim(), ref.manifest().tokens().count());
         double[] here = new double[3];

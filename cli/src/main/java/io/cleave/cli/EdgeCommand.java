@@ -202,6 +202,7 @@ final class EdgeCommand implements Callable<Integer> {
             }
             Dataset ds = IdxReader.read(Paths.defaultData(), "t10k");
             int n = images > 0 ? Math.min(images, ds.size()) : 1000;
+            Untrained.print(System.out, edge.agent().pack());
             System.out.printf("edge: k_max=%d, %s, deadline %.1f ms, %d test images%n", planOptions.kMax, cfg.plan(), planOptions.deadlineMs, n);
             TestSetRunner.run(edge.agent(), ds, n, planOptions.deadlineMs, concurrency).print(System.out);
             if (edge.planner() != null && edge.planner().last() != null) {

@@ -106,12 +106,14 @@ final class EngineBench implements Callable<Integer> {
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("pack", pack.id());
+            out.put("trained", pack.trained());
             out.put("threads", threads);
             out.put("pytorch", torchNote);
             out.put("rows", rows);
             System.out.println(new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(out));
             return 0;
         }
+        Untrained.print(System.out, pack);
         System.out.printf("engine latency, pack %s (%d blocks, %dx%d tokens), median us of %d, %d intra-op thread(s); PyTorch: %s%n",
                 pack.id(), pack.blockCount(), pack.manifest().tokens().count(), pack.manifest().tokens().dim(), iters, threads, torchNote);
         System.out.printf("%-10s %5s %12s %12s %8s%n", "segment", "batch", "java", "pytorch", "java/pt");

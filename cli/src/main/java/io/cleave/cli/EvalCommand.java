@@ -88,10 +88,12 @@ final class EvalCommand implements Callable<Integer> {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("model", pack.id());
             out.put("version", pack.version());
+            out.put("trained", pack.trained());
             out.put("images", n);
             out.put("exits", rows);
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
         } else {
+            Untrained.print(System.out, pack);
             System.out.printf("%s %s on %d test images (%.1f s)%n", pack.id(), pack.version(), n, seconds);
             System.out.printf("%-5s %-6s %-7s %10s %10s%n", "exit", "block", "type", "accuracy", "manifest");
             for (Map<String, Object> r : rows) {

@@ -62,7 +62,7 @@ final class FootprintBench implements Callable<Integer> {
     boolean json;
 
     /** One edge process's numbers. */
-    record Footprint(String pack, long diskBytes, double listeningMs, double firstAnswerMs, long rssKiB, long hwmKiB) {}
+    record Footprint(String pack, boolean trained, long diskBytes, double listeningMs, double firstAnswerMs, long rssKiB, long hwmKiB) {}
 
     @Override
     public Integer call() throws Exception {
@@ -91,6 +91,9 @@ final class FootprintBench implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "edge footprint: one `cleave edge --serve` child process per pack, whole model on the device, no worker, "
                 + "%d ORT thread(s), --warm-up-ms %d, JVM options: %s; memory after %d more sequential requests%n", packOptions.threads,
                 warmUpMs, javaOpts == null || javaOpts.isBlank() ? "(none)" : javaOpts, requests);
+        for (Path p : packs) {
+            Untrained.print(System.out, ModelPack.load(p));
+        }
         StringBuilder head = new StringBuilder(String.format("%-34s", ""));
         rows.forEach(r -> head.append(String.format("%16s", r.pack())));
         if (rows.size() == 2) {
@@ -139,7 +142,7 @@ final class FootprintBench implements Callable<Integer> {
                 }
                 ProcMemory mem = ProcMemory.of(edgeProcess.pid());
                 long t0 = edgeProcess.startedNanos();
-                return new Footprint(pack.id(), diskBytes(packDir), (edgeProcess.listeningNanos() - t0) / 1e6, (answered - t0) / 1e6,
+                return new Footprint(pack.id(), pack.trained(), diskBytes(packDir), (edgeProcess.listeningNanos() - t0) / 1e6, (answered - t0) / 1e6,
                         mem.rssKiB(), mem.hwmKiB());
             } finally {
                 ch.shutdownNow();

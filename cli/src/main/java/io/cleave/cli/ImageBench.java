@@ -85,12 +85,14 @@ final class ImageBench implements Callable<Integer> {
             if (json) {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("pack", pack.id());
+                out.put("trained", pack.trained());
                 out.put("input", pack.manifest().input().shape());
                 out.put("rounds", rounds);
                 out.put("rows", rows);
                 System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
                 return 0;
             }
+            Untrained.print(System.out, pack);
             System.out.printf("image intake vs model, pack %s (input %s), %d rounds after %d warm-up, sequential, %d ORT thread(s)%n",
                     pack.id(), pack.manifest().input().shape(), rounds, warmup, packOptions.threads);
             System.out.printf("%-12s %-20s %8s | %-27s | %-15s | %s%n", "file", "image", "bytes",

@@ -67,6 +67,7 @@ final class OverheadBench implements Callable<Integer> {
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("pack", pack.id());
+            out.put("trained", pack.trained());
             out.put("requests", requests);
             put(out, "", plain);
             if (secure != null) {
@@ -75,6 +76,7 @@ final class OverheadBench implements Callable<Integer> {
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
             return 0;
         }
+        Untrained.print(System.out, pack);
         System.out.printf("per-request framework overhead, pack %s, %d sequential split requests (block 2, fp16), loopback%s%n",
                 pack.id(), requests, secure == null ? "" : "; plaintext, then mutual TLS (each after its own warm-up)");
         System.out.printf("%-26s %9s %9s%s%n", "", "p50 us", "p99 us", secure == null ? "" : String.format("%12s %11s %13s",

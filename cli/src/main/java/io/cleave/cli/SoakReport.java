@@ -64,6 +64,9 @@ final class SoakReport {
     }
 
     void start(int port) {
+        if (!pack.trained()) {
+            print("%s%n", Untrained.line(pack));
+        }
         print("soak: pack %s (%d blocks, the edge holds %d), deadline %d ms, %.1f min; edge in this JVM (%s), worker child process "
                 + "on 127.0.0.1:%d (G1, nice 10), plaintext gRPC on loopback%n", pack.id(), pack.blockCount(), kMax, deadlineMs, duration / 60,
                 collectors(), port);
@@ -120,6 +123,7 @@ final class SoakReport {
         boolean pass = lost == 0 && failed == 0 && addsUp;
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("pack", pack.id());
+        out.put("trained", pack.trained());
         out.put("kMax", kMax);
         out.put("deadlineMs", deadlineMs);
         out.put("seconds", seconds);

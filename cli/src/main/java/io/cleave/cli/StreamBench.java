@@ -69,7 +69,8 @@ final class StreamBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // without a pack named, ViT-S/16's token shape: the worker's committed pack is too small to stream anything
-        Manifest.Tokens shape = packOptions.pack != null ? ModelPack.load(packOptions.pack()).manifest().tokens() : null;
+        ModelPack pack = ModelPack.load(packOptions.pack()); // the worker's
+        Manifest.Tokens shape = packOptions.pack != null ? pack.manifest().tokens() : null;
         int tokens = this.tokens != null ? this.tokens : shape != null ? shape.count() : 197;
         int dim = this.dim != null ? this.dim : shape != null ? shape.dim() : 384;
         if (tokens < 1 || dim < 1) {
@@ -141,6 +142,8 @@ final class StreamBench implements Callable<Integer> {
         Arrays.sort(sorted);
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
+            out.put("pack", pack.id());
+            out.put("trained", pack.trained());
             out.put("tensorBytes", payload.length);
             out.put("requests", requests);
             out.put("inflight", inflight);
@@ -158,6 +161,7 @@ final class StreamBench implements Callable<Integer> {
             }
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
         } else {
+            Untrained.print(System.out, pack);
             System.out.printf("token streaming goodput, %dx%d fp32 = %d bytes per request, %d in flight, %d requests x %d rounds (median)%n",
                     tokens, dim, payload.length, inflight, requests, rounds);
             System.out.printf("%-34s %10.1f MB/s%n", "cleave gRPC stream (chunks " + CloudCall.CHUNK_BYTES / 1024 + " KiB)", g);

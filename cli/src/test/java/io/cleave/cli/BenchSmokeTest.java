@@ -75,6 +75,7 @@ class BenchSmokeTest {
         assumeTrue(torchAvailable(), "needs /usr/bin/python3 with PyTorch");
         Run r = cleave("bench", "engine", "--pack", TINY, "--iters", "3", "--warmup", "1");
         assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out().lines().findFirst()).hasValue("pack tiny-deit 0.1.0 (untrained: random weights, timing and bytes only)");
         assertThat(r.out()).contains("pack tiny-deit (3 blocks, 18x32 tokens)")
                 .contains("rebuilt from the manifest (random-init, seed 0); matches the pack's golden tensors");
         for (String segment : List.of("stem", "block 1", "block 2", "block 3", "exit 0", "exit 1")) {
@@ -91,6 +92,7 @@ class BenchSmokeTest {
         JsonObject o = json(cleave("bench", "stream", "--pack", TINY, "--warmup-s", "0", "--rounds", "1", "--requests", "5",
                 "--inflight", "2", "--json"));
         assertThat(o.get("tensorBytes").getAsInt()).isEqualTo(18 * 32 * 4);
+        assertThat(o.get("trained").getAsBoolean()).isFalse();
         assertThat(o.get("grpcMBps").getAsDouble()).isPositive();
         assertThat(o.get("rawTcpMBps").getAsDouble()).isPositive();
         assertThat(o.get("ratio").getAsDouble()).isPositive();
@@ -109,6 +111,7 @@ class BenchSmokeTest {
         JsonObject o = json(cleave("bench", "batching", "--pack", TINY, "--seconds", "0.5", "--warmup-s", "0.2", "--streams", "4",
                 "--json"));
         assertThat(o.get("splits").toString()).isEqualTo("[0,2]"); // 3 blocks: no split 4
+        assertThat(o.get("trained").getAsBoolean()).isFalse();
         assertThat(o.get("batchedRps").getAsDouble()).isPositive();
         assertThat(o.get("batch1Rps").getAsDouble()).isPositive();
         assertThat(o.get("ratio").getAsDouble()).isPositive();
@@ -118,6 +121,7 @@ class BenchSmokeTest {
     void overhead_splitsThePacksRequestsAtBlock2() {
         JsonObject o = json(cleave("bench", "overhead", "--pack", TINY, "--warmup", "5", "--requests", "10", "--tls", "--json"));
         assertThat(o.get("pack").getAsString()).isEqualTo("tiny-deit");
+        assertThat(o.get("trained").getAsBoolean()).isFalse();
         assertThat(o.get("e2eP50Us").getAsDouble()).isGreaterThan(o.get("computeP50Us").getAsDouble()).isPositive();
         assertThat(o.has("overheadP99Us")).isTrue();
         // the same requests over mutual TLS, answered from the cloud (the bench fails otherwise)
@@ -132,6 +136,8 @@ class BenchSmokeTest {
         assertThat(rows).hasSize(2);
         assertThat(rows.get(0).getAsJsonObject().get("pack").getAsString()).isEqualTo("fmnist-vit8");
         assertThat(rows.get(1).getAsJsonObject().get("pack").getAsString()).isEqualTo("tiny-deit");
+        assertThat(rows.get(0).getAsJsonObject().get("trained").getAsBoolean()).isTrue();
+        assertThat(rows.get(1).getAsJsonObject().get("trained").getAsBoolean()).isFalse();
         rows.forEach(e -> {
             JsonObject r = e.getAsJsonObject();
             assertThat(r.get("firstAnswerMs").getAsDouble()).isGreaterThan(r.get("listeningMs").getAsDouble());
@@ -149,6 +155,7 @@ class BenchSmokeTest {
             ended += out.get(r).getAsLong();
         }
         assertThat(out.get("sent").getAsLong()).isPositive().isEqualTo(ended);
+        assertThat(o.get("trained").getAsBoolean()).isFalse();
         assertThat(out.get("lost").getAsLong()).isZero();
         assertThat(out.get("failed").getAsLong()).isZero();
         assertThat(out.get("cancelAttempts").getAsLong()).isGreaterThanOrEqualTo(out.get("cancelled").getAsLong()).isPositive();

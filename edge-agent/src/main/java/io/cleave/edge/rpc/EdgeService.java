@@ -166,7 +166,8 @@ public final class EdgeService extends EdgeAgentGrpc.EdgeAgentImplBase {
     }
 
     private ClassifyResponse.Builder answer(Outcome o, List<String> labels, int topK) {
-        ClassifyResponse.Builder b = toProto(o, labels, uplinkMbps.getAsDouble(), policy).toBuilder().setDevice(device == null ? "" : device);
+        ClassifyResponse.Builder b = toProto(o, labels, uplinkMbps.getAsDouble(), policy).toBuilder().setDevice(device == null ? "" : device)
+                .setUntrained(!agent.pack().trained());
         for (Outcome.Ranked r : o.top(topK, labels)) {
             b.addTop(RankedClass.newBuilder().setClassIndex(r.index()).setLabel(r.label()).setProbability(r.probability()));
         }

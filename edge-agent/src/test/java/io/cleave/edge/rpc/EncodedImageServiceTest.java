@@ -82,6 +82,19 @@ class EncodedImageServiceTest {
         return ClassifyRequest.newBuilder().setEncodedImage(ByteString.copyFrom(bytes)).setDeadlineMs(5000).build();
     }
 
+    /** ClassifyResponse.untrained: set on every answer from a pack whose manifest says "trained": false, never on the trained default pack's. */
+    @ParameterizedTest
+    @CsvSource({"tiny-deit,true", "tiny-torchvision,true", "fmnist,false"})
+    void untrainedPack_isFlaggedInTheAnswer(String packName, boolean untrained) {
+        assertThat(edges.get(packName).agent().pack().trained()).isEqualTo(!untrained);
+        ClassifyResponse r = stub(packName).classify(encoded(TestImages.bytes("images/rocket.jpg")).toBuilder().setRequestId("t").build());
+        assertThat(r.getUntrained()).isEqualTo(untrained);
+        int pixels = edges.get(packName).agent().pack().manifest().input().size();
+        ClassifyResponse raw = stub(packName).classify(ClassifyRequest.newBuilder().setRequestId("raw")
+                .setImage(ByteString.copyFrom(new byte[pixels])).setDeadlineMs(5000).build());
+        assertThat(raw.getUntrained()).isEqualTo(untrained);
+    }
+
     @ParameterizedTest
     @CsvSource({"tiny-deit,rocket.jpg,0", "tiny-deit,chelsea.png,1", "tiny-torchvision,rocket.jpg,0", "tiny-torchvision,chelsea.png,1"})
     void photo_answersAsTheEngineAloneDoesOnTheSamePreprocessedTensor(String packName, String photo, int goldenIndex) {
