@@ -1,6 +1,5 @@
 package io.cleave.cli;
 
-import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.cleave.core.pack.ModelPack;
@@ -27,6 +26,7 @@ final class ImageReport {
         s.append(String.format(Locale.ROOT, "%n  exit %d at block %d, %s, %.2f ms (decode and resize %.2f ms), deadline %s%s%n",
                 c.exit(), c.block(), c.cloud() ? "cloud" : "local", r.latencyNanos() / 1e6, img.decodeNanos() / 1e6,
                 r.outcome().answer().deadlineMet() ? "met" : "missed", reason.equals("late") ? "" : " (" + reason + ")"));
+        s.append("  sent: ").append(sent(r.outcome())).append(System.lineSeparator());
         s.append("  input: ").append(img.preprocessing()).append(System.lineSeparator());
         if (img.adapted()) {
             s.append("  note: the pack was trained on ").append(inputName(pack))
@@ -63,6 +63,11 @@ final class ImageReport {
         o.addProperty("decode_ms", img.decodeNanos() / 1e6);
         o.addProperty("deadline_met", r.outcome().answer().deadlineMet());
         o.addProperty("reason", r.outcome().answer().reason());
+        // what went to the cloud: payload bytes, at which split and how encoded; nothing sent: 0, null and "local"
+        boolean offloaded = r.outcome().bytesSent() > 0;
+        o.addProperty("bytes_sent", r.outcome().bytesSent());
+        o.addProperty("split", offloaded ? r.outcome().plan().split() : null);
+        o.addProperty("encoding", offloaded ? r.outcome().plan().encoding().name() : "local");
         JsonObject in = new JsonObject();
         in.addProperty("format", img.format());
         in.addProperty("width", img.width());
@@ -73,7 +78,17 @@ final class ImageReport {
         o.add("input", in);
         o.addProperty("pack", pack.id());
         o.addProperty("trained", pack.trained());
-        return new Gson().toJson(o);
+        return new com.google.gson.GsonBuilder().serializeNulls().create().toJson(o); // "split": null when nothing was sent
+    }
+
+    /** "1152 bytes at split 1 (tokens after block 1), FP16", or "nothing (local)". */
+    static String sent(Outcome o) {
+        if (o.bytesSent() == 0) {
+            return "nothing (local)";
+        }
+        int split = o.plan().split();
+        return o.bytesSent() + " bytes at split " + split + (split == 0 ? " (the input)" : " (tokens after block " + split + ")") + ", "
+                + o.plan().encoding().name();
     }
 
     private static String inputName(ModelPack pack) {

@@ -6,6 +6,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.cleave.core.testing.TestImages;
+import io.cleave.worker.WorkerConfig;
+import io.cleave.worker.WorkerServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -25,7 +27,10 @@ class EdgeFilesCommandTest {
 
     static Run edge(String... args) {
         List<String> all = new ArrayList<>(List.of("edge", "--warm-up-ms", "0", "--deadline-ms", "10000",
-                "--pack", TestImages.resource("packs/tiny-deit").toString(), "--k-max", "3"));
+                "--pack", TestImages.resource("packs/tiny-deit").toString()));
+        if (!List.of(args).contains("--k-max")) {
+            all.addAll(List.of("--k-max", "3"));
+        }
         all.addAll(List.of(args));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -60,6 +65,9 @@ class EdgeFilesCommandTest {
         assertThat(in.get("height").getAsInt()).isEqualTo(427);
         assertThat(in.get("adapted").getAsBoolean()).isFalse();
         assertThat(o.get("trained").getAsBoolean()).isFalse();
+        assertThat(o.get("bytes_sent").getAsLong()).isZero(); // no worker: nothing sent
+        assertThat(o.get("split").isJsonNull()).isTrue();
+        assertThat(o.get("encoding").getAsString()).isEqualTo("local");
         assertThat(JsonParser.parseString(lines[1]).getAsJsonObject().getAsJsonObject("input").get("format").getAsString()).isEqualTo("png");
     }
 
@@ -69,7 +77,38 @@ class EdgeFilesCommandTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).containsPattern("rocket\\.jpg:  class_\\d \\d+\\.\\d%  class_\\d \\d+\\.\\d%  class_\\d \\d+\\.\\d%\\R")
                 .contains("exit 1 at block 3, local, ", "input: 640x427 RGB jpeg, prepared per the pack: shorter side to 36 (bicubic)",
-                        "untrained pack (random weights)");
+                        "untrained pack (random weights)", "  sent: nothing (local)\n".replace("\n", System.lineSeparator()));
+    }
+
+    /**
+     * Offloaded to a real worker on loopback (the edge holds block 1 only, split 1, fp16, never an early
+     * answer): the report gives the payload bytes sent (18 tokens x 32 x 2 bytes), the split and the encoding.
+     */
+    @Test
+    void offloaded_reportsBytesSentSplitAndEncoding() throws Exception {
+        Path pack = TestImages.resource("packs/tiny-deit");
+        WorkerConfig wc = WorkerConfig.builder(pack).threads(1).shutdownGraceMillis(1000).build();
+        try (WorkerServer worker = WorkerServer.start(wc)) {
+            String rocket = TestImages.resource("images/rocket.jpg").toString();
+            String[] args = {"--k-max", "1", "--worker", "127.0.0.1:" + worker.port(), "--plaintext", "--policy", "fixed", "--split", "1",
+                    "--encoding", "fp16"};
+            Run j = edge(concat(args, "--json", rocket));
+            assertThat(j.code()).as(j.err()).isZero();
+            JsonObject o = JsonParser.parseString(j.out().strip()).getAsJsonObject();
+            assertThat(o.get("where").getAsString()).isEqualTo("cloud");
+            assertThat(o.get("bytes_sent").getAsLong()).isEqualTo(18 * 32 * 2);
+            assertThat(o.get("split").getAsInt()).isEqualTo(1);
+            assertThat(o.get("encoding").getAsString()).isEqualTo("FP16");
+            Run t = edge(concat(args, rocket));
+            assertThat(t.code()).as(t.err()).isZero();
+            assertThat(t.out()).contains(", cloud, ", "  sent: 1152 bytes at split 1 (tokens after block 1), FP16");
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test
