@@ -20,8 +20,8 @@ core/src/test/resources/packs/:
                     4 blocks, an MLP exit after block 2: the 224x224 split path end to end (JPEG, fp16, int8) in
                     the tests at a committable size; one golden input, no photos
   tiny-exit-types  --random-init, 28x28 grayscale (Fashion-MNIST's input, 10 classes), 4 blocks, one exit of
-                   each type the other packs lack: cnn_ignore after 1, cnn_project after 2, mixer after 2,
-                   resmlp after 3: those exit graphs through the Java engine, and an untrained pack that
+                   each type the other packs lack: cnn_ignore and cnn_add after 1, cnn_project and mixer after
+                   2, resmlp after 3: those exit graphs through the Java engine, and an untrained pack that
                    runs on the committed test set (eval, edge --images)
   tiny-trained-exits  a tiny torchvision ViT trained here for seconds on Fashion-MNIST (4 classes), an MLP
                    exit after block 1 and a ViT-layer exit after block 2 trained on its frozen backbone with
@@ -141,7 +141,7 @@ def exit_types_pack():
     out = os.path.join(RES, "packs", "tiny-exit-types")
     import_vit.main(["--random-init", "--image", "28", "--patch", "7", "--channels", "1", "--dim", "32", "--depth", "4",
                      "--heads", "2", "--classes", "10", "--mean", "0.286", "--std", "0.353", "--resize", "28",
-                     "--exits", "1:cnn_ignore,2:cnn_project,2:mixer,3:resmlp", "--golden", "3", "--version", "0.1.0",
+                     "--exits", "1:cnn_ignore,1:cnn_add,2:cnn_project,2:mixer,3:resmlp", "--golden", "3", "--version", "0.1.0",
                      "--out", out])
 
 

@@ -43,7 +43,7 @@ class UntrainedReportsTest {
         assertThat(r.out()).containsPattern("(?m)^tiny-exit-types 0\\.1\\.0 on 50 test images");
         JsonObject o = BenchSmokeTest.json(BenchSmokeTest.cleave("eval", "--pack", EXIT_TYPES, "--limit", "50", "--json"));
         assertThat(o.get("trained").getAsBoolean()).isFalse();
-        assertThat(o.getAsJsonArray("exits")).hasSize(5);
+        assertThat(o.getAsJsonArray("exits")).hasSize(6);
     }
 
     @Test

@@ -128,7 +128,7 @@ class ImportedPackParityTest {
     }
 
     /**
-     * The exit types no other test pack has (tiny-exit-types: 28x28 grayscale, 4 blocks, random
+     * The exit types no other test pack has (all but mlp and vit; tiny-exit-types: 28x28 grayscale, 4 blocks, random
      * weights): each exit's logits, computed by the Java engine from the input image through the
      * chained stem and blocks (not from the recorded tokens), equal PyTorch's exit module on
      * PyTorch's tokens within 1e-4, and within 1e-4 of the largest logit (the untrained heads' logits
@@ -138,7 +138,7 @@ class ImportedPackParityTest {
     void cnnMixerAndResmlpExits_giveTorchsLogitsThroughTheChainedSegments() {
         ModelPack pack = pack("tiny-exit-types");
         assertThat(pack.manifest().exits()).extracting(Manifest.Exit::type)
-                .containsExactly("cnn_ignore", "cnn_project", "mixer", "resmlp", "final");
+                .containsExactly("cnn_add", "cnn_ignore", "cnn_project", "mixer", "resmlp", "final");
         try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(1))) {
             Tensor x = golden(pack, "input");
             assertThat(x.shape()).containsExactly(3, 1, 28, 28);
