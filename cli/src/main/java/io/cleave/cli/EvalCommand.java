@@ -3,6 +3,7 @@ package io.cleave.cli;
 import com.google.gson.GsonBuilder;
 import io.cleave.core.data.Dataset;
 import io.cleave.core.data.IdxReader;
+import io.cleave.core.data.ImageFolder;
 import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.pack.Manifest;
@@ -26,7 +27,7 @@ import picocli.CommandLine.Option;
 
 /** Runs the test set through every exit and compares per-exit accuracy with the manifest. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Per-exit accuracy of the pack on the committed 10k test images; fails if it differs from the "
+        description = "Per-exit accuracy of the pack on the committed 10k test images (or a labelled image folder, --images); fails if it differs from the "
                 + "manifest's test accuracy by more than 0.1 pp.")
 final class EvalCommand implements Callable<Integer> {
     @Mixin
@@ -35,6 +36,12 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", defaultValue = "${env:CLEAVE_EVAL_DATA}",
             description = "folder with t10k IDX files (default: the committed test set; env CLEAVE_EVAL_DATA)")
     Path data;
+
+    @Option(names = "--images", defaultValue = "${env:CLEAVE_EVAL_IMAGES}", paramLabel = "DIR",
+            description = "a labelled image folder instead of the IDX test set: one sub-folder of JPEG or PNG files per class, named as "
+                    + "the pack's labels, each image prepared as the pack's manifest says (how a version-2 RGB pack is evaluated) "
+                    + "(default: none; env CLEAVE_EVAL_IMAGES)")
+    Path images;
 
     @Option(names = "--json", description = "print the result as JSON (default: off)")
     boolean json;
@@ -57,7 +64,14 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ModelPack pack = ModelPack.load(packOptions.pack());
-        Dataset ds = IdxReader.read(data != null ? data : Paths.defaultData(), "t10k");
+        if (images != null && data != null) {
+            throw new IllegalArgumentException("--images and --data both name the test images: give one");
+        }
+        Dataset ds = images != null ? ImageFolder.read(images, pack) : IdxReader.read(data != null ? data : Paths.defaultData(), "t10k");
+        if (ds.pixels() != pack.manifest().input().size()) {
+            throw new IllegalArgumentException("pack " + pack.id() + " takes " + pack.manifest().input().shape() + " images and the IDX test "
+                    + "set's are [1, " + ds.height() + ", " + ds.width() + "]: give --images DIR (one folder of images per label)");
+        }
         int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
         long t0 = System.nanoTime();
         double[] acc;
@@ -119,7 +133,7 @@ final class EvalCommand implements Callable<Integer> {
             ExitEvaluator ev = new ExitEvaluator(engine).onBatch(bar::stepBy);
             double[] lossless = ExitEvaluator.accuracy(ev.predictions(ds, n, 250), ds, n);
             for (int q : jpegQualities) {
-                rows.add(jpegRow(ev, ds, n, q, pack.manifest().input().shape().get(0)));
+                rows.add(jpegRow(ev, ds, n, q));
             }
             for (int split = 1; split < pack.blockCount(); split++) {
                 for (Encoding enc : new Encoding[] {Encoding.FP32, Encoding.FP16, Encoding.INT8}) {
@@ -135,29 +149,27 @@ final class EvalCommand implements Callable<Integer> {
                 }
             }
         }
-        writeEncodings(pack, n, rows);
+        writeEncodings(pack, n, images != null ? "image folder " + images.getFileName() : "IDX t10k test set", rows);
     }
 
     /** Every test image through JPEG at quality q and back, then every exit: the accuracy, size and time a JPEG input costs. */
-    private static Map<String, Object> jpegRow(ExitEvaluator ev, Dataset ds, int n, int q, int channels) {
-        if (channels != 1) {
-            throw new IllegalArgumentException("the test set is grayscale; this pack takes " + channels + " channels");
-        }
+    private static Map<String, Object> jpegRow(ExitEvaluator ev, Dataset ds, int n, int q) {
+        int c = ds.channels();
         byte[] round = new byte[n * ds.pixels()];
         long[] sizes = new long[n];
         for (int i = 0; i < Math.min(n, 500); i++) { // warm the codec up before timing it
-            JpegCodec.decodePixels(JpegCodec.encode(ds.image(i), 1, ds.height(), ds.width(), q), 1, ds.height(), ds.width());
+            JpegCodec.decodePixels(JpegCodec.encode(ds.image(i), c, ds.height(), ds.width(), q), c, ds.height(), ds.width());
         }
         long[] codecNanos = new long[n];
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();
-            byte[] jpeg = JpegCodec.encode(ds.image(i), 1, ds.height(), ds.width(), q);
-            byte[] px = JpegCodec.decodePixels(jpeg, 1, ds.height(), ds.width());
+            byte[] jpeg = JpegCodec.encode(ds.image(i), c, ds.height(), ds.width(), q);
+            byte[] px = JpegCodec.decodePixels(jpeg, c, ds.height(), ds.width());
             codecNanos[i] = System.nanoTime() - t0;
             sizes[i] = jpeg.length;
             System.arraycopy(px, 0, round, i * ds.pixels(), ds.pixels());
         }
-        Dataset jpegDs = new Dataset(round, Arrays.copyOf(ds.labels(), n), ds.height(), ds.width());
+        Dataset jpegDs = new Dataset(round, Arrays.copyOf(ds.labels(), n), c, ds.height(), ds.width());
         double[] acc = ExitEvaluator.accuracy(ev.predictions(jpegDs, n, 250), jpegDs, n);
         long[] sorted = sizes.clone();
         Arrays.sort(sorted);
@@ -174,11 +186,12 @@ final class EvalCommand implements Callable<Integer> {
         return row;
     }
 
-    private static void writeEncodings(ModelPack pack, int n, List<Map<String, Object>> rows) {
+    private static void writeEncodings(ModelPack pack, int n, String source, List<Map<String, Object>> rows) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", pack.id());
         out.put("version", pack.version());
         out.put("images", n);
+        out.put("imageSource", source);
         out.put("note", "per-exit test accuracy with the tokens after `split` sent through the wire codec; exits at or "
                 + "before the split are computed locally and unaffected. Split 0 (raw U8 image, "
                 + pack.manifest().input().size() + " bytes) is lossless; split 0 JPEG rows: each test image through the JPEG "
