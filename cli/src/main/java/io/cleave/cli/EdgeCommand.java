@@ -277,6 +277,9 @@ final class EdgeCommand implements Callable<Integer> {
         if (c instanceof TimeoutException) {
             return "no answer within the deadline and 10 s more";
         }
+        if (c instanceof CleaveException ce && ce.getMessage() != null && ce.getMessage().startsWith("no exit reachable")) {
+            return ce.getMessage() + " (hold the blocks up to an exit with --k-max, or offload with --worker)";
+        }
         if (c instanceof CleaveException ce && (ce.code() == ErrorCode.DEADLINE_EXCEEDED || ce.code() == ErrorCode.RESOURCE_EXHAUSTED)) {
             return ce.getMessage() + " (raise --deadline-ms)";
         }
