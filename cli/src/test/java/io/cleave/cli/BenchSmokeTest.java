@@ -16,8 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -27,27 +25,13 @@ import picocli.CommandLine;
  * through {@code --pack}: it runs at a shape other than 28x28 and prints both sides and the ratio.
  * The numbers are not checked; a short run on a shared machine means nothing.
  */
+@org.junit.jupiter.api.extension.ExtendWith(ProjectHome.class)
 class BenchSmokeTest {
     static final String TINY = TestImages.resource("packs/tiny-deit").toString();
-    private static String home;
 
     record Run(int code, String out, String err) {}
 
-    @BeforeAll
-    static void projectHome() {
-        // the default pack, the committed photos and bench_torch.py are found under cleave.home, as the launcher sets it
-        home = System.getProperty("cleave.home");
-        System.setProperty("cleave.home", Path.of("..").toAbsolutePath().normalize().toString());
-    }
 
-    @AfterAll
-    static void restore() {
-        if (home == null) {
-            System.clearProperty("cleave.home");
-        } else {
-            System.setProperty("cleave.home", home);
-        }
-    }
 
     /** Benchmarks print to System.out; errors go to the command line's err. */
     static synchronized Run cleave(String... args) {

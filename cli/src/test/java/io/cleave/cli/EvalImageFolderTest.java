@@ -18,8 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,23 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
  * images of those classes written as PNG files in ImageFolder layout, measured per exit, and the
  * JPEG rows written into encodings.json, so the planner offers JPEG input for the pack.
  */
+@org.junit.jupiter.api.extension.ExtendWith(ProjectHome.class)
 class EvalImageFolderTest {
-    private static String home;
 
-    @BeforeAll
-    static void projectHome() {
-        home = System.getProperty("cleave.home");
-        System.setProperty("cleave.home", Path.of("..").toAbsolutePath().normalize().toString());
-    }
 
-    @AfterAll
-    static void restore() {
-        if (home == null) {
-            System.clearProperty("cleave.home");
-        } else {
-            System.setProperty("cleave.home", home);
-        }
-    }
 
     @Test
     void imageFolder_measuresAnRgbPack_andRecordsJpegForThePlanner(@TempDir Path dir) throws Exception {

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonObject;
 import io.cleave.core.testing.TestImages;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,25 +12,12 @@ import org.junit.jupiter.api.Test;
  * committed packs: tiny-exit-types (random weights, 28x28 grayscale, so it runs on the committed
  * Fashion-MNIST test set) and tiny-deit (random weights, 32x32 RGB).
  */
+@org.junit.jupiter.api.extension.ExtendWith(ProjectHome.class)
 class UntrainedReportsTest {
     static final String EXIT_TYPES = TestImages.resource("packs/tiny-exit-types").toString();
     static final String UNTRAINED_LINE = "pack tiny-exit-types 0.1.0 (untrained: random weights, timing and bytes only)";
-    private static String home;
 
-    @BeforeAll
-    static void projectHome() {
-        home = System.getProperty("cleave.home");
-        System.setProperty("cleave.home", Path.of("..").toAbsolutePath().normalize().toString());
-    }
 
-    @AfterAll
-    static void restore() {
-        if (home == null) {
-            System.clearProperty("cleave.home");
-        } else {
-            System.setProperty("cleave.home", home);
-        }
-    }
 
     @Test
     void eval_onAnUntrainedPack_saysSoInTextAndJson() {

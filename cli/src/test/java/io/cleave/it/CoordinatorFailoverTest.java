@@ -64,6 +64,24 @@ class CoordinatorFailoverTest {
         throw new AssertionError("edge never assigned to " + (target == null ? "a worker" : target) + "; last: " + edge.assignment());
     }
 
+    /**
+     * Kills the worker the edge is assigned to and streams through the move to the other: every answer in time (local
+     * until the edge moves), then over 90 of 100 from the surviving worker. Requests {@code offset}.. and 100 after.
+     */
+    static void killAssignedWorker_andAwaitTheMove(EdgeServer edge, CleaveProcess w1, CleaveProcess w2, int offset, String when)
+            throws Exception {
+        String assigned = edge.assignment().getWorkerTarget();
+        CleaveProcess victim = assigned.equals(w1.target()) ? w1 : w2;
+        CleaveProcess survivor = victim == w1 ? w2 : w1;
+        victim.kill9();
+        List<DeadlineJudge.Request> during = stream(edge, 100, offset); // answered locally until the edge moves
+        assertAllInTime("worker killed" + when, during);
+        awaitAssignment(edge, survivor.target());
+        List<DeadlineJudge.Request> moved = stream(edge, 100, offset + 100);
+        assertAllInTime("moved" + when, moved);
+        assertThat(fromCloud(moved)).as("answers from the surviving worker" + when).isGreaterThan(90);
+    }
+
     @Test
     void deadWorkerIsDrainedAndTheEdgeMoves_thenTheCoordinatorDiesAndNoRequestIsLost() throws Exception {
         try (CleaveProcess coordinator = CleaveProcess.coordinator("--heartbeat-ms", "300");
@@ -84,16 +102,7 @@ class CoordinatorFailoverTest {
                 assertAllInTime("before the kill", first);
                 assertThat(fromCloud(first)).isGreaterThan(90);
 
-                String assigned = edge.assignment().getWorkerTarget();
-                CleaveProcess victim = assigned.equals(w1.target()) ? w1 : w2;
-                CleaveProcess survivor = victim == w1 ? w2 : w1;
-                victim.kill9();
-                List<DeadlineJudge.Request> during = stream(edge, 100, 100); // answered locally until the edge moves
-                assertAllInTime("worker killed", during);
-                awaitAssignment(edge, survivor.target());
-                List<DeadlineJudge.Request> moved = stream(edge, 100, 200);
-                assertAllInTime("moved", moved);
-                assertThat(fromCloud(moved)).as("answers from the surviving worker").isGreaterThan(90);
+                killAssignedWorker_andAwaitTheMove(edge, w1, w2, 100, "");
 
                 coordinator.kill9();
                 List<DeadlineJudge.Request> orphaned = stream(edge, 150, 300);

@@ -46,16 +46,8 @@ class CoordinatorReplicasTest {
                     assertAllInTime("first replica killed", oneReplica);
                     assertThat(fromCloud(oneReplica)).isGreaterThan(90);
 
-                    String assigned = edge.assignment().getWorkerTarget();
-                    CleaveProcess victim = assigned.equals(w1.target()) ? w1 : w2;
-                    CleaveProcess survivor = victim == w1 ? w2 : w1;
-                    victim.kill9();
-                    List<DeadlineJudge.Request> during = stream(edge, 100, 200);
-                    assertAllInTime("worker killed, one replica left", during);
-                    awaitAssignment(edge, survivor.target()); // assigned by the second replica: the first is dead
-                    List<DeadlineJudge.Request> moved = stream(edge, 100, 300);
-                    assertAllInTime("moved by the second replica", moved);
-                    assertThat(fromCloud(moved)).as("answers from the surviving worker").isGreaterThan(90);
+                    // the move is the second replica's assignment: the first is dead
+                    CoordinatorFailoverTest.killAssignedWorker_andAwaitTheMove(edge, w1, w2, 200, ", one replica left");
                 }
             }
         }
