@@ -6,7 +6,6 @@ import io.cleave.core.time.NanoClock;
 import io.cleave.proto.v1.Assignment;
 import io.cleave.proto.v1.WorkerHeartbeat;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,22 +90,26 @@ public final class WorkerRegistry {
     /** The assignment for an edge now on {@code currentTarget} (empty: none). */
     public synchronized Assignment assign(String modelId, String currentTarget) {
         drain();
-        Entry best = workers.values().stream()
-                .filter(e -> modelId.isEmpty() || e.last.getModelId().equals(modelId))
-                // among equally loaded workers the edge stays where it is: a move costs it a new connection
-                .min(Comparator.comparingInt(WorkerRegistry::load)
-                        .thenComparing(e -> !e.last.getTarget().equals(currentTarget)))
-                .orElse(null);
-        if (best != null && !best.last.getTarget().equals(currentTarget)) {
-            // the edge's own requests are in its worker's queue: it moves only for a clearly shorter one, or two idle
-            // workers would trade a lone edge at every heartbeat that caught one of its requests queued
-            Entry current = workers.values().stream().filter(e -> e.last.getTarget().equals(currentTarget)
-                    && (modelId.isEmpty() || e.last.getModelId().equals(modelId))).findFirst().orElse(null);
-            if (current != null && load(current) - load(best) < MOVE_MARGIN) {
-                best = current;
+        // one pass over the model's workers (this runs for every edge every period): the lightest, the edge's own, how many
+        Entry lightest = null;
+        Entry current = null;
+        int live = 0;
+        for (Entry e : workers.values()) {
+            if (!modelId.isEmpty() && !e.last.getModelId().equals(modelId)) {
+                continue;
+            }
+            live++;
+            if (lightest == null || load(e) < load(lightest)) {
+                lightest = e;
+            }
+            if (e.last.getTarget().equals(currentTarget)) {
+                current = e;
             }
         }
-        int live = (int) workers.values().stream().filter(e -> modelId.isEmpty() || e.last.getModelId().equals(modelId)).count();
+        // the edge's own requests are in its worker's queue: it moves only for a clearly shorter one (two idle workers
+        // would otherwise trade a lone edge at every heartbeat that caught one of its requests queued), and a move costs
+        // it a new connection
+        Entry best = current != null && load(current) - load(lightest) < MOVE_MARGIN ? current : lightest;
         if (best == null) {
             return Assignment.newBuilder().setLiveWorkers(0).build();
         }

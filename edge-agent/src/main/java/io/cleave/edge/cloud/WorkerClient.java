@@ -82,19 +82,24 @@ public final class WorkerClient implements AutoCloseable {
         return ch;
     }
 
+    /** @param target named in the log lines; null: this channel logs nothing (its loss is another channel's) */
     private static void watch(String target, ManagedChannel ch, io.grpc.ConnectivityState seen, boolean lost,
             java.util.concurrent.atomic.AtomicBoolean redialing) {
         ch.notifyWhenStateChanged(seen, () -> {
             io.grpc.ConnectivityState now = ch.getState(false);
             boolean stillLost = lost;
             if (now == io.grpc.ConnectivityState.TRANSIENT_FAILURE && !lost) {
-                losses.log("worker " + target + " unreachable", "answering from local exits until it is back");
+                if (target != null) {
+                    losses.log("worker " + target + " unreachable", "answering from local exits until it is back");
+                }
                 stillLost = true;
             }
             if (now == io.grpc.ConnectivityState.TRANSIENT_FAILURE && redialing.compareAndSet(false, true)) {
                 RECONNECT.schedule(() -> redial(ch, redialing), REDIAL_MILLIS, TimeUnit.MILLISECONDS);
             } else if (now == io.grpc.ConnectivityState.READY && lost) {
-                log.info("worker {} connected", target);
+                if (target != null) {
+                    log.info("worker {} connected", target);
+                }
                 stillLost = false;
             }
             if (now != io.grpc.ConnectivityState.SHUTDOWN) {
@@ -116,19 +121,6 @@ public final class WorkerClient implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-
-    /** The redial of {@link #watch} without its log lines: the probe channel's loss is the request channel's. */
-    private static void redialWhenLost(ManagedChannel ch, io.grpc.ConnectivityState seen, java.util.concurrent.atomic.AtomicBoolean redialing) {
-        ch.notifyWhenStateChanged(seen, () -> {
-            io.grpc.ConnectivityState now = ch.getState(false);
-            if (now == io.grpc.ConnectivityState.TRANSIENT_FAILURE && redialing.compareAndSet(false, true)) {
-                RECONNECT.schedule(() -> redial(ch, redialing), REDIAL_MILLIS, TimeUnit.MILLISECONDS);
-            }
-            if (now != io.grpc.ConnectivityState.SHUTDOWN) {
-                redialWhenLost(ch, now, redialing);
-            }
-        });
-    }
 
     /** While the channel is failing or dialling, cuts its backoff short every period; stops once it is connected, idle or shut down. */
     private static void redial(ManagedChannel ch, java.util.concurrent.atomic.AtomicBoolean redialing) {
@@ -219,7 +211,8 @@ public final class WorkerClient implements AutoCloseable {
         }
         if (probeChannel == null) {
             probeChannel = channelBuilder(now.get(0), via, tls).build();
-            redialWhenLost(probeChannel, io.grpc.ConnectivityState.IDLE, new java.util.concurrent.atomic.AtomicBoolean());
+            // redialled like the request channels; its loss is theirs, so it logs nothing (no target)
+            watch(null, probeChannel, probeChannel.getState(false), true, new java.util.concurrent.atomic.AtomicBoolean());
         }
         return probeChannel;
     }
