@@ -228,6 +228,23 @@ public final class LinkEstimator {
     }
 
     /**
+     * The round trips' distribution: the midpoints of {@link #RTT_BINS} equally likely bins (the
+     * (i + 0.5) / bins quantiles, ascending), over the same five windows as {@link #rtt()}; empty
+     * while fewer than {@code MIN_RTT_SAMPLES_FOR_SPREAD} round trips are known.
+     */
+    public double[] rttQuantiles() {
+        if (rtt.count() < MIN_RTT_SAMPLES_FOR_SPREAD) {
+            return new double[0];
+        }
+        return rtt.quantiles(RTT_BIN_MIDPOINTS);
+    }
+
+    /** Bins of {@link #rttQuantiles()}: each holds 5% of the round trips. */
+    public static final int RTT_BINS = 20;
+    private static final double[] RTT_BIN_MIDPOINTS = java.util.stream.IntStream.range(0, RTT_BINS).mapToDouble(i -> (i + 0.5) / RTT_BINS)
+            .toArray();
+
+    /**
      * The shortest transfer time that resolves a rate from a sender-side delivery: the spread of the
      * round trips (p90 - p10; a delivery's round trip varies that much by itself), at least the floor;
      * the round trip itself while too few round trips are known for a spread.

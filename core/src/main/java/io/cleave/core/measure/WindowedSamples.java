@@ -51,6 +51,22 @@ public final class WindowedSamples {
         return v[Math.max(0, Math.min(v.length - 1, i))];
     }
 
+    /** The {@code qs}-quantiles (nearest rank) of the samples in the window, sorted once; empty if none. */
+    public synchronized double[] quantiles(double[] qs) {
+        expire();
+        if (samples.isEmpty()) {
+            return new double[0];
+        }
+        double[] v = values();
+        Arrays.sort(v);
+        double[] out = new double[qs.length];
+        for (int j = 0; j < qs.length; j++) {
+            int i = (int) Math.ceil(qs[j] * v.length) - 1;
+            out[j] = v[Math.max(0, Math.min(v.length - 1, i))];
+        }
+        return out;
+    }
+
     /** Arithmetic mean of the samples in the window, or NaN if none. */
     public synchronized double mean() {
         expire();

@@ -14,9 +14,33 @@ package io.cleave.core.plan;
  * @param queue expected queueing delay at the worker
  * @param bandwidth uplink bytes per second (0: no link)
  * @param rtt round-trip time
+ * @param rttQuantiles the round trips' distribution as equally likely values, ascending (see
+ *        {@code LinkEstimator#rttQuantiles}); empty when only {@code rtt} is known, which is then
+ *        taken as certain
  */
 public record Costs(double edgeStem, double[] edgeBlock, double[] edgeExit, double cloudStem, double[] cloudBlock,
-        double[] cloudExit, double queue, double bandwidth, double rtt) {
+        double[] cloudExit, double queue, double bandwidth, double rtt, double[] rttQuantiles) {
+
+    /** Costs whose round trip is known only as {@code rtt}. */
+    public Costs(double edgeStem, double[] edgeBlock, double[] edgeExit, double cloudStem, double[] cloudBlock, double[] cloudExit,
+            double queue, double bandwidth, double rtt) {
+        this(edgeStem, edgeBlock, edgeExit, cloudStem, cloudBlock, cloudExit, queue, bandwidth, rtt, new double[0]);
+    }
+
+    /**
+     * The probability that the round trip is at most {@code nanos}: the share of {@link #rttQuantiles}
+     * at or below it, or 0/1 against {@link #rtt} when no distribution is known.
+     */
+    public double rttAtMost(double nanos) {
+        if (rttQuantiles.length == 0) {
+            return rtt <= nanos ? 1 : 0;
+        }
+        int n = 0;
+        while (n < rttQuantiles.length && rttQuantiles[n] <= nanos) {
+            n++;
+        }
+        return (double) n / rttQuantiles.length;
+    }
 
     @Override
     public String toString() {
@@ -32,17 +56,19 @@ public record Costs(double edgeStem, double[] edgeBlock, double[] edgeExit, doub
         return edgeBlock.length - 1;
     }
 
+    /** Other link figures; the round trips' distribution is kept only while the round trip is the same. */
     public Costs withLink(double bandwidth, double rtt) {
-        return new Costs(edgeStem, edgeBlock, edgeExit, cloudStem, cloudBlock, cloudExit, queue, bandwidth, rtt);
+        return new Costs(edgeStem, edgeBlock, edgeExit, cloudStem, cloudBlock, cloudExit, queue, bandwidth, rtt,
+                rtt == this.rtt ? rttQuantiles : new double[0]);
     }
 
     public Costs withQueue(double queue) {
-        return new Costs(edgeStem, edgeBlock, edgeExit, cloudStem, cloudBlock, cloudExit, queue, bandwidth, rtt);
+        return new Costs(edgeStem, edgeBlock, edgeExit, cloudStem, cloudBlock, cloudExit, queue, bandwidth, rtt, rttQuantiles);
     }
 
     /** The same costs for a device holding only the first {@code k} blocks. */
     public Costs withKMax(int k) {
         return new Costs(edgeStem, java.util.Arrays.copyOf(edgeBlock, k + 1), edgeExit, cloudStem, cloudBlock, cloudExit, queue,
-                bandwidth, rtt);
+                bandwidth, rtt, rttQuantiles);
     }
 }

@@ -25,13 +25,36 @@ public final class PlanEvaluator {
         return model;
     }
 
+    /** The deadline a local exit must meet: D less the margin that protects the promise to answer by D. */
     public long safeDeadline(long deadlineNanos) {
         return deadlineNanos - Math.max(marginNanos, (long) (marginFraction * deadlineNanos));
     }
 
+    /**
+     * The deadline a cloud exit is planned against: D less only the fixed margin. A cloud exit that
+     * comes late costs no deadline (the local exits race it and answer), and its lateness is already in
+     * the round trips' distribution, so the margin's share of the deadline is not taken off again: with
+     * it, a 20 ms deadline left 18 ms, and on a 10 ms link whose offloads came back in 13-15 ms the
+     * planner kept every request local.
+     */
+    public long cloudDeadline(long deadlineNanos) {
+        return deadlineNanos - marginNanos;
+    }
+
+    /**
+     * What {@code plan} answers with by the deadline, under the arbiter's rule (the deepest exit that
+     * has arrived): local exits against {@link #safeDeadline}, cloud exits against
+     * {@link #cloudDeadline}. The decision's exit and time are those the costs predict as they stand; its
+     * expected accuracy also weighs each deeper cloud exit by the chance that it arrives in time
+     * under the round trips' distribution ({@link Costs#rttAtMost}): a cloud exit that arrives with
+     * probability p replaces the local answer in that share of requests, and in the others the local
+     * exits that race it answer. With the round trip known only as a value this is the predicted
+     * exit's accuracy. A plan whose cloud exits are sure to be late scores as its local exits do.
+     */
     public Decision evaluate(String policy, Plan plan, long deadlineNanos, Costs c) {
         PackStats pack = model.pack();
         long d = safeDeadline(deadlineNanos);
+        long dc = cloudDeadline(deadlineNanos);
         int best = -1;
         boolean cloud = false;
         double time = Double.POSITIVE_INFINITY;
@@ -47,31 +70,67 @@ public final class PlanEvaluator {
                 time = t;
             }
         }
+        int bestLocal = best;
         if (plan.offload()) {
             for (int x = 0; x < pack.exits(); x++) {
-                if (!ExitPlacement.inCloud(pack.exitBlock(x), plan.split()) || Double.isNaN(pack.accuracy(x, plan.split(), plan.encoding(), true))) {
+                if (!cloudExit(pack, plan, x)) {
                     continue;
                 }
                 double t = model.cloud(c, plan.split(), plan.encoding(), x);
-                if (t <= d && x > best) {
+                if (t <= dc && x > best) {
                     best = x;
                     cloud = true;
                     time = t;
                 }
             }
         }
+        double acc = expectedAccuracy(plan, c, dc, bestLocal, where, localTo);
         if (best < 0) {
             // nothing in time: the first local exit answers, late
             double t = model.local(c, 0);
-            return new Decision(policy, plan, 0, false, 0.0, (long) Math.min(t, Long.MAX_VALUE),
+            return new Decision(policy, plan, 0, false, acc, (long) Math.min(t, Long.MAX_VALUE),
                     model.breakdown(c, plan.split(), plan.encoding(), 0, false));
         }
-        double acc = pack.accuracy(best, plan.split(), plan.encoding(), cloud);
-        // a confident local stop before the expected exit may cost accuracy: subtract its upper bound
-        for (int x = 0; x < best && where.local(x, localTo); x++) {
-            acc -= pack.stopCostBound(x, plan.threshold());
-        }
         return new Decision(policy, plan, best, cloud, acc, (long) time, model.breakdown(c, plan.split(), plan.encoding(), best, cloud));
+    }
+
+    private static boolean cloudExit(PackStats pack, Plan plan, int x) {
+        return ExitPlacement.inCloud(pack.exitBlock(x), plan.split()) && !Double.isNaN(pack.accuracy(x, plan.split(), plan.encoding(), true));
+    }
+
+    /**
+     * The local answer's accuracy where no deeper cloud exit arrives, and each deeper cloud exit's where
+     * it is the deepest to arrive, weighted by those chances. Cloud exits are in depth order and a deeper
+     * one needs more time, so exit x is the deepest to arrive with probability P(x) - P(next); a
+     * confident local stop before the answering exit costs its bound, as always.
+     */
+    private double expectedAccuracy(Plan plan, Costs c, long cloudDeadline, int bestLocal, ExitPlacement where, int localTo) {
+        PackStats pack = model.pack();
+        double local = bestLocal < 0 ? 0 : pack.accuracy(bestLocal, plan.split(), plan.encoding(), false) - stopCosts(plan, bestLocal, where, localTo);
+        if (!plan.offload()) {
+            return local;
+        }
+        double acc = 0;
+        double arrivedDeeper = 0; // P(some deeper cloud exit than those seen so far arrives): filled from the deepest down
+        for (int x = pack.exits() - 1; x > bestLocal; x--) {
+            if (!cloudExit(pack, plan, x)) {
+                continue;
+            }
+            double withoutRtt = model.cloud(c, plan.split(), plan.encoding(), x) - c.rtt();
+            double p = Math.max(arrivedDeeper, c.rttAtMost(cloudDeadline - withoutRtt));
+            acc += (p - arrivedDeeper) * (pack.accuracy(x, plan.split(), plan.encoding(), true) - stopCosts(plan, x, where, localTo));
+            arrivedDeeper = p;
+        }
+        return acc + (1 - arrivedDeeper) * local;
+    }
+
+    /** Upper bound on what confident local stops before exit {@code x} cost. */
+    private double stopCosts(Plan plan, int x, ExitPlacement where, int localTo) {
+        double cost = 0;
+        for (int y = 0; y < x && where.local(y, localTo); y++) {
+            cost += model.pack().stopCostBound(y, plan.threshold());
+        }
+        return cost;
     }
 
     /**

@@ -85,16 +85,51 @@ class PlannerTest {
     }
 
     @Test
+    void aCloudExitThatArrivesInTimeForSomeRoundTrips_isWeighedByThatChance() {
+        // round trips: 8 of 20 at 10 ms, 12 at 30 ms (median 30 ms). At a 20 ms deadline (cloud exits planned against 19 ms)
+        // the input's final exit needs about 2 ms plus the round trip: in time for the 10 ms ones only
+        double[] q = new double[20];
+        Arrays.fill(q, 0, 8, 10 * MS);
+        Arrays.fill(q, 8, 20, 30 * MS);
+        Costs point = costs().withLink(1e6, 30 * MS);
+        Costs spread = new Costs(point.edgeStem(), point.edgeBlock(), point.edgeExit(), point.cloudStem(), point.cloudBlock(),
+                point.cloudExit(), point.queue(), point.bandwidth(), point.rtt(), q);
+        assertThat(spread.rttAtMost(10 * MS)).isEqualTo(0.4);
+        assertThat(spread.rttAtMost(29 * MS)).isEqualTo(0.4);
+        assertThat(point.rttAtMost(29 * MS)).isZero();
+        PlanEvaluator ev = new PlanEvaluator(new LatencyModel(PACK), 0.1, 1_000_000);
+        Plan input = new Plan(true, 0, Encoding.U8_IMAGE, 2.0, 4);
+        Decision sure = ev.evaluate("x", input, 20 * MS, point);
+        Decision chance = ev.evaluate("x", input, 20 * MS, spread);
+        // both predict the local block-4 exit (the median round trip is too long); only the second counts the 40% of requests
+        // in which the final exit replaces it
+        assertThat(sure.expectedExit()).isEqualTo(1);
+        assertThat(chance.expectedExit()).isEqualTo(1);
+        assertThat(sure.expectedAccuracy()).isCloseTo(0.86, within(1e-9));
+        assertThat(chance.expectedAccuracy()).isCloseTo(0.6 * 0.86 + 0.4 * 0.90, within(1e-9));
+        // the chance is worth offloading for (the local exits race it, so a late result costs no deadline); the value alone is not
+        assertThat(CLEAVE.decide(20 * MS, point).plan().offload()).isFalse();
+        assertThat(CLEAVE.decide(20 * MS, spread).plan().offload()).isTrue();
+        // a distribution that is the value again plans exactly as the value does
+        double[] same = new double[20];
+        Arrays.fill(same, 30 * MS);
+        assertThat(CLEAVE.decide(20 * MS, point.withQueue(0)).plan()).isEqualTo(CLEAVE.decide(20 * MS, new Costs(point.edgeStem(),
+                point.edgeBlock(), point.edgeExit(), point.cloudStem(), point.cloudBlock(), point.cloudExit(), 0, point.bandwidth(),
+                point.rtt(), same)).plan());
+    }
+
+    @Test
     void cloudLoad_movesTheSplitDeeper_toSaveCloudCompute() {
         // a loaded worker: each block costs 3 ms per request; sending the input repeats blocks 1-4 in the cloud
         double[] loaded = new double[9];
         Arrays.fill(loaded, 1, 9, 3 * MS);
         Costs c = new Costs(0.3 * MS, new double[] {0, 1 * MS, 1 * MS, 1 * MS, 1 * MS}, new double[] {1 * MS, 1 * MS, 1 * MS, 1 * MS},
                 0.05 * MS, loaded, new double[] {0.1 * MS, 0.1 * MS, 0.1 * MS, 0.1 * MS}, 0, 1e7, 2 * MS);
-        Decision idle = CLEAVE.decide(25 * MS, costs().withLink(1e7, 2 * MS));
-        // safe deadline 22.5 ms: the input needs 26.5 ms (all 8 blocks in the cloud), fp16 tokens after block 2 23.2 ms,
-        // fp32 tokens after block 4 20.8 ms (int8/fp16 at split 4 were never measured, so they are not offered)
-        Decision busy = CLEAVE.decide(25 * MS, c);
+        Decision idle = CLEAVE.decide(23_500_000, costs().withLink(1e7, 2 * MS));
+        // cloud exits planned against 22.5 ms (the deadline less the fixed 1 ms margin): the input needs 26.5 ms (all 8 blocks
+        // in the cloud), fp16 tokens after block 2 23.2 ms, fp32 tokens after block 4 20.8 ms (int8/fp16 at split 4 were never
+        // measured, so they are not offered)
+        Decision busy = CLEAVE.decide(23_500_000, c);
         assertThat(idle.plan().split()).isZero();
         assertThat(busy.expectedCloud()).isTrue();
         assertThat(busy.plan().split()).isEqualTo(4);

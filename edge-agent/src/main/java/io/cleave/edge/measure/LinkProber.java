@@ -23,9 +23,11 @@ import java.util.function.Supplier;
  * Active measurement of a worker link, whether or not requests are being offloaded (a planner that
  * stays local still needs to learn when the link has become good). Every period:
  * <ul>
- *   <li>a Describe call refreshes the worker's compute profile;
  *   <li>a <b>ping</b>, an empty Probe stream (a few header bytes each way, like an offload's result),
- *       gives the round trip the planner adds to every cloud path;
+ *       gives the round trip the planner adds to every cloud path (offloads whose payload crosses in
+ *       a fraction of it add their own: {@link EdgeMeasurements#recordCloud(long, io.cleave.edge.race.Candidate, double, long)});
+ *   <li>once the ping is back, a Describe call refreshes the worker's compute profile (sent with the
+ *       ping, it made the ping wait for its handling at both ends);
  *   <li>after the ping, when the link has been left alone long enough, a <b>bandwidth probe</b>: a
  *       Probe stream of {@link ProbeSizer#nextBytes} bytes, timed at the sender from the first byte
  *       handed to the channel to the worker's reply. That is one delivery plus one round trip, which
@@ -74,9 +76,10 @@ public final class LinkProber implements AutoCloseable {
         if (ch == null) {
             return;
         }
-        describe(ch);
         if (busy.compareAndSet(false, true)) {
             ping(ch);
+        } else {
+            describe(ch); // a bandwidth probe is still out: the profile is refreshed all the same
         }
     }
 
@@ -112,6 +115,7 @@ public final class LinkProber implements AutoCloseable {
                     m.link().recordRtt(elapsed);
                 }
                 warm = true; // the first call pays for stream set-up and class loading
+                describe(ch); // after the ping, never before it: a ping sent behind a Describe read its handling too
                 if (clock.nanoTime() - nextProbeAt >= 0) {
                     probeBandwidth(ch);
                 } else {
@@ -122,6 +126,7 @@ public final class LinkProber implements AutoCloseable {
             @Override
             public void failed(Status s) {
                 busy.set(false);
+                describe(ch);
             }
         }, t0);
     }

@@ -39,6 +39,30 @@ class EdgeMeasurementsTest {
     }
 
     @Test
+    void anOffloadWhosePayloadCrossesInAFractionOfTheRoundTrip_isARoundTripSample() {
+        ManualClock clock = new ManualClock();
+        EdgeMeasurements m = new EdgeMeasurements(TestPacks.pack(), 2, clock, 0.9);
+        for (int i = 0; i < 10; i++) {
+            m.link().recordRtt(16 * MS); // pings, each a call of its own
+        }
+        m.link().recordDelivery(100_000, 36 * MS); // 5 MB/s: 784 B cross in 0.16 ms, a hundredth of the round trip
+        for (int i = 0; i < 20; i++) { // offloads back 15 ms after sending: 1 ms queued, 2 ms compute, so a 12 ms round trip
+            m.recordCloud(784, cloudResult(0, 1 * MS, 2 * MS), 2 * MS, 15 * MS);
+        }
+        assertThat(m.link().rtt()).isEqualTo(12.0 * MS);
+        // a payload whose transfer is most of its time says nothing about the round trip by itself
+        EdgeMeasurements big = new EdgeMeasurements(TestPacks.pack(), 2, clock, 0.9);
+        for (int i = 0; i < 10; i++) {
+            big.link().recordRtt(16 * MS);
+        }
+        big.link().recordDelivery(100_000, 36 * MS);
+        for (int i = 0; i < 20; i++) { // 50 kB: 10 ms on the wire at 5 MB/s
+            big.recordCloud(50_000, cloudResult(0, 1 * MS, 2 * MS), 2 * MS, 29 * MS);
+        }
+        assertThat(big.link().rtt()).isEqualTo(16.0 * MS);
+    }
+
+    @Test
     void offloadsWithNoResult_capTheEstimateOnlyForAWindow() {
         ManualClock clock = new ManualClock();
         EdgeMeasurements m = new EdgeMeasurements(TestPacks.pack(), 2, clock, 0.9);
