@@ -51,16 +51,23 @@ public final class PackStats {
     /**
      * From a pack: validation accuracy per exit, and its encodings.json when present (for JPEG input,
      * the row measured at {@code jpegQuality}: without one the planner does not offer JPEG). An exit
-     * with no measured accuracy (an imported or random-weight pack's) counts as chance, 1 / classes.
+     * with no measured accuracy counts as chance, 1 / classes, in a trained pack (an imported one
+     * nobody labelled data for), and in an untrained pack (timing and bytes only) as its depth,
+     * blocks before it / all blocks: there every exit is chance, and planning on chance made every
+     * plan a tie that went to the fewest bytes, so the planner stayed local; on depth it plans for
+     * the deepest answer in time, which is what a timing run measures. Encodings change no depth.
      */
     public static PackStats of(ModelPack pack, int jpegQuality) {
         Manifest m = pack.manifest();
         int n = pack.exitCount();
         int[] eb = new int[n];
         double[] acc = new double[n];
+        boolean[] depth = new boolean[n];
         for (Manifest.Exit e : m.exits()) {
             eb[e.index()] = e.afterBlock();
-            acc[e.index()] = e.accuracy() == null ? 1.0 / pack.classes() : e.accuracy().validation();
+            depth[e.index()] = e.accuracy() == null && !pack.trained();
+            acc[e.index()] = depth[e.index()] ? (double) e.afterBlock() / pack.blockCount()
+                    : e.accuracy() == null ? 1.0 / pack.classes() : e.accuracy().validation();
         }
         PackStats s = new PackStats(pack.blockCount(), eb, acc, m.tokens().count(), m.tokens().dim(), m.input().size());
         for (Manifest.Exit e : m.exits()) {
@@ -90,7 +97,7 @@ public final class PackStats {
                     // measured on the test set: apply the measured change relative to plain test accuracy
                     double[] adjusted = new double[n];
                     for (int e = 0; e < n; e++) {
-                        adjusted[e] = acc[e] + (test[e] - testPlain[e]);
+                        adjusted[e] = depth[e] ? acc[e] : acc[e] + (test[e] - testPlain[e]);
                     }
                     s.withEncodingAccuracy(row.get("split").getAsInt(), rowEnc, adjusted);
                     if (rowEnc == Encoding.JPEG) {

@@ -9,9 +9,10 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@link #cleave}: over edge-only, sending the input (raw or as JPEG), and tokens after every block the device
- *       holds in every encoding, all racing the local exits: maximise the accuracy of the exit
- *       predicted to arrive deepest by the (safety-margined) deadline, minus the bounded cost of
- *       stopping at a confident local exit; differences within {@link #ACCURACY_TOLERANCE} are ties,
+ *       holds in every encoding, all racing the local exits: maximise the expected accuracy of the
+ *       deepest exit to arrive by the deadline (local exits within the safety margin, each deeper
+ *       cloud exit weighted by the chance that the round trip lets it arrive: {@link PlanEvaluator}),
+ *       minus the bounded cost of stopping at a confident local exit; differences within {@link #ACCURACY_TOLERANCE} are ties,
  *       which go to fewer bytes, then to the higher expected accuracy, then to the earlier expected answer. Unless the caller fixes it, the
  *       local confidence threshold is chosen too (a lower one answers more requests early).
  *   <li>{@link #edgeOnly}, {@link #cloudOnly} (send the raw input: the baseline split computing must
