@@ -71,12 +71,16 @@ public final class PlanEvaluator {
             }
         }
         int bestLocal = best;
+        double[] cloudTime = null; // per exit, NaN where the plan has no cloud exit
         if (plan.offload()) {
+            cloudTime = new double[pack.exits()];
             for (int x = 0; x < pack.exits(); x++) {
+                cloudTime[x] = Double.NaN;
                 if (!cloudExit(pack, plan, x)) {
                     continue;
                 }
                 double t = model.cloud(c, plan.split(), plan.encoding(), x);
+                cloudTime[x] = t;
                 if (t <= dc && x > best) {
                     best = x;
                     cloud = true;
@@ -84,7 +88,10 @@ public final class PlanEvaluator {
                 }
             }
         }
-        double acc = expectedAccuracy(plan, c, dc, bestLocal, where, localTo);
+        // with the round trip known only as a value, the chances are 0 or 1: the predicted exit's accuracy, no second pass
+        double acc = cloudTime == null || c.rttQuantiles().length == 0
+                ? (best < 0 ? 0 : pack.accuracy(best, plan.split(), plan.encoding(), cloud) - stopCosts(plan, best, where, localTo))
+                : expectedAccuracy(plan, c, dc, bestLocal, cloudTime, where, localTo);
         if (best < 0) {
             // nothing in time: the first local exit answers, late
             double t = model.local(c, 0);
@@ -104,19 +111,17 @@ public final class PlanEvaluator {
      * one needs more time, so exit x is the deepest to arrive with probability P(x) - P(next); a
      * confident local stop before the answering exit costs its bound, as always.
      */
-    private double expectedAccuracy(Plan plan, Costs c, long cloudDeadline, int bestLocal, ExitPlacement where, int localTo) {
+    private double expectedAccuracy(Plan plan, Costs c, long cloudDeadline, int bestLocal, double[] cloudTime, ExitPlacement where,
+            int localTo) {
         PackStats pack = model.pack();
         double local = bestLocal < 0 ? 0 : pack.accuracy(bestLocal, plan.split(), plan.encoding(), false) - stopCosts(plan, bestLocal, where, localTo);
-        if (!plan.offload()) {
-            return local;
-        }
         double acc = 0;
         double arrivedDeeper = 0; // P(some deeper cloud exit than those seen so far arrives): filled from the deepest down
         for (int x = pack.exits() - 1; x > bestLocal; x--) {
-            if (!cloudExit(pack, plan, x)) {
+            if (Double.isNaN(cloudTime[x])) {
                 continue;
             }
-            double withoutRtt = model.cloud(c, plan.split(), plan.encoding(), x) - c.rtt();
+            double withoutRtt = cloudTime[x] - c.rtt();
             double p = Math.max(arrivedDeeper, c.rttAtMost(cloudDeadline - withoutRtt));
             acc += (p - arrivedDeeper) * (pack.accuracy(x, plan.split(), plan.encoding(), true) - stopCosts(plan, x, where, localTo));
             arrivedDeeper = p;
