@@ -34,13 +34,15 @@ import picocli.CommandLine.Option;
  * real ones use: every worker heartbeats each {@code --heartbeat-ms}, every edge asks for its assignment each
  * {@link AssignmentFollower#PERIOD_MILLIS}. For each edge count: assignment latency (client side, send to answer),
  * assignments and heartbeats answered per second, the coordinator's CPU and RSS, and how evenly edges spread over the
- * workers; then one worker stops heartbeating and the bench times how long until none of its edges is sent to it.
+ * workers; then one worker stops heartbeating and the bench times how long until none of its edges is sent to it, and
+ * another crashes: its edges ask at once naming it (as a real edge does when its connection fails) and the bench times
+ * how long until all of them are elsewhere.
  */
 @Command(name = "coordinator", mixinStandardHelpOptions = true,
         description = "The coordinator at scale: simulated edges (each asking every " + AssignmentFollower.PERIOD_MILLIS + " ms) and "
                 + "workers (each heartbeating every --heartbeat-ms) against one real coordinator process on loopback; assignment "
                 + "latency p50/p99, rates, coordinator CPU and RSS per edge count, the smallest beside the largest, and how long a "
-                + "silent worker keeps getting edges.")
+                + "silent worker keeps getting edges, and how soon a crashed worker's edges (reporting it) are elsewhere.")
 final class CoordinatorBench implements Callable<Integer> {
     @Option(names = "--edges", split = ",", defaultValue = "${env:CLEAVE_BENCH_COORDINATOR_EDGES:-1000,2500,5000,10000}",
             description = "simulated edge counts, one phase each (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_COORDINATOR_EDGES)")
@@ -82,6 +84,7 @@ final class CoordinatorBench implements Callable<Integer> {
         }
         List<Map<String, Object>> phases = new ArrayList<>();
         Map<String, Object> drain;
+        Map<String, Object> crash;
         try (CleaveChild coordinator = CleaveChild.start(List.of(), List.of("-XX:+UseG1GC"), "coordinator",
                 List.of("--plaintext", "--port", "0", "--metrics-port", "0", "--heartbeat-ms", String.valueOf(heartbeatMillis)), 60_000);
                 Load load = new Load("127.0.0.1:" + coordinator.port(), channelCount, workers, heartbeatMillis)) {
@@ -106,13 +109,15 @@ final class CoordinatorBench implements Callable<Integer> {
             }
             load.edges(edgeCounts.get(0)); // the silent worker at the smallest load: its edges' asks answered promptly
             Thread.sleep(3_000);
-            drain = load.silence();
+            drain = load.remove(false);
+            Thread.sleep(1_000);
+            crash = load.remove(true);
         }
-        print(phases, drain);
+        print(phases, drain, crash);
         return 0;
     }
 
-    private void print(List<Map<String, Object>> phases, Map<String, Object> drain) {
+    private void print(List<Map<String, Object>> phases, Map<String, Object> drain, Map<String, Object> crash) {
         Map<String, Object> first = phases.get(0);
         Map<String, Object> last = phases.get(phases.size() - 1);
         Map<String, Object> growth = new LinkedHashMap<>();
@@ -128,6 +133,7 @@ final class CoordinatorBench implements Callable<Integer> {
             out.put("phases", phases);
             out.put("largest_over_smallest", growth);
             out.put("silent_worker", drain);
+            out.put("crashed_worker", crash);
             System.out.println(new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create().toJson(out));
             return;
         }
@@ -151,6 +157,9 @@ final class CoordinatorBench implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "at %,d edges, a worker stops heartbeating (%d of its edges): the last assignment to it %.0f ms later, all its edges "
                 + "elsewhere %.0f ms later (the coordinator drains after 3 missed periods, %d ms)%n", edgeCounts.get(0), drain.get("edges_on_it"),
                 drain.get("last_assignment_to_it_ms"), drain.get("all_moved_ms"), 3 * heartbeatMillis);
+        System.out.printf(Locale.ROOT, "then another crashes (%d of its edges ask at once naming it, as an edge does when its connection fails): "
+                + "the last assignment to it %.0f ms later, all its edges elsewhere %.0f ms later%n", crash.get("edges_on_it"),
+                crash.get("last_assignment_to_it_ms"), crash.get("all_moved_ms"));
     }
 
     /** The simulated workers and edges: async unary calls on a few shared channels, callbacks on the transport threads. */
@@ -167,12 +176,14 @@ final class CoordinatorBench implements Callable<Integer> {
         private final int[] edgesPerWorker;
         private volatile int edges;
         private volatile int silent = -1; // a worker that stopped heartbeating
+        private volatile int crashed = -1; // a worker that stopped heartbeating, and whose edges' connections failed
+        private volatile int watched = -1; // the one whose last assignment is timed
         private final AtomicLong heartbeatsAnswered = new AtomicLong();
         private final AtomicLong asksAnswered = new AtomicLong();
         private final AtomicLong failures = new AtomicLong();
         private volatile long[] latencies = new long[0]; // ring of assignment latencies, nanoseconds
         private final AtomicLong latencyCount = new AtomicLong();
-        private volatile long lastToSilentNanos;
+        private volatile long lastToWatchedNanos;
         private long tick;
 
         Load(String target, int channelCount, int workers, long heartbeatMillis) {
@@ -193,7 +204,7 @@ final class CoordinatorBench implements Callable<Integer> {
             long hbTicks = Math.max(1, heartbeatMillis / TICK_MILLIS);
             long askTicks = Math.max(1, AssignmentFollower.PERIOD_MILLIS / TICK_MILLIS);
             for (int w = (int) (t % hbTicks); w < workers; w += hbTicks) {
-                if (w != silent) {
+                if (w != silent && w != crashed) {
                     heartbeat(w);
                 }
             }
@@ -240,7 +251,8 @@ final class CoordinatorBench implements Callable<Integer> {
         private void ask(int e) {
             String edge = "e" + e;
             Integer on = onWorker.get(edge);
-            AssignRequest req = AssignRequest.newBuilder().setEdgeId(edge).setModelId(MODEL).setCurrentTarget(on == null ? "" : target(on)).build();
+            AssignRequest req = AssignRequest.newBuilder().setEdgeId(edge).setModelId(MODEL).setCurrentTarget(on == null ? "" : target(on))
+                    .setLostTarget(on != null && on == crashed ? target(on) : "").build();
             long sent = System.nanoTime();
             CoordinatorGrpc.newStub(channel(e)).withDeadlineAfter(5, TimeUnit.SECONDS).assign(req, new StreamObserver<Assignment>() {
                 @Override
@@ -252,8 +264,8 @@ final class CoordinatorBench implements Callable<Integer> {
                         return;
                     }
                     int w = index(a.getWorkerTarget());
-                    if (w == silent) {
-                        lastToSilentNanos = now;
+                    if (w == watched) {
+                        lastToWatchedNanos = now;
                     }
                     synchronized (edgesPerWorker) { // answers to two asks of one edge may race: the map and the counts move together
                         if (e >= edges) {
@@ -340,23 +352,36 @@ final class CoordinatorBench implements Callable<Integer> {
             return p;
         }
 
-        /** The most loaded worker stops heartbeating: how long until it gets no edge, and until all its edges are elsewhere. */
-        Map<String, Object> silence() throws InterruptedException {
-            int victim = 0;
+        /**
+         * The most loaded worker still up stops heartbeating: how long until it gets no edge, and until all its edges are
+         * elsewhere. With {@code crash}, each of its edges also asks at once naming it, as {@code AssignmentFollower} does
+         * when the edge's connection to its worker fails; without, the edges learn of it at their periodic asks only.
+         */
+        Map<String, Object> remove(boolean crash) throws InterruptedException {
+            int victim = -1;
+            List<Integer> itsEdges = new ArrayList<>();
             synchronized (edgesPerWorker) {
-                for (int w = 1; w < workers; w++) {
-                    if (edgesPerWorker[w] > edgesPerWorker[victim]) {
+                for (int w = 0; w < workers; w++) {
+                    if (w != silent && (victim < 0 || edgesPerWorker[w] > edgesPerWorker[victim])) {
                         victim = w;
                     }
                 }
+                for (Map.Entry<String, Integer> on : onWorker.entrySet()) {
+                    if (on.getValue() == victim) {
+                        itsEdges.add(Integer.parseInt(on.getKey().substring(1)));
+                    }
+                }
             }
-            int onIt;
-            synchronized (edgesPerWorker) {
-                onIt = edgesPerWorker[victim];
-            }
+            int onIt = itsEdges.size();
             long t0 = System.nanoTime();
-            lastToSilentNanos = t0;
-            silent = victim;
+            lastToWatchedNanos = t0;
+            watched = victim;
+            if (crash) {
+                crashed = victim;
+                itsEdges.forEach(this::ask);
+            } else {
+                silent = victim;
+            }
             long allMoved = -1;
             long until = t0 + TimeUnit.SECONDS.toNanos(30);
             while (System.nanoTime() < until) {
@@ -372,7 +397,7 @@ final class CoordinatorBench implements Callable<Integer> {
             }
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("edges_on_it", onIt);
-            d.put("last_assignment_to_it_ms", (lastToSilentNanos - t0) / 1e6);
+            d.put("last_assignment_to_it_ms", (lastToWatchedNanos - t0) / 1e6);
             d.put("all_moved_ms", allMoved < 0 ? Double.NaN : (allMoved - t0) / 1e6);
             return d;
         }

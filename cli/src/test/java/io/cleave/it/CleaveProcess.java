@@ -152,6 +152,11 @@ final class CleaveProcess implements AutoCloseable {
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** SIGTERM, not waiting: the process runs its graceful shutdown. */
+    void terminate() {
+        process.destroy();
+    }
+
     /** SIGSTOP / SIGCONT: the process stays, its sockets stay open, nothing moves. */
     void freeze(boolean on) throws Exception {
         new ProcessBuilder("kill", on ? "-STOP" : "-CONT", String.valueOf(process.pid())).start().waitFor(5, TimeUnit.SECONDS);

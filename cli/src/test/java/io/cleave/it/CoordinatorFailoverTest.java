@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Real processes: a coordinator and two workers heartbeating to it; an edge that follows the
- * coordinator's assignment. A killed worker is drained and the edge moves to the other; a killed
+ * coordinator's assignment. A killed worker's edge sees its connection fail, reports it, and moves
+ * to the other within one heartbeat period (draining by missed heartbeats alone takes three); a killed
  * coordinator loses no request. Every answer by its deadline, judged by {@link DeadlineJudge}; the
  * test runs in the {@code edge-deadlines} JVM (the edge's collector, ZGC).
  */
@@ -65,18 +66,43 @@ class CoordinatorFailoverTest {
     }
 
     /**
-     * Kills the worker the edge is assigned to and streams through the move to the other: every answer in time (local
-     * until the edge moves), then over 90 of 100 from the surviving worker. Requests {@code offset}.. and 100 after.
+     * Kills the worker the edge is assigned to and streams through the move to the other: the move within one of the
+     * workers' heartbeat periods of the kill, every answer in time (local until the edge moves), then over 90 of 100
+     * from the surviving worker. Requests {@code offset}.. and 100 after.
      */
     static void killAssignedWorker_andAwaitTheMove(EdgeServer edge, CleaveProcess w1, CleaveProcess w2, int offset, String when)
             throws Exception {
         String assigned = edge.assignment().getWorkerTarget();
         CleaveProcess victim = assigned.equals(w1.target()) ? w1 : w2;
         CleaveProcess survivor = victim == w1 ? w2 : w1;
+        java.util.concurrent.atomic.AtomicLong movedAt = new java.util.concurrent.atomic.AtomicLong();
+        Thread watch = new Thread(() -> { // when the edge's assignment changes, to within 2 ms
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < end && !Thread.currentThread().isInterrupted()) {
+                var a = edge.assignment();
+                if (a != null && a.getWorkerTarget().equals(survivor.target())) {
+                    movedAt.set(System.nanoTime());
+                    return;
+                }
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "move-watch");
+        watch.setDaemon(true);
+        watch.start();
+        long killed = System.nanoTime();
         victim.kill9();
         List<DeadlineJudge.Request> during = stream(edge, 100, offset); // answered locally until the edge moves
         assertAllInTime("worker killed" + when, during);
         awaitAssignment(edge, survivor.target());
+        watch.join(TimeUnit.SECONDS.toMillis(11));
+        long moveMillis = TimeUnit.NANOSECONDS.toMillis(movedAt.get() - killed);
+        System.out.println("CoordinatorFailoverTest" + when + ": the edge moved " + moveMillis + " ms after the kill");
+        assertThat(moveMillis).as("moved within one heartbeat period (ms after the kill" + when + ")")
+                .isLessThan(io.cleave.worker.WorkerServer.HEARTBEAT_PERIOD_MILLIS);
         List<DeadlineJudge.Request> moved = stream(edge, 100, offset + 100);
         assertAllInTime("moved" + when, moved);
         assertThat(fromCloud(moved)).as("answers from the surviving worker" + when).isGreaterThan(90);

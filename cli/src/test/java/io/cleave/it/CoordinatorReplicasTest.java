@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Real processes: two coordinator replicas that share nothing, two workers heartbeating to both, an edge that follows
  * either. The replica the edge asks is killed: no request is lost, and the other keeps assigning (a killed worker's
- * edge moves to the survivor). Runs in the {@code edge-deadlines} JVM, judged by {@link DeadlineJudge}.
+ * edge moves to the survivor). The survivor, stopped gracefully, announces that it is draining: the replica takes it
+ * out of assignment within one heartbeat period, not after three missed ones. Runs in the {@code edge-deadlines} JVM, judged by {@link DeadlineJudge}.
  */
 class CoordinatorReplicasTest {
     @Test
@@ -48,6 +49,22 @@ class CoordinatorReplicasTest {
 
                     // the move is the second replica's assignment: the first is dead
                     CoordinatorFailoverTest.killAssignedWorker_andAwaitTheMove(edge, w1, w2, 200, ", one replica left");
+
+                    CleaveProcess survivor = edge.assignment().getWorkerTarget().equals(w1.target()) ? w1 : w2;
+                    assertThat(edge.assignment().getLiveWorkers()).isEqualTo(1);
+                    long stopped = System.nanoTime();
+                    survivor.terminate(); // SIGTERM: the graceful shutdown announces draining first
+                    long end = stopped + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+                    while (edge.assignment().getLiveWorkers() != 0 && System.nanoTime() < end) {
+                        Thread.sleep(2);
+                    }
+                    long drainedMillis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped);
+                    System.out.println("CoordinatorReplicasTest: the stopped worker was out of assignment " + drainedMillis + " ms after SIGTERM");
+                    assertThat(edge.assignment().getLiveWorkers()).as("live workers after the survivor's SIGTERM").isZero();
+                    assertThat(drainedMillis).as("out of assignment within one heartbeat period of SIGTERM (missed heartbeats: three)")
+                            .isLessThan(io.cleave.worker.WorkerServer.HEARTBEAT_PERIOD_MILLIS);
+                    List<DeadlineJudge.Request> noWorker = stream(edge, 50, 300);
+                    assertAllInTime("no worker left", noWorker);
                 }
             }
         }

@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Tells the coordinator, every period, that this worker is alive, how loaded, and how fast. Coordinator replicas share no
- * state: each is told every period, so any of them can assign this worker and losing one changes nothing here.
+ * state: each is told every period, so any of them can assign this worker and losing one changes nothing here. Closing
+ * it (the worker's graceful shutdown, before the server stops accepting) tells each replica once more, that this worker
+ * is draining: it is then assigned to nobody, and its edges move at their next ask instead of after 3 silent periods.
  */
 final class CoordinatorHeartbeat implements AutoCloseable {
     private final RateLimitedLog refusals = RateLimitedLog.warnings(LoggerFactory.getLogger(CoordinatorHeartbeat.class));
@@ -30,17 +32,26 @@ final class CoordinatorHeartbeat implements AutoCloseable {
         return t;
     });
     private final String id = UUID.randomUUID().toString();
+    private final String advertise;
+    private final ModelPack pack;
+    private final LayerScheduler scheduler;
+    /** How long closing waits for the replicas to take the draining heartbeat. */
+    static final long DRAINING_WAIT_MILLIS = 1000;
 
     /** @param coordinators one or more comma-separated {@code host:port}s: the replicas */
     CoordinatorHeartbeat(String coordinators, io.cleave.core.security.Tls tls, String advertise, ModelPack pack, LayerScheduler scheduler, long periodMillis) {
         channels = io.cleave.core.net.HostPort.targets(coordinators).stream()
                 .map(target -> NettyChannelBuilder.forTarget(target, tls.channelCredentials()).build()).toList();
-        timer.scheduleWithFixedDelay(() -> beat(advertise, pack, scheduler), 0, periodMillis, TimeUnit.MILLISECONDS);
+        this.advertise = advertise;
+        this.pack = pack;
+        this.scheduler = scheduler;
+        timer.scheduleWithFixedDelay(() -> beat(false, () -> {}), 0, periodMillis, TimeUnit.MILLISECONDS);
     }
 
-    private void beat(String advertise, ModelPack pack, LayerScheduler scheduler) {
+    /** Tells every replica; {@code done} runs once per replica, when it answered or failed. */
+    private void beat(boolean draining, Runnable done) {
         WorkerHeartbeat.Builder hb = WorkerHeartbeat.newBuilder().setWorkerId(id).setTarget(advertise).setModelId(pack.id())
-                .setModelVersion(pack.version()).setQueued(scheduler.queued());
+                .setModelVersion(pack.version()).setQueued(scheduler.queued()).setDraining(draining);
         double[][] prof = scheduler.profile().snapshot();
         for (int seg = 0; seg < prof.length; seg++) {
             if (prof[seg].length > 1 && prof[seg][1] > 0) {
@@ -49,11 +60,11 @@ final class CoordinatorHeartbeat implements AutoCloseable {
         }
         WorkerHeartbeat beat = hb.build();
         for (ManagedChannel channel : channels) {
-            send(channel, beat);
+            send(channel, beat, done);
         }
     }
 
-    private void send(ManagedChannel channel, WorkerHeartbeat beat) {
+    private void send(ManagedChannel channel, WorkerHeartbeat beat, Runnable done) {
         CoordinatorGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS).heartbeat(beat, new StreamObserver<HeartbeatReply>() {
             @Override
             public void onNext(HeartbeatReply r) {
@@ -61,6 +72,7 @@ final class CoordinatorHeartbeat implements AutoCloseable {
 
             @Override
             public void onError(Throwable t) {
+                done.run();
                 // coordinator away: keep serving; edges that know us keep sending. Refused: say so, it will not change by itself
                 Status s = Status.fromThrowable(t);
                 if (s.getCode() == Status.Code.INVALID_ARGUMENT || s.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
@@ -70,13 +82,27 @@ final class CoordinatorHeartbeat implements AutoCloseable {
 
             @Override
             public void onCompleted() {
+                done.run();
             }
         });
     }
 
+    /** Stops the periodic heartbeats, then announces draining to every replica, waiting up to {@link #DRAINING_WAIT_MILLIS}. */
     @Override
     public void close() {
         timer.shutdownNow();
-        channels.forEach(ManagedChannel::shutdownNow);
+        try {
+            timer.awaitTermination(DRAINING_WAIT_MILLIS, TimeUnit.MILLISECONDS); // a periodic beat in progress: not after ours
+            java.util.concurrent.CountDownLatch told = new java.util.concurrent.CountDownLatch(channels.size());
+            beat(true, told::countDown);
+            if (!told.await(DRAINING_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                LoggerFactory.getLogger(CoordinatorHeartbeat.class).warn("{} of {} coordinator replicas did not take the draining heartbeat within {} ms; "
+                        + "they stop assigning this worker after 3 missed heartbeats", told.getCount(), channels.size(), DRAINING_WAIT_MILLIS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            channels.forEach(ManagedChannel::shutdownNow);
+        }
     }
 }

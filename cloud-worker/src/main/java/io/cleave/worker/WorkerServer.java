@@ -34,7 +34,7 @@ public final class WorkerServer implements AutoCloseable {
     /** Health service name of the inference service. */
     public static final String SERVICE = "cleave.v1.InferenceWorker";
     /** Coordinator heartbeat period. */
-    static final long HEARTBEAT_PERIOD_MILLIS = 500;
+    public static final long HEARTBEAT_PERIOD_MILLIS = 500;
     /** Calibration rounds of the scheduler's compute profile before taking traffic. */
     static final int CALIBRATION_ROUNDS = 3;
 
@@ -133,7 +133,7 @@ public final class WorkerServer implements AutoCloseable {
         lifecycle.awaitTermination();
     }
 
-    /** Stops heartbeating, then {@link ServerLifecycle}'s sequence: NOT_SERVING, drain for the grace period, stop hard, release. */
+    /** {@link ServerLifecycle}'s sequence: NOT_SERVING, the coordinator told that this worker is draining (its edges move at their next ask), stop accepting, drain for the grace period, stop hard, release. */
     @Override
     public void close() {
         lifecycle.close();

@@ -54,7 +54,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public void assign(AssignRequest req, StreamObserver<Assignment> out) {
-        out.onNext(registry.assign(req.getModelId(), req.getCurrentTarget()));
+        out.onNext(registry.assign(req.getModelId(), req.getCurrentTarget(), req.getLostTarget()));
         out.onCompleted();
     }
 }

@@ -19,6 +19,12 @@ import java.util.Map;
  * (counted again, every edge's periodic ask made its own worker look busier at each period), and
  * it leaves its worker only for one whose queue is shorter by {@link #MOVE_MARGIN} or more. The registry holds at most {@code maxWorkers}:
  * a new worker past that is refused (RESOURCE_EXHAUSTED) until a silent one is drained.
+ *
+ * <p>Two signals move edges sooner than three silent periods. A <b>draining</b> heartbeat (a worker's graceful
+ * shutdown) takes the worker out of assignment at once: edges on it move at their next ask. An edge that <b>lost</b>
+ * its worker (its own connection failed: a crash is seen there within milliseconds) is moved off it, and the worker is
+ * <i>suspect</i>: assigned to no edge that is not on it already, until its next heartbeat shows it alive. One edge's
+ * report thus costs a live worker at most one period of new arrivals, and never moves the edges that still reach it.
  */
 public final class WorkerRegistry {
     private final NanoClock clock;
@@ -30,6 +36,12 @@ public final class WorkerRegistry {
         WorkerHeartbeat last;
         long seenAt;
         int assignedSince;
+        boolean suspect; // an edge lost it since its last heartbeat
+
+        /** May take an edge that is not on it already. */
+        boolean open() {
+            return !suspect && !last.getDraining();
+        }
     }
 
     public WorkerRegistry(NanoClock clock, long periodNanos, int maxWorkers) {
@@ -63,19 +75,20 @@ public final class WorkerRegistry {
         e.last = hb;
         e.seenAt = clock.nanoTime();
         e.assignedSince = 0;
+        e.suspect = false;
     }
 
-    /** Workers, of any model, that heartbeated within three periods. */
+    /** Workers, of any model, that heartbeated within three periods and are not draining. */
     public synchronized int liveCount() {
         return live("").size();
     }
 
-    /** Workers that heartbeated within three periods and serve {@code modelId} ("": any). */
+    /** Workers that heartbeated within three periods, are not draining, and serve {@code modelId} ("": any). */
     public synchronized List<WorkerHeartbeat> live(String modelId) {
         drain();
         List<WorkerHeartbeat> l = new ArrayList<>();
         for (Entry e : workers.values()) {
-            if (modelId.isEmpty() || e.last.getModelId().equals(modelId)) {
+            if (!e.last.getDraining() && (modelId.isEmpty() || e.last.getModelId().equals(modelId))) {
                 l.add(e.last);
             }
         }
@@ -84,34 +97,45 @@ public final class WorkerRegistry {
 
     /** The assignment for an edge on no worker yet. */
     public Assignment assign(String modelId) {
-        return assign(modelId, "");
+        return assign(modelId, "", "");
     }
 
     /** The assignment for an edge now on {@code currentTarget} (empty: none). */
-    public synchronized Assignment assign(String modelId, String currentTarget) {
+    public Assignment assign(String modelId, String currentTarget) {
+        return assign(modelId, currentTarget, "");
+    }
+
+    /**
+     * The assignment for an edge now on {@code currentTarget} (empty: none) that lost its connection to
+     * {@code lostTarget} (empty: none).
+     */
+    public synchronized Assignment assign(String modelId, String currentTarget, String lostTarget) {
         drain();
-        // one pass over the model's workers (this runs for every edge every period): the lightest, the edge's own, how many
+        // one pass over the model's workers (this runs for every edge every period): the lightest open one, the
+        // edge's own, how many; the lost one first becomes suspect, so that it is neither the edge's nor the lightest
         Entry lightest = null;
         Entry current = null;
         int live = 0;
         for (Entry e : workers.values()) {
-            if (!modelId.isEmpty() && !e.last.getModelId().equals(modelId)) {
+            if (!modelId.isEmpty() && !e.last.getModelId().equals(modelId) || e.last.getDraining()) {
                 continue;
             }
             live++;
-            if (lightest == null || load(e) < load(lightest)) {
+            boolean lost = e.last.getTarget().equals(lostTarget);
+            e.suspect |= lost;
+            if (e.open() && (lightest == null || load(e) < load(lightest))) {
                 lightest = e;
             }
-            if (e.last.getTarget().equals(currentTarget)) {
-                current = e;
+            if (!lost && e.last.getTarget().equals(currentTarget)) {
+                current = e; // suspect (lost by another edge) or not: this edge still reaches it
             }
         }
         // the edge's own requests are in its worker's queue: it moves only for a clearly shorter one (two idle workers
         // would otherwise trade a lone edge at every heartbeat that caught one of its requests queued), and a move costs
         // it a new connection
-        Entry best = current != null && load(current) - load(lightest) < MOVE_MARGIN ? current : lightest;
+        Entry best = current != null && (lightest == null || load(current) - load(lightest) < MOVE_MARGIN) ? current : lightest;
         if (best == null) {
-            return Assignment.newBuilder().setLiveWorkers(0).build();
+            return Assignment.newBuilder().setLiveWorkers(live).build();
         }
         if (!best.last.getTarget().equals(currentTarget)) {
             best.assignedSince++;

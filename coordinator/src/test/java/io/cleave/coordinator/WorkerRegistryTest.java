@@ -99,6 +99,42 @@ class WorkerRegistryTest {
     }
 
     @Test
+    void anEdgeThatLostItsWorker_movesAtOnce_andNoOtherEdgeIsSentThereUntilTheWorkerHeartbeatsAgain() {
+        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500), CoordinatorConfig.DEFAULT_MAX_WORKERS);
+        r.heartbeat(hb("a", 0));
+        r.heartbeat(hb("b", 6));
+        assertThat(r.assign("m", "a:1").getWorkerTarget()).as("a is shorter: stay").isEqualTo("a:1");
+        assertThat(r.assign("m", "a:1", "a:1").getWorkerTarget()).as("lost a: moved, b's longer queue or not").isEqualTo("b:1");
+        assertThat(r.assign("m").getWorkerTarget()).as("a new edge: not to the suspect a").isEqualTo("b:1");
+        assertThat(r.assign("m", "a:1").getWorkerTarget()).as("an edge that still reaches a stays").isEqualTo("a:1");
+        r.heartbeat(hb("a", 0)); // alive after all (the first edge's own network failed)
+        assertThat(r.assign("m").getWorkerTarget()).as("a new edge: a again").isEqualTo("a:1");
+    }
+
+    @Test
+    void anEdgeThatLostItsOnlyWorker_getsNoTarget_andKeepsWhatItHas() {
+        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500), CoordinatorConfig.DEFAULT_MAX_WORKERS);
+        r.heartbeat(hb("a", 0));
+        var a = r.assign("m", "a:1", "a:1");
+        assertThat(a.getWorkerTarget()).isEmpty();
+        assertThat(a.getLiveWorkers()).isEqualTo(1);
+        assertThat(r.assign("m", "", "nobody:1").getWorkerTarget()).as("a lost target no worker has changes nothing").isEmpty();
+    }
+
+    @Test
+    void aDrainingWorker_takesNoEdge_andItsEdgesMoveAtTheirNextAsk() {
+        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500), CoordinatorConfig.DEFAULT_MAX_WORKERS);
+        r.heartbeat(hb("a", 0));
+        r.heartbeat(hb("b", 9));
+        assertThat(r.assign("m", "a:1").getWorkerTarget()).isEqualTo("a:1");
+        r.heartbeat(hb("a", 0).toBuilder().setDraining(true).build());
+        assertThat(r.assign("m", "a:1").getWorkerTarget()).as("its edge moves").isEqualTo("b:1");
+        assertThat(r.assign("m").getWorkerTarget()).as("a new edge").isEqualTo("b:1");
+        assertThat(r.live("m")).extracting(WorkerHeartbeat::getWorkerId).containsExactly("b");
+        assertThat(r.assign("m").getLiveWorkers()).isEqualTo(1);
+    }
+
+    @Test
     void noWorkerForTheModel_meansAnEmptyAssignment() {
         WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500), CoordinatorConfig.DEFAULT_MAX_WORKERS);
         r.heartbeat(hb("a", 0));

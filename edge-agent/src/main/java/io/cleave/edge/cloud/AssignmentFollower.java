@@ -21,6 +21,10 @@ import java.util.concurrent.TimeUnit;
  * <p>Coordinator replicas share no state (every worker heartbeats to each): the follower asks one, and when it cannot
  * be reached asks the next at once, and stays with whichever answered.
  *
+ * <p>When the edge loses its worker's connection ({@link WorkerClient#onLost}: a crashed worker is seen within
+ * milliseconds) it asks at once, naming the lost worker, instead of waiting for the next period and for the
+ * coordinator to miss three of the worker's heartbeats; while the loss lasts, every ask names it.
+ *
  * <p>On a move, the assignment's profile (the new worker's compute per segment, from its last
  * heartbeat) replaces the old worker's in the edge's measurements, so that the planner does not
  * plan on the worker it left until its own Describe of the new one answers (the link prober's next
@@ -35,6 +39,7 @@ public final class AssignmentFollower implements AutoCloseable {
     private final String edgeId;
     private final String modelId;
     private final ScheduledFuture<?> task;
+    private final ScheduledExecutorService timers;
     private volatile Assignment last;
     private final EdgeMeasurements measurements; // null: nothing measured to seed
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AssignmentFollower.class);
@@ -65,7 +70,20 @@ public final class AssignmentFollower implements AutoCloseable {
         this.edgeId = edgeId;
         this.modelId = modelId;
         this.measurements = measurements;
+        this.timers = timers;
         this.task = timers.scheduleWithFixedDelay(this::ask, 0, periodMillis, TimeUnit.MILLISECONDS);
+        workers.onLost(this::lost);
+    }
+
+    /** The edge lost {@code target}'s connection: when it is this edge's worker, ask for another now. */
+    private void lost(String target) {
+        if (!task.isCancelled() && workers.targets().equals(List.of(target))) {
+            try {
+                timers.execute(this::ask);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // the edge is shutting down
+            }
+        }
     }
 
     /** Never blocks: runs on the edge's control thread, shared with the link prober, never the deadline thread. */
@@ -76,16 +94,18 @@ public final class AssignmentFollower implements AutoCloseable {
     /** Asks the current replica; on failure the next, until {@code tries} replicas were asked this round. */
     private void ask(int tries) {
         int asked = current;
-        AssignRequest req = AssignRequest.newBuilder().setEdgeId(edgeId).setModelId(modelId)
-                .setCurrentTarget(workers.targets().isEmpty() ? "" : workers.targets().get(0)).build();
+        String on = workers.targets().isEmpty() ? "" : workers.targets().get(0);
+        AssignRequest req = AssignRequest.newBuilder().setEdgeId(edgeId).setModelId(modelId).setCurrentTarget(on)
+                .setLostTarget(workers.isLost(on) ? on : "").build();
         CoordinatorGrpc.newStub(channels.get(asked)).withDeadlineAfter(1, TimeUnit.SECONDS).assign(req, new StreamObserver<Assignment>() {
             @Override
             public void onNext(Assignment a) {
                 last = a;
                 String target = a.getWorkerTarget();
                 if (!target.isEmpty() && !workers.targets().equals(List.of(target))) {
-                    log.info("the coordinator assigns worker {} (was {}; {} live)", target,
-                            workers.targets().isEmpty() ? "none" : workers.targets().get(0), a.getLiveWorkers());
+                    log.info("the coordinator assigns worker {} (was {}{}; {} live)", target,
+                            workers.targets().isEmpty() ? "none" : workers.targets().get(0), req.getLostTarget().isEmpty() ? "" : ", lost",
+                            a.getLiveWorkers());
                     seedProfile(a);
                     workers.retarget(target);
                 }

@@ -24,6 +24,8 @@ public final class WorkerClient implements AutoCloseable {
     private final AtomicInteger next = new AtomicInteger();
     private final InetSocketAddress via;
     private final Tls tls;
+    private volatile Consumer<String> onLost = target -> {};
+    private final java.util.Set<String> lost = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public WorkerClient(List<String> targets) {
         this(targets, null);
@@ -43,6 +45,19 @@ public final class WorkerClient implements AutoCloseable {
         this.tls = tls;
         this.targets = List.copyOf(targets);
         this.channels = targets.stream().map(t -> watched(t, channelBuilder(t, via, tls).build())).toList();
+    }
+
+    /**
+     * Calls {@code listener} with a worker's target when its connection is lost (once per loss, on a gRPC or timer
+     * thread; it must not block): e.g. to ask the coordinator for another worker at once.
+     */
+    public void onLost(Consumer<String> listener) {
+        this.onLost = java.util.Objects.requireNonNull(listener);
+    }
+
+    /** Whether the connection to {@code target} is lost now (failed, not yet back). */
+    public boolean isLost(String target) {
+        return lost.contains(target);
     }
 
     /** The targets in use now. */
@@ -74,36 +89,51 @@ public final class WorkerClient implements AutoCloseable {
 
     /**
      * Logs when the connection to a worker is lost (a warning, at most one per worker per 10 s:
-     * requests fall back to local exits) and when it is back (info).
+     * requests fall back to local exits) and when it is back (info), and tells {@link #onLost}.
      */
-    private static ManagedChannel watched(String target, ManagedChannel ch) {
+    private ManagedChannel watched(String target, ManagedChannel ch) {
         // not connected yet: a worker down at start-up is EdgeServer's warning
-        watch(target, ch, ch.getState(false), true, new java.util.concurrent.atomic.AtomicBoolean());
+        watch(target, ch, ch.getState(false), true, false, new java.util.concurrent.atomic.AtomicBoolean());
         return ch;
     }
 
-    /** @param target named in the log lines; null: this channel logs nothing (its loss is another channel's) */
-    private static void watch(String target, ManagedChannel ch, io.grpc.ConnectivityState seen, boolean lost,
+    /**
+     * @param target named in the log lines; null: this channel logs nothing (its loss is another channel's)
+     * @param lostNow whether this channel's worker is lost; {@code connectedOnce}: whether it was ever connected
+     */
+    private void watch(String target, ManagedChannel ch, io.grpc.ConnectivityState seen, boolean lostNow, boolean connectedOnce,
             java.util.concurrent.atomic.AtomicBoolean redialing) {
         ch.notifyWhenStateChanged(seen, () -> {
             io.grpc.ConnectivityState now = ch.getState(false);
-            boolean stillLost = lost;
-            if (now == io.grpc.ConnectivityState.TRANSIENT_FAILURE && !lost) {
+            boolean stillLost = lostNow;
+            boolean connected = connectedOnce || now == io.grpc.ConnectivityState.READY;
+            if (seen == io.grpc.ConnectivityState.READY && now == io.grpc.ConnectivityState.IDLE && target != null) {
+                // the worker closed the connection (a crash, a restart, a drain): dial again now, not at the next request,
+                // so that a worker that is gone is known to be gone (and reported) within milliseconds, not at the next offload
+                ch.getState(true);
+            }
+            if (now == io.grpc.ConnectivityState.TRANSIENT_FAILURE && !lostNow) {
                 if (target != null) {
                     losses.log("worker " + target + " unreachable", "answering from local exits until it is back");
+                    if (connectedOnce && lost.add(target)) { // a worker never reached at start-up is EdgeServer's warning
+                        onLost.accept(target);
+                    }
                 }
                 stillLost = true;
             }
             if (now == io.grpc.ConnectivityState.TRANSIENT_FAILURE && redialing.compareAndSet(false, true)) {
                 RECONNECT.schedule(() -> redial(ch, redialing), REDIAL_MILLIS, TimeUnit.MILLISECONDS);
-            } else if (now == io.grpc.ConnectivityState.READY && lost) {
+            } else if (now == io.grpc.ConnectivityState.READY && lostNow) {
                 if (target != null) {
                     log.info("worker {} connected", target);
+                    lost.remove(target);
                 }
                 stillLost = false;
             }
             if (now != io.grpc.ConnectivityState.SHUTDOWN) {
-                watch(target, ch, now, stillLost, redialing);
+                watch(target, ch, now, stillLost, connected, redialing);
+            } else if (target != null) {
+                lost.remove(target);
             }
         });
     }
@@ -212,7 +242,7 @@ public final class WorkerClient implements AutoCloseable {
         if (probeChannel == null) {
             probeChannel = channelBuilder(now.get(0), via, tls).build();
             // redialled like the request channels; its loss is theirs, so it logs nothing (no target)
-            watch(null, probeChannel, probeChannel.getState(false), true, new java.util.concurrent.atomic.AtomicBoolean());
+            watch(null, probeChannel, probeChannel.getState(false), true, false, new java.util.concurrent.atomic.AtomicBoolean());
         }
         return probeChannel;
     }

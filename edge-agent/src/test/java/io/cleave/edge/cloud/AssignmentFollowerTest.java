@@ -62,6 +62,37 @@ class AssignmentFollowerTest {
         }
     }
 
+    @Test
+    void whenItsWorkerDies_theEdgeAsksAtOnceNamingIt_andIsMovedLongBeforeTheWorkerCouldBeDrained() throws Exception {
+        String name = InProcessServerBuilder.generateName();
+        ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+        io.grpc.Server a = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", 0)).build().start();
+        String aTarget = "127.0.0.1:" + a.getPort();
+        // heartbeats every minute: only the edge's report can explain a move within seconds
+        try (CoordinatorServer coordinator = CoordinatorServer.start(CoordinatorConfig.builder().heartbeatPeriodMillis(60_000).build(),
+                InProcessServerBuilder.forName(name));
+                WorkerClient workers = new WorkerClient(List.of())) {
+            ManagedChannel toCoordinator = InProcessChannelBuilder.forName(name).build();
+            var stub = CoordinatorGrpc.newBlockingStub(toCoordinator);
+            stub.heartbeat(WorkerHeartbeat.newBuilder().setWorkerId("a").setTarget(aTarget).setModelId(PACK.id()).build());
+            stub.heartbeat(WorkerHeartbeat.newBuilder().setWorkerId("b").setTarget("127.0.0.1:2").setModelId(PACK.id()).setQueued(9).build());
+            try (AssignmentFollower follower = new AssignmentFollower(toCoordinator, workers, "edge", PACK.id(), timers, 60_000, null)) {
+                awaitTrue(() -> workers.targets().equals(List.of(aTarget)));
+                assertThat(workers.connect(5_000)).as("connected to a").isEqualTo(1);
+
+                long killed = System.nanoTime();
+                a.shutdownNow(); // its connection closes, its port with it: as a crash looks from the edge
+                awaitTrue(() -> workers.targets().equals(List.of("127.0.0.1:2")));
+                assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed)).as("moved, ms after the kill").isLessThan(2_000);
+                assertThat(stub.assign(io.cleave.proto.v1.AssignRequest.newBuilder().setModelId(PACK.id()).build()).getWorkerTarget())
+                        .as("a new edge is not sent to the lost worker").isEqualTo("127.0.0.1:2");
+            }
+        } finally {
+            a.shutdownNow();
+            timers.shutdownNow();
+        }
+    }
+
     static void awaitTrue(BooleanSupplier c) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (!c.getAsBoolean()) {
