@@ -61,7 +61,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The Kubernetes manifests (deploy/kubernetes), offline: {@code kubectl kustomize} renders each overlay, every rendered
  * object parses into fabric8's typed model with unknown fields refused, and the invariants that tie the manifests to
- * the code hold (probes, requests and limits, drain time, images, ports, network policies, the GPU). Nothing is applied:
+ * the code hold (probes, requests and limits, drain time, images, ports, network policies, the GPU, the coordinator's
+ * replicas and the workers' list of them). Nothing is applied:
  * no cluster here, and {@code kubectl apply --dry-run=client} needs an API server too. Skips (assumption) without kubectl.
  */
 class KubernetesManifestsTest {
@@ -135,12 +136,12 @@ class KubernetesManifestsTest {
     @ValueSource(strings = {"cpu", "gpu"})
     void overlayRendersIntoTheTypedModelAndKeepsTheInvariants(String overlay) throws Exception {
         List<HasMetadata> objects = parse(kustomize(overlay));
-        assertThat(objects).extracting(o -> o.getKind()).contains("Namespace", "Deployment", "StatefulSet", "Service",
+        assertThat(objects).extracting(o -> o.getKind()).contains("Namespace", "StatefulSet", "Service",
                 "PodDisruptionBudget", "HorizontalPodAutoscaler", "NetworkPolicy");
         objects.stream().filter(o -> !(o instanceof Namespace))
                 .forEach(o -> assertThat(o.getMetadata().getNamespace()).as(id(o)).isEqualTo("cleave"));
 
-        Deployment coordinator = one(objects, Deployment.class, "cleave-coordinator");
+        StatefulSet coordinator = one(objects, StatefulSet.class, "cleave-coordinator");
         StatefulSet worker = one(objects, StatefulSet.class, "cleave-worker");
         PodTemplateSpec coordinatorPod = coordinator.getSpec().getTemplate();
         PodTemplateSpec workerPod = worker.getSpec().getTemplate();
@@ -182,8 +183,14 @@ class KubernetesManifestsTest {
         Service headless = one(objects, Service.class, worker.getSpec().getServiceName());
         assertThat(headless.getSpec().getClusterIP()).isEqualTo("None");
         assertThat(env(work, "CLEAVE_WORKER_ADVERTISE")).isEqualTo("$(POD_NAME)." + headless.getMetadata().getName() + ".$(POD_NAMESPACE).svc:" + workGrpc);
-        Service coordinatorService = one(objects, Service.class, "cleave-coordinator");
-        assertThat(env(work, "CLEAVE_COORDINATOR")).isEqualTo(coordinatorService.getMetadata().getName() + ":" + coordinatorService.getSpec().getPorts().get(0).getPort());
+        // edges' load-balanced Services reach the coordinator's gRPC port; workers use the per-replica names instead
+        for (String name : List.of("cleave-coordinator", "cleave-coordinator-external")) {
+            Service lb = one(objects, Service.class, name);
+            assertThat(lb.getSpec().getClusterIP()).as(name + " is load-balanced, not headless").isNotEqualTo("None");
+            assertThat(selects(lb.getSpec().getSelector(), coordinatorPod)).as(name + " selects the coordinator").isTrue();
+            assertThat(lb.getSpec().getPorts()).extracting(ServicePort::getPort).contains(coordGrpc);
+        }
+        checkCoordinatorReplicas(objects, coordinator, work, coordGrpc);
         for (Service s : of(objects, Service.class)) {
             PodTemplateSpec pod = selects(s.getSpec().getSelector(), coordinatorPod) ? coordinatorPod : workerPod;
             assertThat(selects(s.getSpec().getSelector(), pod)).as(id(s) + " selects a server").isTrue();
@@ -219,6 +226,18 @@ class KubernetesManifestsTest {
                 });
             }
         }
+        // heartbeats: the coordinator's gRPC port admits the worker pods (of this namespace), on every replica
+        assertThat(policies).as("workers may heartbeat to the coordinator's gRPC port").anySatisfy(p -> {
+            assertThat(selects(p.getSpec().getPodSelector().getMatchLabels(), coordinatorPod)).isTrue();
+            assertThat(p.getSpec().getIngress()).anySatisfy(rule -> {
+                assertThat(rule.getPorts()).extracting(NetworkPolicyPort::getPort).anySatisfy(q -> assertThat(q.getIntVal()).isEqualTo(coordGrpc));
+                assertThat(rule.getFrom()).anySatisfy(peer -> {
+                    assertThat(peer.getNamespaceSelector()).isNull();
+                    assertThat(peer.getPodSelector()).isNotNull();
+                    assertThat(selects(peer.getPodSelector().getMatchLabels(), workerPod)).isTrue();
+                });
+            });
+        });
         // the worker port is never opened to the coordinator (it never calls a worker) nor metrics to everyone
         assertThat(policies).noneSatisfy(p -> assertThat(p.getSpec().getIngress()).anySatisfy(rule -> {
             assertThat(rule.getPorts()).extracting(NetworkPolicyPort::getPort).anySatisfy(q -> assertThat(q.getIntVal()).isIn(
@@ -242,6 +261,94 @@ class KubernetesManifestsTest {
             }
             assertThat(work.getImage()).startsWith("cleave/worker:");
         }
+    }
+
+    /**
+     * The coordinator as replicas that share nothing: a StatefulSet of at least two behind a headless Service (a stable
+     * name per replica), rolled one at a time, at most all but one away for voluntary disruptions, spread over nodes; and
+     * every worker heartbeating to every replica by its per-pod name on the gRPC port (a heartbeat reaches only the
+     * replicas the worker lists, and a load-balanced Service reaches one).
+     */
+    private static void checkCoordinatorReplicas(List<HasMetadata> objects, StatefulSet coordinator, Container work, int coordGrpc) {
+        PodTemplateSpec coordinatorPod = coordinator.getSpec().getTemplate();
+        int replicas = coordinator.getSpec().getReplicas();
+        assertThat(replicas).as("coordinator replicas").isGreaterThanOrEqualTo(2);
+        assertThat(coordinator.getSpec().getPodManagementPolicy()).isEqualTo("Parallel");
+        // RollingUpdate (also the default) replaces one pod at a time; never more than one unavailable
+        var update = coordinator.getSpec().getUpdateStrategy();
+        if (update != null && update.getType() != null) {
+            assertThat(update.getType()).as("coordinator update strategy").isEqualTo("RollingUpdate");
+        }
+        if (update != null && update.getRollingUpdate() != null) {
+            var ru = update.getRollingUpdate();
+            if (ru.getMaxUnavailable() != null) {
+                assertThat(ru.getMaxUnavailable().getIntVal()).as("coordinator rollingUpdate.maxUnavailable").isEqualTo(1);
+            }
+            assertThat(Optional.ofNullable(ru.getPartition()).orElse(0)).as("coordinator rollingUpdate.partition").isZero();
+        }
+        // no other workload runs coordinator pods beside the StatefulSet (e.g. a leftover single-replica Deployment)
+        assertThat(of(objects, Deployment.class)).noneMatch(d -> selects(coordinatorPod.getMetadata().getLabels(), d.getSpec().getTemplate()));
+        assertThat(coordinator.getSpec().getSelector().getMatchLabels()).isNotEmpty();
+        assertThat(selects(coordinator.getSpec().getSelector().getMatchLabels(), coordinatorPod)).isTrue();
+
+        // the headless Service named by serviceName gives each replica its DNS name
+        String serviceName = coordinator.getSpec().getServiceName();
+        assertThat(serviceName).as("coordinator serviceName").isNotBlank();
+        Service headless = one(objects, Service.class, serviceName);
+        assertThat(headless.getSpec().getClusterIP()).as(serviceName + " is headless").isEqualTo("None");
+        assertThat(selects(headless.getSpec().getSelector(), coordinatorPod)).as(serviceName + " selects the coordinator").isTrue();
+
+        // workers: one entry per replica (ordinals 0 .. replicas-1, each once), its per-pod name, the gRPC port; parsed as
+        // the worker parses --coordinator (nothing is resolved)
+        String list = env(work, "CLEAVE_COORDINATOR");
+        assertThat(io.cleave.core.net.HostPort.parseList(list, "CLEAVE_COORDINATOR")).hasSize(io.cleave.core.net.HostPort.targets(list).size());
+        String namespace = coordinator.getMetadata().getNamespace();
+        Pattern perPod = Pattern.compile(Pattern.quote(coordinator.getMetadata().getName()) + "-(\\d+)\\." + Pattern.quote(serviceName)
+                + "\\.(\\$\\(POD_NAMESPACE\\)|" + Pattern.quote(namespace) + ")\\.svc(\\.cluster\\.local)?:(\\d+)");
+        List<Integer> ordinals = new ArrayList<>();
+        for (String target : io.cleave.core.net.HostPort.targets(list)) {
+            Matcher m = perPod.matcher(target);
+            assertThat(m.matches()).as("worker coordinator target '" + target + "' is a per-pod name of " + id(coordinator) + " under " + serviceName)
+                    .isTrue();
+            int ordinal = Integer.parseInt(m.group(1));
+            assertThat(ordinal).as(target + ": a pod of " + replicas + " replicas").isLessThan(replicas);
+            assertThat(Integer.parseInt(m.group(4))).as(target + " port").isEqualTo(coordGrpc);
+            if (m.group(2).startsWith("$")) {
+                // $(POD_NAMESPACE) is expanded only from a variable defined earlier in the list, here the pod's namespace
+                List<String> names = work.getEnv().stream().map(EnvVar::getName).toList();
+                assertThat(names.indexOf("POD_NAMESPACE")).as("POD_NAMESPACE defined before CLEAVE_COORDINATOR")
+                        .isNotNegative().isLessThan(names.indexOf("CLEAVE_COORDINATOR"));
+                EnvVar ns = work.getEnv().get(names.indexOf("POD_NAMESPACE"));
+                assertThat(ns.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");
+            }
+            ordinals.add(ordinal);
+        }
+        assertThat(ordinals).as("every coordinator replica, once, in the workers' list")
+                .containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.range(0, replicas).boxed().toList());
+
+        // voluntary disruptions take at most all but one replica (and at least one may go, or a node never drains)
+        PodDisruptionBudget pdb = one(objects, PodDisruptionBudget.class, coordinator.getMetadata().getName());
+        assertThat(selects(pdb.getSpec().getSelector().getMatchLabels(), coordinatorPod)).as("coordinator PDB selects its pods").isTrue();
+        assertThat(pdb.getSpec().getMaxUnavailable() == null).as("exactly one of maxUnavailable, minAvailable")
+                .isNotEqualTo(pdb.getSpec().getMinAvailable() == null);
+        if (pdb.getSpec().getMaxUnavailable() != null) {
+            assertThat(pdb.getSpec().getMaxUnavailable().getIntVal()).as("coordinator PDB maxUnavailable").isBetween(1, replicas - 1);
+        } else {
+            assertThat(pdb.getSpec().getMinAvailable().getIntVal()).as("coordinator PDB minAvailable").isBetween(1, replicas - 1);
+        }
+
+        // the replicas on different nodes where possible: anti-affinity by hostname against the coordinator's own pods
+        var affinity = coordinatorPod.getSpec().getAffinity();
+        assertThat(affinity).as("coordinator affinity").isNotNull();
+        assertThat(affinity.getPodAntiAffinity()).as("coordinator podAntiAffinity").isNotNull();
+        List<io.fabric8.kubernetes.api.model.PodAffinityTerm> terms = new ArrayList<>(
+                Optional.ofNullable(affinity.getPodAntiAffinity().getRequiredDuringSchedulingIgnoredDuringExecution()).orElse(List.of()));
+        Optional.ofNullable(affinity.getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution()).orElse(List.of())
+                .forEach(w -> terms.add(w.getPodAffinityTerm()));
+        assertThat(terms).as("coordinator replicas kept apart by node").anySatisfy(t -> {
+            assertThat(t.getTopologyKey()).isEqualTo("kubernetes.io/hostname");
+            assertThat(selects(t.getLabelSelector().getMatchLabels(), coordinatorPod)).isTrue();
+        });
     }
 
     private static void checkProbes(PodTemplateSpec pod, Container c, int grpcPort, String service, String role) {

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
  * state: each is told every period, so any of them can assign this worker and losing one changes nothing here. Closing
  * it (the worker's graceful shutdown, before the server stops accepting) tells each replica once more, that this worker
  * is draining: it is then assigned to nobody, and its edges move at their next ask instead of after 3 silent periods.
+ * A replica that cannot be reached is dialled again at every period.
  */
 final class CoordinatorHeartbeat implements AutoCloseable {
     private final RateLimitedLog refusals = RateLimitedLog.warnings(LoggerFactory.getLogger(CoordinatorHeartbeat.class));
@@ -65,7 +66,8 @@ final class CoordinatorHeartbeat implements AutoCloseable {
     }
 
     private void send(ManagedChannel channel, WorkerHeartbeat beat, Runnable done) {
-        CoordinatorGrpc.newStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS).heartbeat(beat, new StreamObserver<HeartbeatReply>() {
+        // wait-for-ready: a heartbeat sent while the replica is being dialled goes as soon as the dial connects
+        CoordinatorGrpc.newStub(channel).withWaitForReady().withDeadlineAfter(1, TimeUnit.SECONDS).heartbeat(beat, new StreamObserver<HeartbeatReply>() {
             @Override
             public void onNext(HeartbeatReply r) {
             }
@@ -75,6 +77,12 @@ final class CoordinatorHeartbeat implements AutoCloseable {
                 done.run();
                 // coordinator away: keep serving; edges that know us keep sending. Refused: say so, it will not change by itself
                 Status s = Status.fromThrowable(t);
+                if (s.getCode() == Status.Code.UNAVAILABLE || s.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+                    // dial it again now, not after gRPC's growing backoff (1 s, x1.6 per failure, up to 2 min), with the next
+                    // heartbeat waiting for that dial: a replica that restarts learns of this worker within about a period.
+                    // At most one dial per heartbeat per replica
+                    channel.resetConnectBackoff();
+                }
                 if (s.getCode() == Status.Code.INVALID_ARGUMENT || s.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
                     refusals.log(s.getCode().name(), "the coordinator refused this worker's heartbeat: " + s.getDescription());
                 }
