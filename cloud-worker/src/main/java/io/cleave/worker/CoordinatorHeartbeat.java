@@ -66,8 +66,10 @@ final class CoordinatorHeartbeat implements AutoCloseable {
     }
 
     private void send(ManagedChannel channel, WorkerHeartbeat beat, Runnable done) {
-        // wait-for-ready: a heartbeat sent while the replica is being dialled goes as soon as the dial connects
-        CoordinatorGrpc.newStub(channel).withWaitForReady().withDeadlineAfter(1, TimeUnit.SECONDS).heartbeat(beat, new StreamObserver<HeartbeatReply>() {
+        // wait-for-ready: a heartbeat sent while the replica is being dialled goes as soon as the dial connects. Not the
+        // draining one: shutdown waits for it, and a replica that is gone would hold it for the whole deadline
+        CoordinatorGrpc.CoordinatorStub stub = CoordinatorGrpc.newStub(channel);
+        (beat.getDraining() ? stub : stub.withWaitForReady()).withDeadlineAfter(1, TimeUnit.SECONDS).heartbeat(beat, new StreamObserver<HeartbeatReply>() {
             @Override
             public void onNext(HeartbeatReply r) {
             }
