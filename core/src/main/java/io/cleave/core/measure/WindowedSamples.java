@@ -13,6 +13,7 @@ public final class WindowedSamples {
     private final long windowNanos;
     private final int maxSamples;
     private final ArrayDeque<long[]> samples = new ArrayDeque<>(); // {atNanos, Double.doubleToRawLongBits(value)}
+    private double[] sorted; // the window's values sorted, until a sample comes or goes: quantiles are read several times per request
 
     public WindowedSamples(NanoClock clock, long windowNanos, int maxSamples) {
         this.clock = clock;
@@ -22,6 +23,7 @@ public final class WindowedSamples {
 
     public synchronized void add(double value) {
         samples.addLast(new long[] {clock.nanoTime(), Double.doubleToRawLongBits(value)});
+        sorted = null;
         while (samples.size() > maxSamples) {
             samples.removeFirst();
         }
@@ -31,6 +33,7 @@ public final class WindowedSamples {
         long now = clock.nanoTime();
         while (!samples.isEmpty() && now - samples.peekFirst()[0] > windowNanos) {
             samples.removeFirst();
+            sorted = null;
         }
     }
 
@@ -40,25 +43,22 @@ public final class WindowedSamples {
     }
 
     /** The q-quantile (0..1, nearest rank) of the samples in the window, or NaN if none. */
-    public synchronized double quantile(double q) {
-        expire();
-        if (samples.isEmpty()) {
-            return Double.NaN;
-        }
-        double[] v = values();
-        Arrays.sort(v);
-        int i = (int) Math.ceil(q * v.length) - 1;
-        return v[Math.max(0, Math.min(v.length - 1, i))];
+    public double quantile(double q) {
+        double[] v = quantiles(new double[] {q});
+        return v.length == 0 ? Double.NaN : v[0];
     }
 
-    /** The {@code qs}-quantiles (nearest rank) of the samples in the window, sorted once; empty if none. */
+    /** The {@code qs}-quantiles (nearest rank) of the samples in the window, from one sort kept until the window changes; empty if none. */
     public synchronized double[] quantiles(double[] qs) {
         expire();
         if (samples.isEmpty()) {
             return new double[0];
         }
-        double[] v = values();
-        Arrays.sort(v);
+        if (sorted == null) {
+            sorted = values();
+            Arrays.sort(sorted);
+        }
+        double[] v = sorted;
         double[] out = new double[qs.length];
         for (int j = 0; j < qs.length; j++) {
             int i = (int) Math.ceil(qs[j] * v.length) - 1;
