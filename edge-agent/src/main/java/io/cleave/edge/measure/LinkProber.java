@@ -168,8 +168,31 @@ public final class LinkProber implements AutoCloseable {
         void failed(Status s);
     }
 
-    /** One Probe stream of {@code bytes} zero bytes (0: a ping); the reply is timed from {@code t0}. */
+    /**
+     * One ping as the prober sends it (an empty Probe stream), timed from the call to its reply on {@code clock}: for
+     * benchmarks that compare it with the request path ({@code cleave bench rtt}). {@code done} gets the round trip in
+     * nanoseconds, or -1 when the ping failed.
+     */
+    public static void pingOnce(ManagedChannel ch, NanoClock clock, java.util.function.LongConsumer done) {
+        send(ch, 0, PING_DEADLINE_NANOS, new Reply() {
+            @Override
+            public void ok(long elapsed) {
+                done.accept(elapsed);
+            }
+
+            @Override
+            public void failed(Status s) {
+                done.accept(-1);
+            }
+        }, clock.nanoTime(), clock);
+    }
+
     private void send(ManagedChannel ch, int bytes, long deadlineNanos, Reply reply, long t0) {
+        send(ch, bytes, deadlineNanos, reply, t0, clock);
+    }
+
+    /** One Probe stream of {@code bytes} zero bytes (0: a ping); the reply is timed from {@code t0}. */
+    private static void send(ManagedChannel ch, int bytes, long deadlineNanos, Reply reply, long t0, NanoClock clock) {
         StreamObserver<TensorChunk> req;
         try {
             req = InferenceWorkerGrpc.newStub(ch).withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
