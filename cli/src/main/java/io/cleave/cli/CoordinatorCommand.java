@@ -30,6 +30,9 @@ final class CoordinatorCommand implements Callable<Integer> {
     MetricsOptions metrics;
 
     @Mixin
+    HealthPortOptions health = new HealthPortOptions();
+
+    @Mixin
     TlsOptions tlsOptions;
 
     @Mixin
@@ -50,11 +53,12 @@ final class CoordinatorCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--heartbeat-ms must be positive, got " + heartbeatMs);
         }
         CoordinatorConfig cfg = CoordinatorConfig.builder().host(host).port(port).heartbeatPeriodMillis(heartbeatMs)
-                .metricsPort(metrics.port(MetricsOptions.COORDINATOR_PORT)).tls(tlsOptions.tls("coordinator")).build();
+                .metricsPort(metrics.port(MetricsOptions.COORDINATOR_PORT)).healthPort(health.port()).tls(tlsOptions.tls("coordinator")).build();
         tlsOptions.requireChoice("coordinator", host);
         CoordinatorServer server = CoordinatorServer.start(cfg);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-coordinator-shutdown"));
         MetricsOptions.announce("coordinator", server.metricsAddress());
+        HealthPortOptions.announce("coordinator", server.healthAddress());
         System.out.println("cleave coordinator listening on " + host + ":" + server.port() + " (" + TlsOptions.describe(cfg.tls()) + ")");
         System.out.flush();
         server.awaitTermination();

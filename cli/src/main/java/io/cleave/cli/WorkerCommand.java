@@ -74,6 +74,9 @@ final class WorkerCommand implements Callable<Integer> {
     MetricsOptions metrics;
 
     @Mixin
+    HealthPortOptions health = new HealthPortOptions();
+
+    @Mixin
     TlsOptions tlsOptions;
 
     @Mixin
@@ -105,12 +108,13 @@ final class WorkerCommand implements Callable<Integer> {
         SchedulerConfig sc = SchedulerConfig.defaults().withMaxBatch(maxBatch).withQueueCapacity(queue).withAdmissionControl(!noAdmission);
         WorkerConfig cfg = WorkerConfig.builder(packOptions.pack()).host(host).port(port).threads(packOptions.threads).scheduler(sc)
                 .maxMessageBytes(maxMessageBytes).maxOpenCalls(maxOpenCalls).streamIdleMillis(streamIdleMillis).coordinator(coordinator).advertise(advertise)
-                .metricsPort(metrics.port(MetricsOptions.WORKER_PORT)).tls(tlsOptions.tls("worker")).device(on).build();
+                .metricsPort(metrics.port(MetricsOptions.WORKER_PORT)).healthPort(health.port()).tls(tlsOptions.tls("worker")).device(on).build();
         tlsOptions.requireChoice("worker", host);
         WorkerServer server = WorkerServer.start(cfg);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cleave-worker-shutdown"));
         // the line tests and scripts wait for: the real port when 0 was asked for
         MetricsOptions.announce("worker", server.metricsAddress());
+        HealthPortOptions.announce("worker", server.healthAddress());
         System.out.println("cleave worker listening on " + host + ":" + server.port() + " (" + TlsOptions.describe(cfg.tls()) + "; engine on "
                 + server.target() + ")");
         System.out.flush();

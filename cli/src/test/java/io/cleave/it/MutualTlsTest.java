@@ -55,8 +55,8 @@ class MutualTlsTest {
         // a whole other CA, with an edge certificate
         assertThat(Cleave.commandLine().execute("certs", "--out", foreign.toString(), "--host", "127.0.0.1",
                 "--component", "edge")).isZero();
-        coordinator = CleaveProcess.coordinator("--tls-dir", certs.toString());
-        worker = CleaveProcess.start("--tls-dir", certs.toString(), "--coordinator", coordinator.target());
+        coordinator = CleaveProcess.coordinator("--tls-dir", certs.toString(), "--health-port", "0");
+        worker = CleaveProcess.start("--tls-dir", certs.toString(), "--coordinator", coordinator.target(), "--health-port", "0");
     }
 
     @AfterAll
@@ -98,6 +98,45 @@ class MutualTlsTest {
         return ch -> CoordinatorGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
                 .heartbeat(WorkerHeartbeat.newBuilder().setWorkerId("hijack").setTarget(target).setModelId(TestPacks.pack().id())
                         .setModelVersion(TestPacks.pack().version()).setQueued(0).build());
+    }
+
+    /** The port of a server's plaintext health-only port, from its start-up line. */
+    static int healthPort(CleaveProcess server, String role) {
+        var m = java.util.regex.Pattern.compile("cleave " + role + " health on 127\\.0\\.0\\.1:(\\d+) \\(plaintext").matcher(server.log());
+        assertThat(m.find()).as("health line in the %s's output", role).isTrue();
+        return Integer.parseInt(m.group(1));
+    }
+
+    @Test
+    void theHealthOnlyPort_answersHealthInPlaintext_andNothingElse_whileTheMainPortStaysMutualTls() {
+        for (var server : java.util.List.of(java.util.Map.entry("worker", "cleave.v1.InferenceWorker"),
+                java.util.Map.entry("coordinator", "cleave.v1.Coordinator"))) {
+            CleaveProcess p = server.getKey().equals("worker") ? worker : coordinator;
+            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", healthPort(p, server.getKey()), InsecureChannelCredentials.create())
+                    .build();
+            try {
+                var health = io.grpc.health.v1.HealthGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS);
+                for (String service : new String[] {server.getValue(), ""}) {
+                    assertThat(health.check(io.grpc.health.v1.HealthCheckRequest.newBuilder().setService(service).build()).getStatus())
+                            .as("%s health of '%s' in plaintext", server.getKey(), service)
+                            .isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+                }
+                StatusRuntimeException other = catchThrowableOfType(StatusRuntimeException.class, () -> {
+                    if (server.getKey().equals("worker")) {
+                        InferenceWorkerGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS).describe(DescribeRequest.getDefaultInstance());
+                    } else {
+                        assign().apply(ch);
+                    }
+                });
+                assertThat(other.getStatus().getCode()).as("the %s's own service on its health port", server.getKey())
+                        .isEqualTo(Status.Code.UNIMPLEMENTED);
+            } finally {
+                ch.shutdownNow();
+            }
+            assertThat(refused(p, InsecureChannelCredentials.create(), ch2 -> io.grpc.health.v1.HealthGrpc.newBlockingStub(ch2)
+                    .withDeadlineAfter(5, TimeUnit.SECONDS).check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance())).getCode())
+                    .as("plaintext on the %s's main port", server.getKey()).isEqualTo(Status.Code.UNAVAILABLE);
+        }
     }
 
     @Test

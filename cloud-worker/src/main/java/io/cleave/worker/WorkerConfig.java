@@ -28,10 +28,12 @@ import java.util.Objects;
  *     {@code maxMessageBytes} of an unfinished message and one payload being assembled
  * @param streamIdleMillis a call the worker waits on must deliver its next message within this, or it is closed
  * @param device where the engine runs: {@code cpu} (the default), {@code cuda:N} or {@code auto} ({@link ComputeDevice})
+ * @param healthPort port of a plaintext health-only gRPC server on {@code host}, for probes without TLS; 0 picks a free
+ *     one; {@link Metrics#OFF}: none (the builder's default)
  */
 public record WorkerConfig(Path pack, String host, int port, int threads, SchedulerConfig scheduler, int maxMessageBytes,
         long shutdownGraceMillis, String coordinator, String advertise, int metricsPort, Tls tls, int maxOpenCalls,
-        long streamIdleMillis, ComputeDevice device) {
+        long streamIdleMillis, ComputeDevice device, int healthPort) {
     /** Bind address unless told: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** Port unless told: a free one. */
@@ -59,6 +61,7 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(device, "device");
         Metrics.checkPort(metricsPort, "metricsPort");
+        Metrics.checkPort(healthPort, "healthPort");
         if (maxMessageBytes <= 0) {
             throw new IllegalArgumentException("maxMessageBytes must be positive, got " + maxMessageBytes);
         }
@@ -85,6 +88,7 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
         private String coordinator;
         private String advertise;
         private int metricsPort = Metrics.OFF;
+        private int healthPort = Metrics.OFF;
         private Tls tls = Tls.PLAINTEXT;
         private int maxOpenCalls = DEFAULT_MAX_OPEN_CALLS;
         private long streamIdleMillis = DEFAULT_STREAM_IDLE_MILLIS;
@@ -164,9 +168,15 @@ public record WorkerConfig(Path pack, String host, int port, int threads, Schedu
             return this;
         }
 
+        /** The plaintext health-only port on the worker's host (0: a free one; {@link Metrics#OFF}: none). */
+        public Builder healthPort(int port) {
+            this.healthPort = port;
+            return this;
+        }
+
         public WorkerConfig build() {
             return new WorkerConfig(pack, host, port, threads, scheduler, maxMessageBytes, shutdownGraceMillis, coordinator, advertise,
-                    metricsPort, tls, maxOpenCalls, streamIdleMillis, device);
+                    metricsPort, tls, maxOpenCalls, streamIdleMillis, device, healthPort);
         }
     }
 }

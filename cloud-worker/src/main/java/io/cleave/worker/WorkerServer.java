@@ -43,6 +43,7 @@ public final class WorkerServer implements AutoCloseable {
     private final Metrics metrics = new Metrics();
     private final ExecutionTarget target;
     private InetSocketAddress metricsAddress; // null: no endpoint
+    private InetSocketAddress healthAddress; // null: no health-only port
 
     private WorkerServer(WorkerConfig config, ServerBuilder<?> transport) throws IOException {
         lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));
@@ -70,6 +71,9 @@ public final class WorkerServer implements AutoCloseable {
             }
             if (config.metricsPort() != Metrics.OFF) {
                 metricsAddress = metrics.serve(config.host(), config.metricsPort());
+            }
+            if (config.healthPort() != Metrics.OFF) {
+                healthAddress = lifecycle.serveHealth(config.host(), config.healthPort());
             }
             log.info("worker serving {} on {}:{}, engine on {}", pack, config.host(), port(), target);
         } catch (IOException | RuntimeException e) {
@@ -114,6 +118,11 @@ public final class WorkerServer implements AutoCloseable {
     /** Where the Prometheus endpoint serves {@link Metrics#PATH}; null without one. */
     public InetSocketAddress metricsAddress() {
         return metricsAddress;
+    }
+
+    /** Where the plaintext health-only port listens; null without one. */
+    public InetSocketAddress healthAddress() {
+        return healthAddress;
     }
 
     /** The device and ONNX Runtime execution provider the engine runs on ({@code --device} resolved). */

@@ -15,9 +15,11 @@ import io.cleave.core.metrics.Metrics;
  *     {@link Metrics#OFF}: none (the builder's default)
  * @param maxWorkers most live workers the registry holds; a new worker past it is refused
  * @param tls mutual TLS with the other Cleave components ({@link Tls#PLAINTEXT}: none, the builder's default)
+ * @param healthPort port of a plaintext health-only gRPC server on {@code host}, for probes without TLS; 0 picks a free
+ *     one; {@link Metrics#OFF}: none (the builder's default)
  */
 public record CoordinatorConfig(String host, int port, long heartbeatPeriodMillis, long shutdownGraceMillis, int metricsPort,
-        int maxWorkers, Tls tls) {
+        int maxWorkers, Tls tls, int healthPort) {
     /** Bind address unless told: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** Port unless told: a free one. */
@@ -34,6 +36,7 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
             throw new IllegalArgumentException("heartbeat period must be positive, got " + heartbeatPeriodMillis + " ms");
         }
         Metrics.checkPort(metricsPort, "metricsPort");
+        Metrics.checkPort(healthPort, "healthPort");
         java.util.Objects.requireNonNull(tls, "tls");
         if (maxWorkers < 1) {
             throw new IllegalArgumentException("maxWorkers must be >= 1, got " + maxWorkers);
@@ -53,6 +56,7 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
         private int metricsPort = Metrics.OFF;
         private Tls tls = Tls.PLAINTEXT;
         private int maxWorkers = DEFAULT_MAX_WORKERS;
+        private int healthPort = Metrics.OFF;
 
         private Builder() {}
 
@@ -93,8 +97,14 @@ public record CoordinatorConfig(String host, int port, long heartbeatPeriodMilli
             return this;
         }
 
+        /** The plaintext health-only port on the coordinator's host (0: a free one; {@link Metrics#OFF}: none). */
+        public Builder healthPort(int port) {
+            this.healthPort = port;
+            return this;
+        }
+
         public CoordinatorConfig build() {
-            return new CoordinatorConfig(host, port, heartbeatPeriodMillis, shutdownGraceMillis, metricsPort, maxWorkers, tls);
+            return new CoordinatorConfig(host, port, heartbeatPeriodMillis, shutdownGraceMillis, metricsPort, maxWorkers, tls, healthPort);
         }
     }
 }

@@ -27,6 +27,7 @@ public final class CoordinatorServer implements AutoCloseable {
     private final WorkerRegistry registry;
     private final Metrics metrics = new Metrics();
     private final InetSocketAddress metricsAddress; // null: no endpoint
+    private final InetSocketAddress healthAddress; // null: no health-only port
 
     private CoordinatorServer(CoordinatorConfig config, ServerBuilder<?> transport) throws IOException {
         registry = new WorkerRegistry(NanoClock.SYSTEM, TimeUnit.MILLISECONDS.toNanos(config.heartbeatPeriodMillis()),
@@ -42,6 +43,7 @@ public final class CoordinatorServer implements AutoCloseable {
                     // them on the transport thread (the default executor's hand-off per call cost more than the call)
                     .directExecutor());
             metricsAddress = config.metricsPort() == Metrics.OFF ? null : metrics.serve(config.host(), config.metricsPort());
+            healthAddress = config.healthPort() == Metrics.OFF ? null : lifecycle.serveHealth(config.host(), config.healthPort());
         } catch (IOException | RuntimeException e) {
             lifecycle.close();
             throw e;
@@ -51,6 +53,11 @@ public final class CoordinatorServer implements AutoCloseable {
     /** Where the Prometheus endpoint serves {@link Metrics#PATH}; null without one. */
     public InetSocketAddress metricsAddress() {
         return metricsAddress;
+    }
+
+    /** Where the plaintext health-only port listens; null without one. */
+    public InetSocketAddress healthAddress() {
+        return healthAddress;
     }
 
     public Metrics metrics() {

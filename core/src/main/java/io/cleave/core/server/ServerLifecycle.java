@@ -6,6 +6,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +45,7 @@ public final class ServerLifecycle implements AutoCloseable {
     private final List<AutoCloseable> withdraw = new ArrayList<>();
     private final List<AutoCloseable> release = new ArrayList<>();
     private Server server; // null until started, and for ever without an API
+    private Server healthServer; // the plaintext health-only port, when asked for
     private boolean closed;
 
     /**
@@ -72,6 +74,35 @@ public final class ServerLifecycle implements AutoCloseable {
         health.setStatus("", ServingStatus.SERVING);
         return server;
     }
+
+    /**
+     * Serves this server's health, and nothing else, in plaintext on {@code host:port} (0: a free port), for probes
+     * that cannot speak the main port's mutual TLS (Kubernetes' native {@code grpc:} probe has no TLS). It reports what
+     * the main port's health service reports (the same {@link HealthStatusManager}): SERVING once started, NOT_SERVING
+     * from the start of shutdown; it stays up through the drain and closes with the server. Call after {@link #start}.
+     * Small limits: health requests are a service name, and nobody but a prober has reason to call.
+     *
+     * @return the bound address
+     */
+    public synchronized InetSocketAddress serveHealth(String host, int port) throws IOException {
+        if (server == null || closed || healthServer != null) {
+            throw new IllegalStateException(closed ? "closed" : server == null ? "start the server first" : "health port already served");
+        }
+        healthServer = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+                .addService(health.getHealthService())
+                .maxInboundMessageSize(HEALTH_MAX_MESSAGE_BYTES)
+                .maxInboundMetadataSize(HEALTH_MAX_MESSAGE_BYTES)
+                .maxConcurrentCallsPerConnection(HEALTH_MAX_CALLS_PER_CONNECTION)
+                .maxConnectionIdle(1, TimeUnit.MINUTES)
+                .directExecutor() // HealthStatusManager answers from memory
+                .build().start();
+        return new InetSocketAddress(host, healthServer.getPort());
+    }
+
+    /** A health check request is a service name: a few bytes; metadata likewise. */
+    static final int HEALTH_MAX_MESSAGE_BYTES = 8 * 1024;
+    /** A prober holds a call or two (a Watch, a Check); more on one connection is not a prober. */
+    static final int HEALTH_MAX_CALLS_PER_CONNECTION = 4;
 
     /** Closed right after health goes NOT_SERVING, before the server stops accepting: what advertises the server. */
     public synchronized ServerLifecycle withdrawFirst(AutoCloseable c) {
@@ -107,6 +138,7 @@ public final class ServerLifecycle implements AutoCloseable {
         List<AutoCloseable> first;
         List<AutoCloseable> then;
         Server s;
+        Server h;
         synchronized (this) {
             if (closed) {
                 return;
@@ -115,11 +147,15 @@ public final class ServerLifecycle implements AutoCloseable {
             first = List.copyOf(withdraw);
             then = List.copyOf(release);
             s = server;
+            h = healthServer;
         }
         health.enterTerminalState();
         first.forEach(ServerLifecycle::closeQuietly);
         if (s != null) {
             stop(s);
+        }
+        if (h != null) { // reported NOT_SERVING through the drain; its own calls (a Watch) are cut now
+            h.shutdownNow();
         }
         then.forEach(ServerLifecycle::closeQuietly);
     }

@@ -132,6 +132,38 @@ class ServerLifecycleTest {
     }
 
     @Test
+    void theHealthOnlyPort_answersInPlaintext_reportsNotServingThroughTheDrain_andClosesWithTheServer() throws Exception {
+        ServerLifecycle life = start(Duration.ofSeconds(20));
+        java.net.InetSocketAddress at = life.serveHealth("127.0.0.1", 0);
+        ManagedChannel plain = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(at.getHostString(), at.getPort())
+                .usePlaintext().build();
+        try {
+            java.util.function.Supplier<ServingStatus> check = () -> HealthGrpc.newBlockingStub(plain).withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .check(HealthCheckRequest.newBuilder().setService(SERVICE).build()).getStatus();
+            assertThat(check.get()).isEqualTo(ServingStatus.SERVING);
+            var inFlight = CoordinatorGrpc.newFutureStub(channel).assign(AssignRequest.newBuilder().setEdgeId("e").build());
+            assertThat(service.arrived.await(5, TimeUnit.SECONDS)).isTrue();
+
+            CompletableFuture<Void> closing = CompletableFuture.runAsync(life::close);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (check.get() != ServingStatus.NOT_SERVING && System.nanoTime() < until) {
+                Thread.sleep(5);
+            }
+            assertThat(check.get()).as("the health port while the main server drains").isEqualTo(ServingStatus.NOT_SERVING);
+            assertThat(closing).as("still draining the call in flight").isNotDone();
+
+            service.held.get().onNext(Assignment.getDefaultInstance());
+            service.held.get().onCompleted();
+            inFlight.get(5, TimeUnit.SECONDS);
+            closing.get(10, TimeUnit.SECONDS);
+            StatusRuntimeException gone = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class, check::get);
+            assertThat(gone.getStatus().getCode()).as("the health port after close").isEqualTo(Status.Code.UNAVAILABLE);
+        } finally {
+            plain.shutdownNow();
+        }
+    }
+
+    @Test
     void aCallStillRunningWhenTheGraceEnds_isCancelled_andTheResourcesAreStillReleased() throws Exception {
         ServerLifecycle life = start(Duration.ofMillis(300));
         var inFlight = CoordinatorGrpc.newFutureStub(channel).assign(AssignRequest.getDefaultInstance());
