@@ -169,9 +169,12 @@ class KubernetesManifestsTest {
         assertThat(coordinatorPod.getMetadata().getAnnotations()).containsEntry("prometheus.io/port", String.valueOf(MetricsOptions.COORDINATOR_PORT));
         assertThat(workerPod.getMetadata().getAnnotations()).containsEntry("prometheus.io/port", String.valueOf(MetricsOptions.WORKER_PORT));
 
-        // health: startup, readiness and liveness on each server's gRPC port and its health service name, over its TLS
-        checkProbes(coordinatorPod, coord, coordGrpc, CoordinatorServer.SERVICE, "coordinator");
-        checkProbes(workerPod, work, workGrpc, WorkerServer.SERVICE, "worker");
+        // TLS: each server's gRPC port is mutual TLS, with its material from a Secret
+        checkTls(coordinatorPod, coord);
+        checkTls(workerPod, work);
+        // health: startup, readiness and liveness as native gRPC probes on each server's plaintext health-only port
+        int coordHealth = checkProbes(coord, CoordinatorServer.SERVICE, "coordinator");
+        int workHealth = checkProbes(work, WorkerServer.SERVICE, "cloud-worker");
 
         // drain: the grace period covers the server's drain plus the wait after cancelling; no preStop takes from it
         long workerNeeds = WorkerConfig.DEFAULT_SHUTDOWN_GRACE_MILLIS + ServerLifecycle.AFTER_CANCEL.toMillis();
@@ -238,6 +241,42 @@ class KubernetesManifestsTest {
                 });
             });
         });
+        // the health-only ports: no Service exposes them, and no policy opens them to pods or to everyone (the kubelet
+        // probes from the node, which NetworkPolicy lets through; a setup that does not may admit its nodes' range)
+        for (Service s : of(objects, Service.class)) {
+            PodTemplateSpec pod = selects(s.getSpec().getSelector(), coordinatorPod) ? coordinatorPod : workerPod;
+            int health = pod == coordinatorPod ? coordHealth : workHealth;
+            for (ServicePort p : s.getSpec().getPorts()) {
+                assertThat(p.getPort()).as(id(s) + " " + p.getName() + " exposes no health port").isNotEqualTo(health);
+                assertThat(p.getTargetPort().getIntVal() != null ? p.getTargetPort().getIntVal() : port(containers(pod).get(0), p.getTargetPort().getStrVal()))
+                        .as(id(s) + " " + p.getName() + " targets no health port").isNotEqualTo(health);
+            }
+        }
+        for (PodTemplateSpec pod : List.of(coordinatorPod, workerPod)) {
+            int health = pod == coordinatorPod ? coordHealth : workHealth;
+            for (NetworkPolicy p : policies) {
+                if (!policySelects(p.getSpec().getPodSelector(), pod)) {
+                    continue;
+                }
+                for (NetworkPolicyIngressRule rule : Optional.ofNullable(p.getSpec().getIngress()).orElse(List.of())) {
+                    List<NetworkPolicyPort> ports = Optional.ofNullable(rule.getPorts()).orElse(List.of());
+                    // no ports: every port; a number, with endPort a range; a name: the container port of that name
+                    boolean admitsHealth = ports.isEmpty() || ports.stream().anyMatch(q -> q.getPort() == null
+                            || "health".equals(q.getPort().getStrVal()) || q.getPort().getIntVal() != null && (q.getPort().getIntVal() == health
+                                    || q.getEndPort() != null && q.getPort().getIntVal() <= health && health <= q.getEndPort()));
+                    if (admitsHealth) {
+                        assertThat(rule.getFrom()).as(id(p) + " admits health port " + health + ": from somewhere, not everywhere").isNotEmpty();
+                        assertThat(rule.getFrom()).as(id(p) + " admits health port " + health + " only from the nodes' address blocks: no pods, not everyone")
+                                .allSatisfy(peer -> {
+                                    assertThat(peer.getPodSelector()).isNull();
+                                    assertThat(peer.getNamespaceSelector()).isNull();
+                                    assertThat(peer.getIpBlock()).isNotNull();
+                                    assertThat(peer.getIpBlock().getCidr()).isNotIn("0.0.0.0/0", "::/0");
+                                });
+                    }
+                }
+            }
+        }
         // the worker port is never opened to the coordinator (it never calls a worker) nor metrics to everyone
         assertThat(policies).noneSatisfy(p -> assertThat(p.getSpec().getIngress()).anySatisfy(rule -> {
             assertThat(rule.getPorts()).extracting(NetworkPolicyPort::getPort).anySatisfy(q -> assertThat(q.getIntVal()).isIn(
@@ -351,41 +390,49 @@ class KubernetesManifestsTest {
         });
     }
 
-    private static void checkProbes(PodTemplateSpec pod, Container c, int grpcPort, String service, String role) {
+    private static void checkTls(PodTemplateSpec pod, Container c) {
         String tlsDir = env(c, "CLEAVE_TLS_DIR");
         assertThat(tlsDir).as("server runs with --tls-dir").isNotBlank();
         VolumeMount mount = c.getVolumeMounts().stream().filter(m -> m.getMountPath().equals(tlsDir)).findFirst().orElseThrow();
         Volume tls = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals(mount.getName())).findFirst().orElseThrow();
         assertThat(tls.getSecret()).as("TLS material from a Secret").isNotNull();
-        // readiness may be a TCP connect on the gRPC port (the port is bound only once the server is SERVING)
-        Probe ready = c.getReadinessProbe();
-        assertThat(ready).as(c.getName() + " readiness").isNotNull();
-        if (ready.getTcpSocket() != null) {
-            var tcp = ready.getTcpSocket().getPort();
-            assertThat(tcp.getIntVal() != null ? tcp.getIntVal() : port(c, tcp.getStrVal())).isEqualTo(grpcPort);
-        } else {
-            checkHealthProbe(c, ready, grpcPort, service, role, tlsDir);
-        }
-        // start-up and liveness: the full gRPC health check of the server's service
-        checkHealthProbe(c, c.getStartupProbe(), grpcPort, service, role, tlsDir);
-        checkHealthProbe(c, c.getLivenessProbe(), grpcPort, service, role, tlsDir);
     }
 
-    private static void checkHealthProbe(Container c, Probe p, int grpcPort, String service, String role, String tlsDir) {
-        assertThat(p).as(c.getName() + " probes").isNotNull();
-        // Kubernetes' native gRPC probe has no TLS, and with --tls-dir the server's only port is mutual TLS: it would never pass
-        assertThat(p.getGrpc()).as(c.getName() + ": a `grpc:` probe cannot reach a mutual-TLS port").isNull();
-        assertThat(p.getExec()).as(c.getName() + ": `cleave health` over mutual TLS").isNotNull();
-        List<String> cmd = p.getExec().getCommand();
-        int health = cmd.indexOf("health");
-        assertThat(health).isPositive();
-        assertThat(cmd.get(health - 1)).isEqualTo("cleave");
-        assertThat(cmd.get(health + 1)).isEqualTo("127.0.0.1:" + grpcPort);
-        assertThat(cmd.get(cmd.indexOf("--service") + 1)).isEqualTo(service);
-        assertThat(cmd.get(cmd.indexOf("--tls-dir") + 1)).isEqualTo(tlsDir);
-        assertThat(cmd.get(cmd.indexOf("--tls-name") + 1)).isEqualTo(role);
-        long timeoutMs = Long.parseLong(cmd.get(cmd.indexOf("--timeout-ms") + 1));
-        assertThat(p.getTimeoutSeconds() * 1000L).as("the probe's own timeout outlasts the health call's").isGreaterThan(timeoutMs);
+    /**
+     * Startup, readiness and liveness are all Kubernetes' native gRPC probes of {@code service} (the code's health service
+     * name) on the container port named health: the server's plaintext health-only port, whose number the server is
+     * given by CLEAVE_HEALTH_PORT (--health-port) in the same container, which the image EXPOSEs, and which is neither
+     * its gRPC port (mutual TLS only: the native probe has no TLS, so it would never pass there) nor its metrics port.
+     * No exec probe (a JVM per check) and no TCP or HTTP probe.
+     *
+     * @return the health port
+     */
+    private static int checkProbes(Container c, String service, String module) {
+        int health = port(c, "health");
+        assertThat(env(c, "CLEAVE_HEALTH_PORT")).as(c.getName() + ": CLEAVE_HEALTH_PORT (--health-port) is the port named health")
+                .isEqualTo(String.valueOf(health));
+        assertThat(health).as(c.getName() + ": the health port is neither the gRPC nor the metrics port")
+                .isNotEqualTo(port(c, "grpc")).isNotEqualTo(port(c, "metrics"));
+        assertThat(c.getPorts()).extracting(ContainerPort::getContainerPort).as(c.getName() + " container ports").doesNotHaveDuplicates();
+        assertThat(dockerfile(module)).as(module + "/Dockerfile EXPOSEs the health port").containsPattern("(?m)^EXPOSE( \\d+)* " + health + "( |$)");
+        Map<String, Probe> probes = new java.util.LinkedHashMap<>();
+        probes.put("startupProbe", c.getStartupProbe());
+        probes.put("readinessProbe", c.getReadinessProbe());
+        probes.put("livenessProbe", c.getLivenessProbe());
+        probes.forEach((name, p) -> {
+            String what = c.getName() + " " + name;
+            assertThat(p).as(what).isNotNull();
+            assertThat(p.getExec()).as(what + ": no exec probe").isNull();
+            assertThat(p.getTcpSocket()).as(what + ": no TCP probe").isNull();
+            assertThat(p.getHttpGet()).as(what + ": no HTTP probe").isNull();
+            assertThat(p.getGrpc()).as(what + ": a native gRPC probe").isNotNull();
+            assertThat(p.getGrpc().getPort()).as(what + ": on the health port").isEqualTo(health);
+            assertThat(p.getGrpc().getService()).as(what + ": the server's health service name").isEqualTo(service);
+        });
+        // one slow answer does not restart a server (the default is 3)
+        assertThat(Optional.ofNullable(c.getLivenessProbe().getFailureThreshold()).orElse(3)).as(c.getName() + " liveness failureThreshold")
+                .isGreaterThanOrEqualTo(3);
+        return health;
     }
 
     private static long preStopMillis(Container c) {
@@ -403,12 +450,16 @@ class KubernetesManifestsTest {
 
     /** The port an image's Dockerfile serves: its ENTRYPOINT's --port, which must also be EXPOSEd. */
     static int dockerPort(String module) {
+        String df = dockerfile(module);
+        Matcher m = Pattern.compile("(?m)^ENTRYPOINT .*\"--port\", \"(\\d+)\"").matcher(df);
+        assertThat(m.find()).as(module + "/Dockerfile ENTRYPOINT --port").isTrue();
+        assertThat(df).contains("EXPOSE " + m.group(1));
+        return Integer.parseInt(m.group(1));
+    }
+
+    static String dockerfile(String module) {
         try {
-            String df = Files.readString(ROOT.resolve(module).resolve("Dockerfile"));
-            Matcher m = Pattern.compile("(?m)^ENTRYPOINT .*\"--port\", \"(\\d+)\"").matcher(df);
-            assertThat(m.find()).as(module + "/Dockerfile ENTRYPOINT --port").isTrue();
-            assertThat(df).contains("EXPOSE " + m.group(1));
-            return Integer.parseInt(m.group(1));
+            return Files.readString(ROOT.resolve(module).resolve("Dockerfile"));
         } catch (IOException e) {
             throw new AssertionError(e);
         }
@@ -536,6 +587,15 @@ class KubernetesManifestsTest {
     static String env(Container c, String name) {
         return c.getEnv().stream().filter(e -> e.getName().equals(name)).map(EnvVar::getValue).filter(Objects::nonNull).findFirst()
                 .orElseThrow(() -> new AssertionError(c.getName() + " has no env " + name));
+    }
+
+    /** Whether a NetworkPolicy's podSelector selects the pod: an empty one selects every pod (matchExpressions: taken to). */
+    static boolean policySelects(io.fabric8.kubernetes.api.model.LabelSelector selector, PodTemplateSpec pod) {
+        if (selector == null || (selector.getMatchExpressions() != null && !selector.getMatchExpressions().isEmpty())) {
+            return true;
+        }
+        Map<String, String> labels = Optional.ofNullable(selector.getMatchLabels()).orElse(Map.of());
+        return pod.getMetadata().getLabels().entrySet().containsAll(labels.entrySet());
     }
 
     static boolean selects(Map<String, String> selector, PodTemplateSpec pod) {
