@@ -99,6 +99,7 @@ class CoordinatorFailoverTest {
         assertAllInTime("worker killed" + when, during);
         awaitAssignment(edge, survivor.target());
         watch.join(TimeUnit.SECONDS.toMillis(11));
+        assertThat(movedAt.get()).as("the watch saw the move").isNotZero();
         long moveMillis = TimeUnit.NANOSECONDS.toMillis(movedAt.get() - killed);
         System.out.println("CoordinatorFailoverTest" + when + ": the edge moved " + moveMillis + " ms after the kill");
         assertThat(moveMillis).as("moved within one heartbeat period (ms after the kill" + when + ")")

@@ -51,6 +51,12 @@ class CoordinatorReplicasTest {
                     CoordinatorFailoverTest.killAssignedWorker_andAwaitTheMove(edge, w1, w2, 200, ", one replica left");
 
                     CleaveProcess survivor = edge.assignment().getWorkerTarget().equals(w1.target()) ? w1 : w2;
+                    // the killed worker counts as live until the replica misses its heartbeats (3 x 300 ms), and the edge sees
+                    // that at its next ask: wait for it, so that what is timed below is the survivor's drain alone
+                    long settle = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+                    while (edge.assignment().getLiveWorkers() != 1 && System.nanoTime() < settle) {
+                        Thread.sleep(10);
+                    }
                     assertThat(edge.assignment().getLiveWorkers()).isEqualTo(1);
                     long stopped = System.nanoTime();
                     survivor.terminate(); // SIGTERM: the graceful shutdown announces draining first

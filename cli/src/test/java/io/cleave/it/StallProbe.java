@@ -38,16 +38,12 @@ final class StallProbe implements AutoCloseable {
         thread.start();
     }
 
-    /** The longest stall that overlapped [fromNanos, toNanos]; 0 if none. */
     /** The longest stall overlapping [fromNanos, toNanos], or null when none did. */
     Stall worstStallWithin(long fromNanos, long toNanos) {
         return stalls.stream().filter(s -> s.toNanos() >= fromNanos && s.fromNanos() <= toNanos)
                 .max(java.util.Comparator.comparingLong(Stall::nanos)).orElse(null);
     }
 
-    long worstWithin(long fromNanos, long toNanos) {
-        return stalls.stream().filter(s -> s.toNanos() >= fromNanos && s.fromNanos() <= toNanos).mapToLong(Stall::nanos).max().orElse(0);
-    }
 
     int count() {
         return stalls.size();

@@ -102,7 +102,7 @@ final class CoordinatorHeartbeat implements AutoCloseable {
     public void close() {
         timer.shutdownNow();
         try {
-            timer.awaitTermination(DRAINING_WAIT_MILLIS, TimeUnit.MILLISECONDS); // a periodic beat in progress: not after ours
+            timer.awaitTermination(100, TimeUnit.MILLISECONDS); // a periodic beat in progress (it only starts calls): not after ours
             java.util.concurrent.CountDownLatch told = new java.util.concurrent.CountDownLatch(channels.size());
             beat(true, told::countDown);
             if (!told.await(DRAINING_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {

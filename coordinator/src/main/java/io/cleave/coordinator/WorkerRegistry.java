@@ -23,8 +23,10 @@ import java.util.Map;
  * <p>Two signals move edges sooner than three silent periods. A <b>draining</b> heartbeat (a worker's graceful
  * shutdown) takes the worker out of assignment at once: edges on it move at their next ask. An edge that <b>lost</b>
  * its worker (its own connection failed: a crash is seen there within milliseconds) is moved off it, and the worker is
- * <i>suspect</i>: assigned to no edge that is not on it already, until its next heartbeat shows it alive. One edge's
- * report thus costs a live worker at most one period of new arrivals, and never moves the edges that still reach it.
+ * <i>suspect</i>: assigned to no edge that is not on it already, until its next heartbeat shows it alive. A report
+ * counts only from an edge on that worker ({@code lostTarget} equal to its {@code currentTarget}), and an edge reports
+ * once per loss (AssignmentFollower), so one loss costs a live worker at most one period of new arrivals, and never
+ * moves the edges that still reach it.
  */
 public final class WorkerRegistry {
     private final NanoClock clock;
@@ -121,7 +123,7 @@ public final class WorkerRegistry {
                 continue;
             }
             live++;
-            boolean lost = e.last.getTarget().equals(lostTarget);
+            boolean lost = !lostTarget.isEmpty() && lostTarget.equals(currentTarget) && e.last.getTarget().equals(lostTarget);
             e.suspect |= lost;
             if (e.open() && (lightest == null || load(e) < load(lightest))) {
                 lightest = e;

@@ -118,7 +118,17 @@ class WorkerRegistryTest {
         var a = r.assign("m", "a:1", "a:1");
         assertThat(a.getWorkerTarget()).isEmpty();
         assertThat(a.getLiveWorkers()).isEqualTo(1);
-        assertThat(r.assign("m", "", "nobody:1").getWorkerTarget()).as("a lost target no worker has changes nothing").isEmpty();
+    }
+
+    @Test
+    void aLostReport_countsOnlyFromAnEdgeOnThatWorker() {
+        WorkerRegistry r = new WorkerRegistry(new ManualClock(), TimeUnit.MILLISECONDS.toNanos(500), CoordinatorConfig.DEFAULT_MAX_WORKERS);
+        r.heartbeat(hb("a", 0));
+        r.heartbeat(hb("b", 1)); // one longer than a: an edge on b stays
+        assertThat(r.assign("m", "b:1", "a:1").getWorkerTarget()).as("an edge on b naming a: no move").isEqualTo("b:1");
+        assertThat(r.assign("m", "", "a:1").getWorkerTarget()).as("an edge on no worker naming a").isEqualTo("a:1");
+        assertThat(r.assign("m").getWorkerTarget()).as("a is not suspect: a new edge still goes there").isEqualTo("a:1");
+        assertThat(r.assign("m", "a:1", "nobody:1").getWorkerTarget()).as("a lost target no worker has changes nothing").isEqualTo("a:1");
     }
 
     @Test

@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
  *   <li>stop accepting: new calls are refused with UNAVAILABLE;
  *   <li>drain: calls in flight run on, up to the grace period;
  *   <li>{@code shutdownNow}: what is left is cancelled, and given {@link #AFTER_CANCEL} to see it;
+ *   <li>the health-only port, if any ({@link #serveHealth}), reporting NOT_SERVING until here, is closed;
  *   <li>release, in the order registered ({@link #thenRelease}): what feeds the handlers before what
  *       they compute on (the scheduler before the engine), so nothing is closed under a running call.
  * </ol>
@@ -88,14 +89,19 @@ public final class ServerLifecycle implements AutoCloseable {
         if (server == null || closed || healthServer != null) {
             throw new IllegalStateException(closed ? "closed" : server == null ? "start the server first" : "health port already served");
         }
-        healthServer = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+        Server h = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
                 .addService(health.getHealthService())
                 .maxInboundMessageSize(HEALTH_MAX_MESSAGE_BYTES)
                 .maxInboundMetadataSize(HEALTH_MAX_MESSAGE_BYTES)
                 .maxConcurrentCallsPerConnection(HEALTH_MAX_CALLS_PER_CONNECTION)
                 .maxConnectionIdle(1, TimeUnit.MINUTES)
                 .directExecutor() // HealthStatusManager answers from memory
-                .build().start();
+                .build();
+        try {
+            healthServer = h.start();
+        } catch (IOException e) {
+            throw new IOException("health port: cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")", e);
+        }
         return new InetSocketAddress(host, healthServer.getPort());
     }
 
@@ -156,6 +162,11 @@ public final class ServerLifecycle implements AutoCloseable {
         }
         if (h != null) { // reported NOT_SERVING through the drain; its own calls (a Watch) are cut now
             h.shutdownNow();
+            try {
+                h.awaitTermination(AFTER_CANCEL.toNanos(), TimeUnit.NANOSECONDS); // its port free when close returns
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         then.forEach(ServerLifecycle::closeQuietly);
     }

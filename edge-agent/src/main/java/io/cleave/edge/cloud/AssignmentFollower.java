@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>When the edge loses its worker's connection ({@link WorkerClient#onLost}: a crashed worker is seen within
  * milliseconds) it asks at once, naming the lost worker, instead of waiting for the next period and for the
- * coordinator to miss three of the worker's heartbeats; while the loss lasts, every ask names it.
+ * coordinator to miss three of the worker's heartbeats. Only that ask names it: the coordinator then keeps new edges off
+ * the worker until its next heartbeat, and an edge whose own link stays broken must not keep a live worker closed.
  *
  * <p>On a move, the assignment's profile (the new worker's compute per segment, from its last
  * heartbeat) replaces the old worker's in the edge's measurements, so that the planner does not
@@ -79,7 +80,7 @@ public final class AssignmentFollower implements AutoCloseable {
     private void lost(String target) {
         if (!task.isCancelled() && workers.targets().equals(List.of(target))) {
             try {
-                timers.execute(this::ask);
+                timers.execute(() -> ask(channels.size(), target));
             } catch (java.util.concurrent.RejectedExecutionException closing) {
                 // the edge is shutting down
             }
@@ -88,15 +89,18 @@ public final class AssignmentFollower implements AutoCloseable {
 
     /** Never blocks: runs on the edge's control thread, shared with the link prober, never the deadline thread. */
     void ask() {
-        ask(channels.size());
+        ask(channels.size(), "");
     }
 
-    /** Asks the current replica; on failure the next, until {@code tries} replicas were asked this round. */
-    private void ask(int tries) {
+    /**
+     * Asks the current replica; on failure the next, until {@code tries} replicas were asked this round. {@code lost}: the
+     * worker whose connection this edge just lost, named when it is still the edge's worker (else "").
+     */
+    private void ask(int tries, String lost) {
         int asked = current;
         String on = workers.targets().isEmpty() ? "" : workers.targets().get(0);
         AssignRequest req = AssignRequest.newBuilder().setEdgeId(edgeId).setModelId(modelId).setCurrentTarget(on)
-                .setLostTarget(workers.isLost(on) ? on : "").build();
+                .setLostTarget(!lost.isEmpty() && lost.equals(on) && workers.isLost(on) ? on : "").build();
         CoordinatorGrpc.newStub(channels.get(asked)).withDeadlineAfter(1, TimeUnit.SECONDS).assign(req, new StreamObserver<Assignment>() {
             @Override
             public void onNext(Assignment a) {
@@ -119,7 +123,7 @@ public final class AssignmentFollower implements AutoCloseable {
             public void onError(Throwable t) {
                 if (tries > 1) { // another replica: ask it now (on the gRPC thread that failed: the call only starts an RPC)
                     current = (asked + 1) % channels.size();
-                    ask(tries - 1);
+                    ask(tries - 1, lost);
                     return;
                 }
                 // no coordinator reachable: keep the current worker
