@@ -108,28 +108,23 @@ public final class LinkProber implements AutoCloseable {
     }
 
     private void ping(ManagedChannel ch) {
-        long t0 = clock.nanoTime();
-        send(ch, 0, PING_DEADLINE_NANOS, new Reply() {
-            @Override
-            public void ok(long elapsed) {
-                if (warm) {
-                    m.link().recordRtt(elapsed);
-                }
-                warm = true; // the first call pays for stream set-up and class loading
-                describe(ch); // after the ping, never just before it
-                if (clock.nanoTime() - nextProbeAt >= 0) {
-                    probeBandwidth(ch);
-                } else {
-                    busy.set(false);
-                }
-            }
-
-            @Override
-            public void failed(Status s) {
+        pingOnce(ch, clock, elapsed -> {
+            if (elapsed < 0) { // failed
                 busy.set(false);
                 describe(ch);
+                return;
             }
-        }, t0);
+            if (warm) {
+                m.link().recordRtt(elapsed);
+            }
+            warm = true; // the first call pays for stream set-up and class loading
+            describe(ch); // after the ping, never just before it
+            if (clock.nanoTime() - nextProbeAt >= 0) {
+                probeBandwidth(ch);
+            } else {
+                busy.set(false);
+            }
+        });
     }
 
     private void probeBandwidth(ManagedChannel ch) {
@@ -159,7 +154,7 @@ public final class LinkProber implements AutoCloseable {
                 nextProbeAt = clock.nanoTime() + sizer.pauseAfterNanos(deadline, link);
                 busy.set(false);
             }
-        }, t0);
+        }, t0, clock);
     }
 
     private interface Reply {
@@ -185,10 +180,6 @@ public final class LinkProber implements AutoCloseable {
                 done.accept(-1);
             }
         }, clock.nanoTime(), clock);
-    }
-
-    private void send(ManagedChannel ch, int bytes, long deadlineNanos, Reply reply, long t0) {
-        send(ch, bytes, deadlineNanos, reply, t0, clock);
     }
 
     /** One Probe stream of {@code bytes} zero bytes (0: a ping); the reply is timed from {@code t0}. */
