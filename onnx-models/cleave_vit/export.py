@@ -8,6 +8,7 @@ import onnx
 import torch
 
 from . import model as vit
+from . import reduce
 
 OPSET = 17
 FORMAT_VERSION = 1
@@ -47,11 +48,23 @@ class PatchMatmulStem(torch.nn.Module):
         return torch.cat([self.cls.expand(b, -1, -1), t], dim=1) + self.pos
 
 
-def _export(module, example, path, in_name, out_name):
+# Exit types that read the tokens as a set (the class token after attention or none), so they run on
+# any number of tokens; the others need the full grid (CNN exits) or a fixed count (token-mixing MLPs).
+TOKEN_SET_EXITS = ("mlp", "vit", "final")
+
+
+def _export(module, example, path, in_name, out_names, token_axis=False):
+    """token_axis: the input's axis 1 (tokens) is dynamic too, and so is every output's axis 1 but logits'."""
     module.eval()
+    out_names = [out_names] if isinstance(out_names, str) else list(out_names)
+    axes = {in_name: {0: "batch", 1: "tokens"} if token_axis else {0: "batch"}}
+    for o in out_names:
+        if token_axis and o in ("tokens_out", "keys", "cls_attention"):
+            axes[o] = {0: "batch", 1: "patches" if o == "cls_attention" else "tokens"}
+        else:
+            axes[o] = {0: "batch"}
     torch.onnx.export(module, (example,), path, opset_version=OPSET, do_constant_folding=True,
-                      input_names=[in_name], output_names=[out_name],
-                      dynamic_axes={in_name: {0: "batch"}, out_name: {0: "batch"}})
+                      input_names=[in_name], output_names=out_names, dynamic_axes=axes)
     onnx.checker.check_model(onnx.load(path))
 
 
@@ -59,9 +72,14 @@ def write_f32(path, array):
     np.ascontiguousarray(array, dtype="<f4").tofile(path)
 
 
-def export_pack(m, out_dir, meta, golden_images, format_version=FORMAT_VERSION, extra_golden=None, golden_photos=()):
+def export_pack(m, out_dir, meta, golden_images, format_version=FORMAT_VERSION, extra_golden=None, golden_photos=(),
+                reducible=False):
     """meta: dict with model id/version, preprocessing, labels, per-exit stats, training info
-    (version 2 also: trained, source).
+    (version 2 also: trained, source; with reducible, optionally tokenReduction: measured costs).
+
+    reducible: blocks and the exits that read tokens as a set take any token count, and a probe
+    graph per block from the second on gives the scores token reduction needs (cleave_vit.reduce),
+    so the tokens after any block but the last can be reduced before they cross the link.
 
     golden_images: normalized float32 [G,C,H,W] images whose tensors are recorded.
     extra_golden: more named tensors to record (e.g. the source model's own logits).
@@ -80,17 +98,31 @@ def export_pack(m, out_dir, meta, golden_images, format_version=FORMAT_VERSION, 
     blocks = []
     for i, blk in enumerate(m.blocks):
         name = f"block_{i + 1:02d}.onnx"
-        _export(blk, tokens, os.path.join(out_dir, name), "tokens_in", "tokens_out")
+        _export(blk, tokens, os.path.join(out_dir, name), "tokens_in", "tokens_out", token_axis=reducible)
         blocks.append({"index": i + 1, "file": name, "input": "tokens_in", "output": "tokens_out",
                        "params": vit.count_params(blk), "flops": vit.count_flops(blk, tokens)})
     exits = []
     for e, ((after, kind), head) in enumerate(zip(m.exit_specs, m.exits)):
         name = f"exit_{e}_b{after:02d}_{kind}.onnx"
-        _export(head, tokens, os.path.join(out_dir, name), "tokens", "logits")
-        exits.append(dict({"index": e, "afterBlock": after, "type": kind, "file": name,
-                           "input": "tokens", "output": "logits",
-                           "params": vit.count_params(head), "flops": vit.count_flops(head, tokens)},
-                          **meta["exits"][e]))
+        any_count = reducible and kind in TOKEN_SET_EXITS
+        _export(head, tokens, os.path.join(out_dir, name), "tokens", "logits", token_axis=any_count)
+        row = {"index": e, "afterBlock": after, "type": kind, "file": name, "input": "tokens", "output": "logits",
+               "params": vit.count_params(head), "flops": vit.count_flops(head, tokens)}
+        if reducible:
+            row["reducedTokens"] = any_count
+        exits.append(dict(row, **meta["exits"][e]))
+    reduction = None
+    if reducible:
+        prefix = m.tokens - m.stem.grid * m.stem.grid
+        probes = []
+        for k in range(2, len(m.blocks) + 1):
+            name = f"probe_{k:02d}.onnx"
+            probe = reduce.Probe(m.blocks[k - 1], prefix)
+            _export(probe, tokens, os.path.join(out_dir, name), "tokens", ["cls_attention", "keys"], token_axis=True)
+            probes.append({"block": k, "file": name, "input": "tokens", "outputs": ["cls_attention", "keys"],
+                           "params": vit.count_params(probe), "flops": vit.count_flops(probe, tokens)})
+        reduction = {"prefix": prefix, "methods": list(reduce.METHODS), "probes": probes}
+        reduction.update(meta.get("tokenReduction", {}))
 
     golden = _write_golden(m, out_dir, golden_images, extra_golden or {})
     if golden_photos:
@@ -120,6 +152,8 @@ def export_pack(m, out_dir, meta, golden_images, format_version=FORMAT_VERSION, 
         "golden": golden,
         "training": meta["training"],
     })
+    if reduction is not None:
+        manifest["tokenReduction"] = reduction
     files = sorted(f for f in _walk(out_dir) if f != "manifest.json")
     manifest["files"] = {f: sha256(os.path.join(out_dir, f)) for f in files}
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:

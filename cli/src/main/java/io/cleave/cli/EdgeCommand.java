@@ -163,7 +163,7 @@ final class EdgeCommand implements Callable<Integer> {
             slowdown = device.slowdown();
         }
         var parsed = spec.commandLine().getParseResult();
-        planOptions.check(parsed, io.cleave.core.pack.ModelPack.load(packOptions.pack()).blockCount());
+        planOptions.check(parsed, io.cleave.core.pack.ModelPack.load(packOptions.pack()));
         if (coordinator != null) {
             io.cleave.core.net.HostPort.parseList(coordinator, "--coordinator");
         }

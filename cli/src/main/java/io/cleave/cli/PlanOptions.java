@@ -2,6 +2,7 @@ package io.cleave.cli;
 
 import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.plan.Plan;
+import io.cleave.core.reduce.TokenReduction;
 import io.cleave.edge.EdgeConfig;
 import io.cleave.proto.v1.Encoding;
 import java.util.List;
@@ -43,6 +44,25 @@ final class PlanOptions {
         }
     }
 
+    @Option(names = "--reduce-tokens", defaultValue = "${env:CLEAVE_EDGE_REDUCE_TOKENS:-none}", converter = ReductionConverter.class,
+            description = "a fixed plan's token reduction at its split: none, attention:KEEP (EViT: the patch tokens the class token "
+                    + "attends to most, the rest fused) or merge:KEEP (ToMe: similar tokens averaged), KEEP the share of patch tokens "
+                    + "sent, in (0, 1]; needs a reducible pack and --split of at least 1 (default: ${DEFAULT-VALUE}; env "
+                    + "CLEAVE_EDGE_REDUCE_TOKENS)")
+    TokenReduction reduceTokens = TokenReduction.NONE;
+
+    /** {@code none}, {@code attention:KEEP} or {@code merge:KEEP}. */
+    static final class ReductionConverter implements picocli.CommandLine.ITypeConverter<TokenReduction> {
+        @Override
+        public TokenReduction convert(String value) {
+            try {
+                return TokenReduction.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     @Option(names = "--jpeg-quality", defaultValue = "${env:CLEAVE_EDGE_JPEG_QUALITY:-" + JpegCodec.DEFAULT_QUALITY + "}",
             description = "quality (1-100) of the JPEG sent when the input goes as JPEG (a fixed --split 0 --encoding JPEG, or the "
                     + "planner's choice, which it offers only at a quality measured in the pack's encodings.json) "
@@ -75,7 +95,16 @@ final class PlanOptions {
      * Refuses what would fail later or silently do nothing, naming the option: workers that are not host:port, a k-max
      * beyond the pack, a threshold or deadline out of range, and a fixed plan's split or encoding given without a worker.
      */
-    void check(picocli.CommandLine.ParseResult parsed, int packBlocks) {
+    void check(picocli.CommandLine.ParseResult parsed, io.cleave.core.pack.ModelPack pack) {
+        int packBlocks = pack.blockCount();
+        if (reduceTokens.reduces() && !io.cleave.core.plan.PolicyRegistry.FIXED.equals(policy)) {
+            throw new IllegalArgumentException("--reduce-tokens " + reduceTokens + " is a fixed plan's: it needs --policy fixed (the planners "
+                    + "do not choose token reductions yet), got --policy " + policy);
+        }
+        if (reduceTokens.reduces() && !pack.reducible()) {
+            throw new IllegalArgumentException("--reduce-tokens " + reduceTokens + " needs a reducible pack; " + pack.id() + " "
+                    + pack.version() + " takes a fixed token count (make it reducible with onnx-models/add_token_reduction.py)");
+        }
         for (String w : workers()) {
             io.cleave.core.net.HostPort.parse(w, "--worker");
         }
@@ -89,7 +118,7 @@ final class PlanOptions {
             throw new IllegalArgumentException("--deadline-ms must be positive, got " + deadlineMs);
         }
         if (workers().isEmpty()) {
-            for (String option : List.of("--split", "--encoding", "--jpeg-quality")) {
+            for (String option : List.of("--split", "--encoding", "--jpeg-quality", "--reduce-tokens")) {
                 if (parsed.hasMatchedOption(option)) {
                     throw new IllegalArgumentException(option + " " + parsed.matchedOption(option).getValue().toString().toLowerCase(java.util.Locale.ROOT)
                             + " needs --worker: without a worker nothing is sent and every request runs on the device");
@@ -119,7 +148,11 @@ final class PlanOptions {
             throw new IllegalArgumentException("--encoding " + encoding + " sends the input: it needs --split 0; tokens after block "
                     + split + " go as FP32, FP16 or INT8");
         }
+        if (reduceTokens.reduces() && split < 1) {
+            throw new IllegalArgumentException("--reduce-tokens " + reduceTokens + " reduces the tokens after a block: it needs --split 1 or more, "
+                    + "got " + split);
+        }
         Encoding enc = split > 0 ? encoding : encoding == Encoding.JPEG ? Encoding.JPEG : Encoding.U8_IMAGE;
-        return new Plan(true, split, enc, threshold, kMax);
+        return new Plan(true, split, enc, threshold, kMax, reduceTokens);
     }
 }

@@ -40,6 +40,7 @@ import java.util.concurrent.TimeUnit;
  * a planned cloud answer can make the deadline.
  */
 public final class EdgeAgent {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EdgeAgent.class);
     private final LocalPipeline local;
     private final CloudPath cloud;
     private final Planner planner;
@@ -207,7 +208,16 @@ public final class EdgeAgent {
                 settle(arbiter.cloudFinished(clock.nanoTime()));
                 return;
             }
-            sent = cloud.offload(id, plan, null, tokens, deadline, this);
+            Tensor payload;
+            try {
+                payload = local.reduce(block, tokens, plan.reduction());
+            } catch (RuntimeException e) { // the local race goes on; the cloud path of this request never starts
+                log.warn("token reduction {} after block {} failed; not offloading {}", plan.reduction(), block, id, e);
+                settle(arbiter.cloudFinished(clock.nanoTime()));
+                return;
+            }
+            computeBeforeSendNanos = clock.nanoTime() - start;
+            sent = cloud.offload(id, plan, null, payload, deadline, this);
             if (arbiter.answered()) {
                 sent.cancel(false);
             }

@@ -140,6 +140,19 @@ public final class LayerScheduler implements AutoCloseable {
             throw CleaveException.invalid("job " + job.requestId() + " wants exits " + job.exits() + ": entering after block "
                     + job.split() + ", only exits " + pack.firstExitAtOrAfter(job.split() + 1) + ".." + (pack.exitCount() - 1) + " lie ahead");
         }
+        if (job.keptTokens() != 0) {
+            int full = segments.tokens();
+            if (!pack.reducible() || job.split() < 1 || job.keptTokens() <= pack.prefixTokens() || job.keptTokens() >= full
+                    || job.values().length != job.keptTokens() * (segments.tokenShape(1)[2])) {
+                throw CleaveException.invalid("job " + job.requestId() + " carries " + job.keptTokens() + " tokens after block "
+                        + job.split() + ": not a reduction this pack takes there");
+            }
+            for (int e = job.exits().nextSetBit(0); e >= 0; e = job.exits().nextSetBit(e + 1)) {
+                if (!pack.exit(e).acceptsReducedTokens()) {
+                    throw CleaveException.invalid("job " + job.requestId() + " wants exit " + e + ", which needs every token");
+                }
+            }
+        }
         CompletableFuture<Void> done = new CompletableFuture<>();
         lock.lock();
         try {
@@ -158,7 +171,7 @@ public final class LayerScheduler implements AutoCloseable {
                 throw new CleaveException(ErrorCode.DEADLINE_EXCEEDED, String.format(
                         "deadline passed %.2f ms before request %s could be queued", -left / 1e6, job.requestId()));
             }
-            Job.State s = new Job.State(job, done, seq++, now);
+            Job.State s = new Job.State(job, done, seq++, now, job.keptTokens() == 0 ? segments.tokens() : job.keptTokens());
             if (config.admissionControl()) {
                 long predicted = predictFirstExitNanos(s);
                 if (predicted > left) {
@@ -189,14 +202,20 @@ public final class LayerScheduler implements AutoCloseable {
         return (long) (ahead + remainingNanos(s, s.job.exits().nextSetBit(0), 1));
     }
 
+    /**
+     * Predicted compute from the job's stage to {@code untilExit}. A reduced job's blocks and exits are predicted as
+     * the full-token ones scaled by its share of the tokens: linear in the tokens, as the projections and MLPs that
+     * dominate a ViT block are (attention's quadratic part makes it an overestimate for fewer tokens).
+     */
     private double remainingNanos(Job.State s, int untilExit, int batch) {
         int lastBlock = pack.exit(untilExit).afterBlock();
+        double share = (double) s.tokens / segments.tokens();
         double t = 0;
         for (int stage = s.stage; stage <= lastBlock; stage++) {
-            t += profile.predict(stage == 0 ? segments.stem() : segments.block(stage), batch);
+            t += profile.predict(stage == 0 ? segments.stem() : segments.block(stage), batch) * (stage == 0 ? 1 : share);
             for (int e : exitsAfterBlock.get(stage)) {
                 if (s.job.exits().get(e) && e <= untilExit) {
-                    t += profile.predict(segments.exit(e), batch);
+                    t += profile.predict(segments.exit(e), batch) * share;
                 }
             }
         }
@@ -263,15 +282,31 @@ public final class LayerScheduler implements AutoCloseable {
         return best;
     }
 
+    /**
+     * Takes the stage's head and, in deadline order, up to {@code maxBatch - 1} more jobs carrying as many tokens as it
+     * does (a batch is one tensor: reduced-token jobs batch with jobs reduced to the same count); the others stay queued.
+     */
     private List<Job.State> drain(int stage) {
         PriorityQueue<Job.State> q = stages.get(stage);
         List<Job.State> batch = new ArrayList<>(Math.min(q.size(), config.maxBatch()));
+        List<Job.State> other = null;
         long now = clock.nanoTime();
+        int tokens = q.peek().tokens;
         while (!q.isEmpty() && batch.size() < config.maxBatch()) {
             Job.State s = q.poll();
+            if (stage > 0 && s.tokens != tokens) {
+                if (other == null) {
+                    other = new ArrayList<>();
+                }
+                other.add(s);
+                continue;
+            }
             queued--;
             s.queueNanos += now - s.enqueuedAt;
             batch.add(s);
+        }
+        if (other != null) {
+            q.addAll(other);
         }
         return batch;
     }
@@ -279,7 +314,9 @@ public final class LayerScheduler implements AutoCloseable {
     private void step(int stage, List<Job.State> batch) {
         int n = batch.size();
         List<Tensor> parts = new ArrayList<>(n);
-        int[] sampleShape = stage == 0 ? segments.inputShape(1) : segments.tokenShape(1);
+        int tokens = batch.get(0).tokens;
+        boolean full = stage == 0 || tokens == segments.tokens();
+        int[] sampleShape = stage == 0 ? segments.inputShape(1) : segments.tokenShape(1, tokens);
         for (Job.State s : batch) {
             parts.add(new Tensor(s.values, sampleShape));
         }
@@ -287,7 +324,9 @@ public final class LayerScheduler implements AutoCloseable {
         long t0 = clock.nanoTime();
         Tensor y = stage == 0 ? engine.stem(x) : engine.blocks(x, stage - 1, stage);
         long dt = clock.nanoTime() - t0;
-        profile.record(stage == 0 ? segments.stem() : segments.block(stage), n, dt);
+        if (full) { // the profile is of full-token batches; reduced ones are predicted from it (see remainingNanos)
+            profile.record(stage == 0 ? segments.stem() : segments.block(stage), n, dt);
+        }
         ran(stage == 0 ? "stem" : "block", stage, n, dt);
         for (int i = 0; i < n; i++) {
             Job.State s = batch.get(i);
@@ -297,7 +336,7 @@ public final class LayerScheduler implements AutoCloseable {
         }
         if (stage > 0) {
             for (int e : exitsAfterBlock.get(stage)) {
-                runExit(e, stage, batch, y);
+                runExit(e, stage, batch, y, full);
             }
         }
         lock.lock();
@@ -321,7 +360,7 @@ public final class LayerScheduler implements AutoCloseable {
     }
 
     /** Runs exit e only for the samples that want it (masking the rest), and streams results. */
-    private void runExit(int e, int block, List<Job.State> batch, Tensor tokens) {
+    private void runExit(int e, int block, List<Job.State> batch, Tensor tokens, boolean full) {
         List<Integer> rows = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
             Job.State s = batch.get(i);
@@ -336,7 +375,9 @@ public final class LayerScheduler implements AutoCloseable {
         long t0 = clock.nanoTime();
         Tensor logits = engine.exit(e, in);
         long dt = clock.nanoTime() - t0;
-        profile.record(segments.exit(e), rows.size(), dt);
+        if (full) {
+            profile.record(segments.exit(e), rows.size(), dt);
+        }
         ran("exit", e, rows.size(), dt);
         double temperature = pack.exit(e).temperature();
         int classes = pack.classes();

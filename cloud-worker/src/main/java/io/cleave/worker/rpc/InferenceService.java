@@ -216,14 +216,16 @@ public final class InferenceService {
             BitSet exits = new BitSet();
             if (h.getExitsCount() == 0) {
                 for (int e = pack.firstExitAtOrAfter(h.getSplit() + 1); e < pack.exitCount(); e++) {
-                    exits.set(e);
+                    if (h.getKeptTokens() == 0 || pack.exit(e).acceptsReducedTokens()) {
+                        exits.set(e);
+                    }
                 }
             } else {
                 h.getExitsList().forEach(exits::set);
             }
             String id = h.getRequestId();
             long receiveNanos = receivedAt - startedAt;
-            work = scheduler.submit(new Job(id, values, h.getSplit(), deadline, exits, (o, last) -> send(id, o, last, receiveNanos)));
+            work = scheduler.submit(new Job(id, values, h.getSplit(), h.getKeptTokens(), deadline, exits, (o, last) -> send(id, o, last, receiveNanos)));
             work.whenComplete((v, err) -> {
                 if (err != null && !(err instanceof java.util.concurrent.CancellationException)) {
                     fail(err);

@@ -48,7 +48,12 @@ final class StreamAssembler {
         if (split > 0 && (enc == Encoding.U8_IMAGE || enc == Encoding.JPEG)) {
             throw CleaveException.invalid(enc + " is only valid at split 0; tokens after block " + split + " need FP32, FP16 or INT8");
         }
-        List<Integer> expected = Segments.of(pack).payloadShape(split); // batch 1 first
+        Segments segments = Segments.of(pack);
+        int kept = h.getKeptTokens();
+        if (kept != 0) {
+            checkKept(pack, segments, h, kept);
+        }
+        List<Integer> expected = segments.payloadShape(split, kept == 0 ? segments.tokens() : kept); // batch 1 first
         if (!h.getShapeList().equals(expected)) {
             throw CleaveException.invalid("shape " + h.getShapeList() + " does not match " + expected + " expected at split " + split);
         }
@@ -81,6 +86,30 @@ final class StreamAssembler {
         }
         this.header = h;
         this.size = (int) bytes;
+    }
+
+    /** A reduced-token stream: where it may enter, how many tokens it may carry, which exits it may ask for. */
+    private static void checkKept(ModelPack pack, Segments segments, InferHeader h, int kept) {
+        int split = h.getSplit();
+        if (!pack.reducible()) {
+            throw CleaveException.invalid("kept_tokens " + kept + ": model " + pack.id() + " " + pack.version()
+                    + " is not reducible here (its graphs take all " + segments.tokens() + " tokens); send kept_tokens 0");
+        }
+        if (split < 1) {
+            throw CleaveException.invalid("kept_tokens " + kept + " at split 0: only tokens after a block can be reduced");
+        }
+        int min = pack.prefixTokens() + 1;
+        int max = segments.tokens() - 1;
+        if (kept < min || kept > max) {
+            throw CleaveException.invalid("kept_tokens " + kept + " out of range: " + min + " (the class token"
+                    + (min > 2 ? "s" : "") + " and one more) to " + max + " (fewer than all " + segments.tokens() + "), or 0 for all");
+        }
+        for (int e : h.getExitsList()) {
+            if (e >= 0 && e < pack.exitCount() && !pack.exit(e).acceptsReducedTokens()) {
+                throw CleaveException.invalid("exit " + e + " (" + pack.exit(e).type() + ") needs all " + segments.tokens()
+                        + " tokens; it is unavailable after a reduction to " + kept);
+            }
+        }
     }
 
     InferHeader header() {

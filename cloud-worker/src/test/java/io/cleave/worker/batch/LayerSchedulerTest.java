@@ -81,6 +81,59 @@ class LayerSchedulerTest {
     }
 
     @Test
+    void reducedTokenJobs_batchOnlyWithJobsOfTheSameCount_andGetTheEnginesAnswerOnTheirTokens() throws Exception {
+        ManualClock clock = new ManualClock();
+        Sink sink = new Sink();
+        var merge = io.cleave.core.reduce.TokenReduction.parse("merge:0.5");
+        var attention = io.cleave.core.reduce.TokenReduction.parse("attention:0.25");
+        float[][] reduced = new float[4][];
+        int[] count = new int[4];
+        for (int i = 0; i < 4; i++) {
+            Tensor t = engine.blocks(engine.stem(image(i)), 0, 2);
+            Tensor r = io.cleave.core.reduce.TokenReducer.reduce(engine, 2, t, i < 2 ? merge : attention);
+            reduced[i] = r.data();
+            count[i] = r.shape()[1];
+        }
+        assertThat(count).containsExactly(26, 26, 14, 14);
+        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), clock)) {
+            // deadlines interleave the counts: EDF alone would batch 26, 14, 26, 14 together
+            List<CompletableFuture<Void>> done = new ArrayList<>();
+            int[] order = {0, 2, 1, 3};
+            for (int k = 0; k < 4; k++) {
+                int i = order[k];
+                done.add(s.submit(new Job("r" + i, reduced[i], 2, count[i], deadline(clock, 100 + k), exitsAfter(2), sink.listener("r" + i))));
+            }
+            done.add(s.submit(new Job("full", tokensAfter(4, 2), 2, deadline(clock, 99), exitsAfter(2), sink.listener("full"))));
+            s.start();
+            CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+        }
+        int last = pack.exitCount() - 1;
+        for (int i = 0; i < 4; i++) {
+            List<Result> rs = sink.of("r" + i);
+            assertThat(rs).extracting(r -> r.out.exit()).containsExactlyElementsOf(exitsAfter(2).stream().boxed().toList());
+            assertThat(rs).allMatch(r -> r.out.maxBatch() == 2); // with its twin of the same count, never with the others
+            Tensor t = engine.blocks(new Tensor(reduced[i], new int[] {1, count[i], pack.manifest().tokens().dim()}), 2, pack.blockCount());
+            float[] want = Calibration.probabilities(engine.exit(last, t).data(), 0, pack.classes(), pack.exit(last).temperature());
+            float[] got = rs.get(rs.size() - 1).out.probabilities();
+            for (int c = 0; c < want.length; c++) {
+                assertThat((double) got[c]).isCloseTo(want[c], org.assertj.core.api.Assertions.within(1e-5));
+            }
+        }
+        assertThat(sink.of("full")).allMatch(r -> r.out.maxBatch() == 1);
+    }
+
+    @Test
+    void aJobWhoseTokensDoNotMatchItsCount_isRefused() {
+        ManualClock clock = new ManualClock();
+        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), clock)) {
+            assertThatThrownBy(() -> s.submit(new Job("x", tokensAfter(0, 2), 2, 26, deadline(clock, 100), exitsAfter(2), (o, l) -> {})))
+                    .hasMessageContaining("carries 26 tokens after block 2");
+            assertThatThrownBy(() -> s.submit(new Job("y", tokensAfter(0, 2), 2, 50, deadline(clock, 100), exitsAfter(2), (o, l) -> {})))
+                    .hasMessageContaining("carries 50 tokens after block 2"); // all of them: not a reduction
+        }
+    }
+
+    @Test
     void requestsEnteringAtDifferentSplits_shareABatchFromTheBlockWhereTheyMeet() throws Exception {
         ManualClock clock = new ManualClock();
         Sink sink = new Sink();

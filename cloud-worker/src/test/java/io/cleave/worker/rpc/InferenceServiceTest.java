@@ -1,11 +1,13 @@
 package io.cleave.worker.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
+import io.cleave.core.engine.Tensor;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.testing.RawFrames;
 import io.cleave.core.testing.RecordingCall;
@@ -57,6 +59,9 @@ class InferenceServiceTest {
 
     @AfterEach
     void stop() {
+        if (channel == null) { // a test of the assembler alone
+            return;
+        }
         channel.shutdownNow();
         server.shutdownNow();
         scheduler.close();
@@ -73,6 +78,85 @@ class InferenceServiceTest {
         c.req.onNext(InferFrame.newBuilder().setChunk(TensorChunk.newBuilder().setData(ByteString.copyFrom(b))).build());
         c.req.onCompleted();
         return c;
+    }
+
+    RecordingCall<InferFrame, ExitResult> sendReduced(int split, int keptTokens, int shapeTokens, float[] tokens) {
+        int d = pack.manifest().tokens().dim();
+        byte[] b = TensorCodec.encode(tokens, d, Encoding.FP32);
+        RecordingCall<InferFrame, ExitResult> c = new RecordingCall<>();
+        InferenceWorkerGrpc.newStub(channel).infer(c);
+        c.req.onNext(InferFrame.newBuilder().setHeader(InferHeader.newBuilder().setRequestId("r").setModelId(pack.id())
+                .setSplit(split).setEncoding(split == 0 ? Encoding.U8_IMAGE : Encoding.FP32)
+                .addAllShape(split == 0 ? List.of(1, 1, 28, 28) : List.of(1, shapeTokens, d)).setKeptTokens(keptTokens)
+                .setDeadlineBudgetUs(5_000_000).setPayloadBytes(b.length)).build());
+        c.req.onNext(InferFrame.newBuilder().setChunk(TensorChunk.newBuilder().setData(ByteString.copyFrom(b))).build());
+        c.req.onCompleted();
+        return c;
+    }
+
+    @Test
+    void reducedTokens_runTheCloudBlocksOnWhatArrived() throws Exception {
+        start(SchedulerConfig.defaults(), true);
+        Tensor full = engine.blocks(engine.stem(new io.cleave.core.engine.Preprocessor(pack).apply(TestPacks.testSet().image(0), 1)), 0, 3);
+        Tensor kept = io.cleave.core.reduce.TokenReducer.reduce(engine, 3, full, io.cleave.core.reduce.TokenReduction.parse("attention:0.5"));
+        RecordingCall<InferFrame, ExitResult> c = sendReduced(3, 26, 26, kept.data());
+        assertThat(c.end.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+        assertThat(c.results).extracting(ExitResult::getExitIndex).containsExactly(3, 4, 5);
+        int last = pack.exitCount() - 1;
+        float[] want = io.cleave.core.engine.Calibration.probabilities(engine.exit(last, engine.blocks(kept, 3, pack.blockCount())).data(), 0,
+                pack.classes(), pack.exit(last).temperature());
+        for (int k = 0; k < want.length; k++) {
+            assertThat((double) c.results.get(2).getProbabilities(k)).isCloseTo(want[k], org.assertj.core.api.Assertions.within(1e-5));
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+        "kept count and shape disagree|3|26|30|shape [1, 30, 64] does not match [1, 26, 64]",
+        "every token is no reduction|3|50|50|kept_tokens 50 out of range: 2 (the class token and one more) to 49",
+        "the class token alone|3|1|1|kept_tokens 1 out of range",
+        "the input is not tokens|0|26|26|kept_tokens 26 at split 0",
+        "negative|3|-4|26|kept_tokens -4 out of range"})
+    void anInconsistentKeptCount_isInvalidArgument_andTheWorkerServesOn(String what, int split, int kept, int shape, String message)
+            throws Exception {
+        start(SchedulerConfig.defaults(), true);
+        RecordingCall<InferFrame, ExitResult> c = sendReduced(split, kept, shape, new float[Math.max(1, shape) * 64]);
+        Status s = c.end.get(5, TimeUnit.SECONDS);
+        assertThat(s.getCode()).as(what).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(s.getDescription()).as(what).contains(message);
+        assertThat(c.results).isEmpty();
+        assertThat(send(5_000_000).end.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+    }
+
+    static InferHeader reducedHeader(ModelPack p, int kept, int... exits) {
+        int d = p.manifest().tokens().dim();
+        InferHeader.Builder h = InferHeader.newBuilder().setRequestId("f").setModelId(p.id()).setSplit(1).setEncoding(Encoding.FP32)
+                .addAllShape(List.of(1, kept, d)).setKeptTokens(kept).setDeadlineBudgetUs(1_000_000).setPayloadBytes(4L * kept * d);
+        for (int e : exits) {
+            h.addExits(e);
+        }
+        return h.build();
+    }
+
+    @Test
+    void aKeptCount_forAPackWithFixedTokenGraphs_isRefused() {
+        ModelPack fixed = ModelPack.load(io.cleave.core.testing.TestImages.resource("packs/tiny-exit-types"));
+        assertThatThrownBy(() -> new StreamAssembler(reducedHeader(fixed, fixed.manifest().tokens().count() / 2), fixed, 1 << 24))
+                .hasMessageContaining("is not reducible here");
+    }
+
+    @Test
+    void aKeptCount_withAnExitThatNeedsEveryToken_isRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        // the default pack's exits all read tokens as a set; a copy whose block-4 exit says it needs every token (as CNN exits do)
+        java.nio.file.Path dir = TestPacks.copyPack(tmp.resolve("pack"));
+        java.nio.file.Path manifest = dir.resolve("manifest.json");
+        com.google.gson.JsonObject m = com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(manifest)).getAsJsonObject();
+        m.getAsJsonArray("exits").get(3).getAsJsonObject().addProperty("reducedTokens", false);
+        java.nio.file.Files.writeString(manifest, m.toString());
+        ModelPack p = ModelPack.load(dir);
+        assertThatThrownBy(() -> new StreamAssembler(reducedHeader(p, 26, 3, 5), p, 1 << 24))
+                .hasMessageContaining("exit 3 (vit) needs all 50 tokens; it is unavailable after a reduction to 26");
+        assertThat(new StreamAssembler(reducedHeader(p, 26, 4, 5), p, 1 << 24).header().getKeptTokens()).isEqualTo(26);
     }
 
     @Test

@@ -48,6 +48,7 @@ public final class SegmentEngine implements AutoCloseable {
     private final Segment stem;
     private final Segment[] blocks; // index b-1 holds block b
     private final Segment[] exits; // null where the exit is not loaded
+    private final Block[] probes; // index b-2 holds block b's probe; empty for a pack that is not reducible
     private final ParameterStore params;
     private final NDManager root;
     private final ExecutionTarget target;
@@ -96,8 +97,43 @@ public final class SegmentEngine implements AutoCloseable {
                 exits[e.index()] = load(e.file(), e.input(), e.output(), tokens, shapes.logitsShape(1));
             }
         }
+        Manifest.TokenReductionSpec reduction = m.tokenReduction();
+        // the edge reduces the tokens after any block it holds, with the probe of the block after it
+        probes = new Block[reduction == null ? 0 : Math.min(maxBlock + 1, pack.blockCount()) - 1];
+        for (int i = 0; i < probes.length; i++) {
+            Manifest.Probe p = reduction.probes().get(i);
+            probes[i] = loadProbe(p.file(), p.input(), tokens, reduction.prefix());
+        }
         root = models.get(0).getNDManager();
         params = new ParameterStore(root, false);
+    }
+
+    private Block loadProbe(String file, String inputName, int[] probeIn, int prefix) {
+        Path path = pack.dir().resolve(file);
+        Model model = Model.newInstance(file, Device.cpu(), "OnnxRuntime");
+        try {
+            model.load(path, null, Map.of("sessionOptions", sessionOptions));
+        } catch (IOException | MalformedModelException | EngineException e) {
+            model.close();
+            throw broken(path, "ONNX Runtime cannot load it: " + rootMessage(e));
+        }
+        models.add(model);
+        Block block = model.getBlock();
+        if (!block.describeInput().keys().equals(List.of(inputName))) {
+            throw broken(path, "graph inputs " + block.describeInput().keys() + " disagree with the manifest's [" + inputName + "]");
+        }
+        try (NDManager m = model.getNDManager().newSubManager()) {
+            NDArray x = m.create(new float[size(probeIn)], new Shape(toLong(probeIn)));
+            NDList out = block.forward(new ParameterStore(m, false), new NDList(x), false);
+            long[] att = out.size() == 2 ? out.get(0).getShape().getShape() : null;
+            if (att == null || !"cls_attention".equals(out.get(0).getName()) || !"keys".equals(out.get(1).getName())
+                    || !Arrays.equals(att, new long[] {probeIn[0], probeIn[1] - prefix})) {
+                throw broken(path, "a probe must output cls_attention [B, T - " + prefix + "] and keys [B, T, K]");
+            }
+        } catch (EngineException | IllegalArgumentException e) {
+            throw broken(path, "graph does not accept input of shape " + Arrays.toString(probeIn) + ": " + rootMessage(e));
+        }
+        return block;
     }
 
     /**
@@ -194,6 +230,25 @@ public final class SegmentEngine implements AutoCloseable {
             throw CleaveException.invalid("exit " + exit + " is not loaded here");
         }
         return run(List.of(exits[exit]), tokens);
+    }
+
+    /** What a probe gives: the class token's attention over the patch tokens [B, P], and the keys [B, T, K]. */
+    public record Probe(Tensor clsAttention, Tensor keys) {}
+
+    /** The probe of {@code block} (2..blocks, the first block after a split) on the tokens after the block before it. */
+    public Probe probe(int block, Tensor tokens) {
+        if (block < 2 || block - 2 >= probes.length) {
+            throw CleaveException.invalid("no probe of block " + block + " loaded here"
+                    + (probes.length == 0 ? " (the pack is not reducible)" : ": blocks 2.." + (probes.length + 1)));
+        }
+        try (NDManager m = root.newSubManager()) {
+            NDArray a = m.create(FloatBuffer.wrap(tokens.data()), new Shape(toLong(tokens.shape())));
+            NDList out = probes[block - 2].forward(params, new NDList(a), false);
+            return new Probe(new Tensor(out.get(0).toFloatArray(), toInt(out.get(0).getShape().getShape())),
+                    new Tensor(out.get(1).toFloatArray(), toInt(out.get(1).getShape().getShape())));
+        } catch (EngineException e) {
+            throw new CleaveException(ErrorCode.INTERNAL, "ONNX Runtime failed in the probe of block " + block + ": " + rootMessage(e), e);
+        }
     }
 
     private Tensor run(List<Segment> chain, Tensor x) {

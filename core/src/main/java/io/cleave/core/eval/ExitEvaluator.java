@@ -9,6 +9,8 @@ import io.cleave.core.engine.Tensor;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.plan.ExitPlacement;
+import io.cleave.core.reduce.TokenReducer;
+import io.cleave.core.reduce.TokenReduction;
 import io.cleave.proto.v1.Encoding;
 import java.util.function.IntConsumer;
 
@@ -53,6 +55,15 @@ public final class ExitEvaluator {
     public record Results(int[][] predictions, float[][] confidences) {}
 
     public Results evaluate(Dataset ds, int n, int batch, int split, Encoding encoding) {
+        return evaluate(ds, n, batch, split, encoding, TokenReduction.NONE);
+    }
+
+    /**
+     * As {@link #evaluate(Dataset, int, int, int, Encoding)}, with the tokens after block {@code split} reduced as
+     * {@code reduction} says before the codec (as an edge sends them); the cloud's exits run on the reduced tokens, and
+     * a cloud exit that needs every token predicts -1 (confidence 0).
+     */
+    public Results evaluate(Dataset ds, int n, int batch, int split, Encoding encoding, TokenReduction reduction) {
         Preprocessor pre = new Preprocessor(pack);
         int exits = pack.exitCount();
         int classes = pack.classes();
@@ -70,6 +81,7 @@ public final class ExitEvaluator {
                     // what crosses the wire: the tokens after the split, through the codec
                     t = engine.blocks(t, block, split);
                     block = split;
+                    t = TokenReducer.reduce(engine, split, t, reduction);
                     int d = pack.manifest().tokens().dim();
                     t = new Tensor(TensorCodec.decode(TensorCodec.encode(t.data(), d, encoding), t.data().length / d, d, encoding),
                             t.shape());
@@ -77,6 +89,10 @@ public final class ExitEvaluator {
                 }
                 t = engine.blocks(t, block, e.afterBlock());
                 block = e.afterBlock();
+                if (reduction.reduces() && ExitPlacement.inCloud(e.afterBlock(), split) && !e.acceptsReducedTokens()) {
+                    java.util.Arrays.fill(pred[e.index()], start, start + b, -1);
+                    continue;
+                }
                 record(pred, conf, e, engine.exit(e.index(), t), start, b, classes);
             }
             onBatch.accept(b);

@@ -22,7 +22,8 @@ public record Manifest(
         List<Block> blocks,
         List<Exit> exits,
         Golden golden,
-        Map<String, String> files) {
+        Map<String, String> files,
+        TokenReductionSpec tokenReduction) {
 
     public record Model(String id, String version, String description) {}
 
@@ -88,7 +89,31 @@ public record Manifest(
             Ece ece,
             List<Threshold> thresholds,
             boolean copycat,
-            Boolean trained) {}
+            Boolean trained,
+            Boolean reducedTokens) {
+        /** Whether this exit runs on reduced tokens (it reads them as a set); false where the manifest does not say. */
+        public boolean acceptsReducedTokens() {
+            return Boolean.TRUE.equals(reducedTokens);
+        }
+    }
+
+    /**
+     * A reducible pack's token reduction (onnx-models/add_token_reduction.py): blocks and the exits marked
+     * {@code reducedTokens} take any token count; {@code prefix} tokens (class, distillation) always cross; a probe
+     * graph per block from the second on gives the scores on the tokens after the block before it; {@code costs}: what
+     * each split, method and keep ratio measured.
+     */
+    public record TokenReductionSpec(int prefix, List<String> methods, List<Probe> probes, List<Double> keeps,
+            Integer fullTokens, List<ReductionCost> costs) {}
+
+    /** The probe of {@code block}: tokens [B, T, D] to {@code cls_attention} [B, T - prefix] and {@code keys} [B, T, K]. */
+    public record Probe(int block, String file, String input, List<String> outputs, Long params, Long flops) {}
+
+    /** One measured reduction: its tokens, bytes per wire encoding, the cloud's FLOPs and each cloud exit's accuracy. */
+    public record ReductionCost(int split, String method, double keep, int tokens, Map<String, Long> bytes, long cloudFlops,
+            List<ExitCost> exits) {}
+
+    public record ExitCost(int index, double validation, Double test) {}
 
     public record GoldenTensor(String name, String file, List<Integer> shape) {}
 

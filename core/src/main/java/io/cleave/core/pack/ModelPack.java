@@ -93,6 +93,22 @@ public final class ModelPack {
         named.add(manifest.stem().file());
         manifest.blocks().forEach(b -> named.add(b.file()));
         manifest.exits().forEach(e -> named.add(e.file()));
+        Manifest.TokenReductionSpec r = manifest.tokenReduction();
+        if (r != null) {
+            int tokens = manifest.tokens().count();
+            require(r.prefix() >= 1 && r.prefix() < tokens, file,
+                    "tokenReduction.prefix " + r.prefix() + " must be 1.." + (tokens - 1) + " (tokens that always cross)");
+            require(r.probes() != null && r.probes().size() == blockCount() - 1, file,
+                    "tokenReduction needs a probe for each of blocks 2.." + blockCount());
+            for (int i = 0; i < r.probes().size(); i++) {
+                Manifest.Probe p = r.probes().get(i);
+                require(p != null && p.block() == i + 2 && p.file() != null, file, "tokenReduction.probes must be for blocks 2.."
+                        + blockCount() + " in order");
+                require(p.outputs() != null && p.outputs().equals(List.of("cls_attention", "keys")), file,
+                        "probe of block " + p.block() + " must output [cls_attention, keys], not " + p.outputs());
+                named.add(p.file());
+            }
+        }
         for (String n : named) {
             require(manifest.files().containsKey(n), file, n + " is not listed in files (no checksum)");
         }
@@ -215,6 +231,16 @@ public final class ModelPack {
     }
 
     /** Index of the first exit sitting after block {@code block} or later, or exitCount(). */
+    /** Whether the tokens after a block may be reduced before they cross (the pack has probes and takes any token count). */
+    public boolean reducible() {
+        return manifest.tokenReduction() != null;
+    }
+
+    /** Tokens that always cross a reduction (the class token, and DeiT's distillation token); 0 for a pack that is not reducible. */
+    public int prefixTokens() {
+        return reducible() ? manifest.tokenReduction().prefix() : 0;
+    }
+
     public int firstExitAtOrAfter(int block) {
         for (Manifest.Exit e : manifest.exits()) {
             if (e.afterBlock() >= block) {

@@ -112,6 +112,18 @@ public final class Segments {
         return new int[] {batch, tokens, dim};
     }
 
+    /** Tokens {@code [batch, count, D]}: {@code count} below T after a token reduction. */
+    public int[] tokenShape(int batch, int count) {
+        shapes();
+        return new int[] {batch, count, dim};
+    }
+
+    /** Tokens between blocks, the full count T. */
+    public int tokens() {
+        shapes();
+        return tokens;
+    }
+
     /** An exit's logits for a batch: {@code [batch, classes]}. */
     public int[] logitsShape(int batch) {
         shapes();
@@ -123,11 +135,16 @@ public final class Segments {
      * {@code [1, C, H, W]} at split 0, the tokens {@code [1, T, D]} after block {@code split} otherwise.
      */
     public List<Integer> payloadShape(int split) {
+        return payloadShape(split, split == 0 ? 0 : tokens);
+    }
+
+    /** As {@link #payloadShape(int)}, with {@code count} tokens after block {@code split} (a reduction's). */
+    public List<Integer> payloadShape(int split, int count) {
         if (split < 0 || split > blocks) {
             throw new IllegalArgumentException("split " + split + " outside 0.." + blocks);
         }
         List<Integer> out = new ArrayList<>();
-        for (int d : split == 0 ? inputShape(1) : tokenShape(1)) {
+        for (int d : split == 0 ? inputShape(1) : tokenShape(1, count)) {
             out.add(d);
         }
         return List.copyOf(out);

@@ -59,6 +59,21 @@ public final class LatencyModel {
         return c.bandwidth() <= 0 ? Double.POSITIVE_INFINITY : pack.bytes(s, enc) * 1e9 / c.bandwidth();
     }
 
+    /**
+     * Time until cloud exit x of {@code plan} is back at the edge, with its token reduction: the probe on the edge (its
+     * FLOPs' share of the block before it), the reduced tokens' bytes, and the cloud's blocks and exits on fewer tokens
+     * (scaled by the share of tokens: linear, as the projections and MLPs that dominate a block are).
+     */
+    public double cloud(Costs c, Plan plan, int x) {
+        if (!plan.reduction().reduces() || plan.split() == 0) {
+            return cloud(c, plan.split(), plan.encoding(), x);
+        }
+        int s = plan.split();
+        double probe = pack.reductionShare(plan) * c.edgeBlock()[s];
+        double transfer = c.bandwidth() <= 0 ? Double.POSITIVE_INFINITY : pack.bytes(plan) * 1e9 / c.bandwidth();
+        return edgeBeforeSend(c, s) + probe + transfer + c.rtt() + c.queue() + cloudCompute(c, s, x) * pack.tokenShare(plan);
+    }
+
     /** Time until cloud exit x (after split s) is back at the edge. */
     public double cloud(Costs c, int s, Encoding enc, int x) {
         return edgeBeforeSend(c, s) + pack.codecNanos(s, enc) + transfer(c, s, enc) + c.rtt() + c.queue() + cloudCompute(c, s, x);
@@ -75,6 +90,18 @@ public final class LatencyModel {
             }
         }
         return t;
+    }
+
+    /** As {@link #breakdown(Costs, int, Encoding, int, boolean)} for a plan, its token reduction included. */
+    public Map<String, Long> breakdown(Costs c, Plan plan, int x, boolean cloud) {
+        Map<String, Long> m = breakdown(c, plan.split(), plan.encoding(), x, cloud);
+        if (cloud && plan.reduction().reduces() && plan.split() > 0) {
+            int s = plan.split();
+            m.put("reduce", (long) (pack.reductionShare(plan) * c.edgeBlock()[s]));
+            m.put("transfer", c.bandwidth() <= 0 ? Long.MAX_VALUE : (long) (pack.bytes(plan) * 1e9 / c.bandwidth()));
+            m.put("cloud", (long) (cloudCompute(c, s, x) * pack.tokenShare(plan)));
+        }
+        return m;
     }
 
     public Map<String, Long> breakdown(Costs c, int s, Encoding enc, int x, boolean cloud) {

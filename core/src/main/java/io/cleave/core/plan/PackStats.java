@@ -6,12 +6,14 @@ import io.cleave.core.codec.JpegCodec;
 import io.cleave.core.codec.TensorCodec;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.reduce.TokenReduction;
 import io.cleave.proto.v1.Encoding;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -33,6 +35,15 @@ public final class PackStats {
     private double jpegCodecNanos;
     // per exit: validation rows {threshold, stop rate, accuracy when stopped}
     private final Map<Integer, double[][]> thresholds = new HashMap<>();
+    // per split: the token reductions measured there, with the tokens they send and every exit's validation accuracy
+    // (NaN for exits that are local at that split or need every token)
+    private final Map<Integer, Map<TokenReduction, Reduced>> reductions = new HashMap<>();
+    private int prefixTokens;
+    // the probe a reduction runs on the edge, as a share of the block before it (FLOPs)
+    private double probeShare;
+
+    /** A measured reduction at one split: the tokens that cross and the exits' validation accuracy on them. */
+    record Reduced(int tokens, double[] accuracy) {}
 
     public PackStats(int blocks, int[] exitBlock, double[] accuracy, int tokens, int dim, int inputBytes) {
         this.blocks = blocks;
@@ -78,6 +89,21 @@ public final class PackStats {
                         .toArray(double[][]::new));
             }
         }
+        Manifest.TokenReductionSpec tr = m.tokenReduction();
+        if (tr != null && tr.costs() != null) {
+            s.prefixTokens = tr.prefix();
+            long blockFlops = m.blocks().get(0).flops();
+            Long probeFlops = tr.probes().get(0).flops();
+            s.probeShare = probeFlops == null || blockFlops <= 0 ? 1 : (double) probeFlops / blockFlops;
+            for (Manifest.ReductionCost cost : tr.costs()) {
+                double[] a = new double[n];
+                java.util.Arrays.fill(a, Double.NaN);
+                for (Manifest.ExitCost e : cost.exits()) {
+                    a[e.index()] = depth[e.index()] ? acc[e.index()] : e.validation();
+                }
+                s.withReduction(cost.split(), new TokenReduction(TokenReduction.Method.named(cost.method()), cost.keep()), cost.tokens(), a);
+            }
+        }
         Path enc = pack.dir().resolve("encodings.json");
         if (Files.isRegularFile(enc)) {
             try {
@@ -111,6 +137,65 @@ public final class PackStats {
             }
         }
         return s;
+    }
+
+    /**
+     * A token reduction measured at {@code split}: {@code tokens} cross, and {@code exitAccuracy} is every exit's
+     * validation accuracy computed on them (NaN where an exit is not computed on them).
+     */
+    public PackStats withReduction(int split, TokenReduction r, int tokens, double[] exitAccuracy) {
+        reductions.computeIfAbsent(split, k -> new java.util.LinkedHashMap<>()).put(r, new Reduced(tokens, exitAccuracy.clone()));
+        return this;
+    }
+
+    /** The token reductions measured at {@code split} (none for a pack that is not reducible). */
+    public List<TokenReduction> reductions(int split) {
+        Map<TokenReduction, Reduced> m = reductions.get(split);
+        return m == null ? List.of() : List.copyOf(m.keySet());
+    }
+
+    /** Tokens a plan sends: every token, or those its reduction leaves. */
+    public int tokens(Plan p) {
+        if (!p.reduction().reduces() || p.split() == 0) {
+            return tokens;
+        }
+        Reduced r = reductions.getOrDefault(p.split(), Map.of()).get(p.reduction());
+        return r != null ? r.tokens() : p.reduction().tokens(prefixTokens, tokens);
+    }
+
+    /** The share of the tokens a plan's cloud blocks run on (1 without a reduction). */
+    public double tokenShare(Plan p) {
+        return (double) tokens(p) / tokens;
+    }
+
+    /** The edge's cost of a plan's reduction (its probe), as a share of the time of the block before it; 0 without one. */
+    public double reductionShare(Plan p) {
+        return p.reduction().reduces() && p.split() > 0 ? probeShare : 0;
+    }
+
+    /**
+     * As {@link #accuracy(int, int, Encoding, boolean)} for a plan's split and encoding, with its token reduction: a
+     * cloud exit's measured accuracy on the reduced tokens, changed by the encoding as measured without a reduction;
+     * NaN where the reduction was not measured there or the exit needs every token.
+     */
+    public double accuracy(int exit, Plan p, boolean cloud) {
+        double plain = accuracy(exit, p.split(), p.encoding(), cloud);
+        if (!cloud || !p.reduction().reduces() || p.split() == 0 || exitBlock[exit] <= p.split()) {
+            return plain;
+        }
+        Reduced r = reductions.getOrDefault(p.split(), Map.of()).get(p.reduction());
+        if (r == null) {
+            return Double.NaN;
+        }
+        return r.accuracy()[exit] + (plain - accuracy[exit]);
+    }
+
+    /** Bytes a plan sends: {@link #bytes(int, Encoding)}, for the tokens its reduction leaves. */
+    public long bytes(Plan p) {
+        if (!p.reduction().reduces() || p.split() == 0) {
+            return bytes(p.split(), p.encoding());
+        }
+        return TensorCodec.payloadBytes(p.encoding(), tokens(p), dim);
     }
 
     public PackStats withEncodingAccuracy(int split, Encoding enc, double[] exitAccuracy) {

@@ -1,5 +1,6 @@
 package io.cleave.core.plan;
 
+import io.cleave.core.reduce.TokenReduction;
 import io.cleave.proto.v1.Encoding;
 
 /**
@@ -11,15 +12,37 @@ import io.cleave.proto.v1.Encoding;
  * @param threshold answer at once from a local exit whose calibrated confidence reaches this
  *     (above 1 disables early local answers)
  * @param localBlocks run local blocks up to here (racing the cloud); at least {@code split}
+ * @param reduction how the tokens after the split are reduced before they cross ({@link TokenReduction#NONE}: all
+ *     cross); only at a split after a block of a reducible pack
  */
-public record Plan(boolean offload, int split, Encoding encoding, double threshold, int localBlocks) {
+public record Plan(boolean offload, int split, Encoding encoding, double threshold, int localBlocks, TokenReduction reduction) {
+    public Plan {
+        if (reduction == null) {
+            throw new IllegalArgumentException("a plan's token reduction is NONE, not null");
+        }
+        if (reduction.reduces() && split < 1) {
+            throw new IllegalArgumentException("tokens are reduced only after a block, not at split " + split);
+        }
+    }
+
+    /** A plan that sends every token. */
+    public Plan(boolean offload, int split, Encoding encoding, double threshold, int localBlocks) {
+        this(offload, split, encoding, threshold, localBlocks, TokenReduction.NONE);
+    }
+
     public static Plan edgeOnly(int kMax, double threshold) {
         return new Plan(false, kMax, Encoding.FP32, threshold, kMax);
     }
 
+    /** This plan with the tokens after its split reduced as {@code r} says. */
+    public Plan withReduction(TokenReduction r) {
+        return new Plan(offload, split, encoding, threshold, localBlocks, r);
+    }
+
     @Override
     public String toString() {
-        return offload ? "offload split=" + split + " " + encoding + " threshold=" + threshold + " local<=" + localBlocks
+        return offload ? "offload split=" + split + " " + encoding + (reduction.reduces() ? " tokens=" + reduction : "")
+                + " threshold=" + threshold + " local<=" + localBlocks
                 : "edge-only threshold=" + threshold + " local<=" + localBlocks;
     }
 }

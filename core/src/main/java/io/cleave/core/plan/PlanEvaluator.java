@@ -79,7 +79,7 @@ public final class PlanEvaluator {
                 if (!cloudExit(pack, plan, x)) {
                     continue;
                 }
-                double t = model.cloud(c, plan.split(), plan.encoding(), x);
+                double t = model.cloud(c, plan, x);
                 cloudTime[x] = t;
                 if (t <= dc && x > best) {
                     best = x;
@@ -90,19 +90,19 @@ public final class PlanEvaluator {
         }
         // with the round trip known only as a value, the chances are 0 or 1: the predicted exit's accuracy, no second pass
         double acc = cloudTime == null || c.rttQuantiles().length == 0
-                ? (best < 0 ? 0 : pack.accuracy(best, plan.split(), plan.encoding(), cloud) - stopCosts(plan, best, where, localTo))
+                ? (best < 0 ? 0 : pack.accuracy(best, plan, cloud) - stopCosts(plan, best, where, localTo))
                 : expectedAccuracy(plan, c, dc, bestLocal, cloudTime, where, localTo);
         if (best < 0) {
             // nothing in time: the first local exit answers, late
             double t = model.local(c, 0);
             return new Decision(policy, plan, 0, false, acc, (long) Math.min(t, Long.MAX_VALUE),
-                    model.breakdown(c, plan.split(), plan.encoding(), 0, false));
+                    model.breakdown(c, plan, 0, false));
         }
-        return new Decision(policy, plan, best, cloud, acc, (long) time, model.breakdown(c, plan.split(), plan.encoding(), best, cloud));
+        return new Decision(policy, plan, best, cloud, acc, (long) time, model.breakdown(c, plan, best, cloud));
     }
 
     private static boolean cloudExit(PackStats pack, Plan plan, int x) {
-        return ExitPlacement.inCloud(pack.exitBlock(x), plan.split()) && !Double.isNaN(pack.accuracy(x, plan.split(), plan.encoding(), true));
+        return ExitPlacement.inCloud(pack.exitBlock(x), plan.split()) && !Double.isNaN(pack.accuracy(x, plan, true));
     }
 
     /**
@@ -114,7 +114,7 @@ public final class PlanEvaluator {
     private double expectedAccuracy(Plan plan, Costs c, long cloudDeadline, int bestLocal, double[] cloudTime, ExitPlacement where,
             int localTo) {
         PackStats pack = model.pack();
-        double local = bestLocal < 0 ? 0 : pack.accuracy(bestLocal, plan.split(), plan.encoding(), false) - stopCosts(plan, bestLocal, where, localTo);
+        double local = bestLocal < 0 ? 0 : pack.accuracy(bestLocal, plan, false) - stopCosts(plan, bestLocal, where, localTo);
         double acc = 0;
         double arrivedDeeper = 0; // P(some deeper cloud exit than those seen so far arrives): filled from the deepest down
         for (int x = pack.exits() - 1; x > bestLocal; x--) {
@@ -123,7 +123,7 @@ public final class PlanEvaluator {
             }
             double withoutRtt = cloudTime[x] - c.rtt();
             double p = Math.max(arrivedDeeper, c.rttAtMost(cloudDeadline - withoutRtt));
-            acc += (p - arrivedDeeper) * (pack.accuracy(x, plan.split(), plan.encoding(), true) - stopCosts(plan, x, where, localTo));
+            acc += (p - arrivedDeeper) * (pack.accuracy(x, plan, true) - stopCosts(plan, x, where, localTo));
             arrivedDeeper = p;
         }
         return acc + (1 - arrivedDeeper) * local;
@@ -167,7 +167,7 @@ public final class PlanEvaluator {
 
     /** Bytes a plan sends. */
     public long bytes(Plan p) {
-        return p.offload() ? model.pack().bytes(p.split(), p.encoding()) : 0;
+        return p.offload() ? model.pack().bytes(p) : 0;
     }
 
 }

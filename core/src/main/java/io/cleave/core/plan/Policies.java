@@ -1,5 +1,6 @@
 package io.cleave.core.plan;
 
+import io.cleave.core.reduce.TokenReduction;
 import io.cleave.proto.v1.Encoding;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +31,12 @@ public final class Policies {
     public static Policy cleave(PackStats pack, double threshold) {
         PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
         return (deadline, c) -> best("cleave", ev, candidates(pack, c.kMax(), threshold), deadline, c);
+    }
+
+    /** Cleave's search without token reduction (every token crosses): what the reduction knob is measured against. */
+    public static Policy cleaveAllTokens(PackStats pack, double threshold) {
+        PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
+        return (deadline, c) -> best("cleave-all-tokens", ev, candidates(pack, c.kMax(), threshold, false), deadline, c);
     }
 
     /** Cleave's search with no safety margin, fed the true link by the caller. */
@@ -111,6 +118,14 @@ public final class Policies {
      * the planner chooses among "never" and the thresholds the pack measured on validation.
      */
     public static List<Plan> candidates(PackStats pack, int kMax, double threshold) {
+        return candidates(pack, kMax, threshold, true);
+    }
+
+    /**
+     * As {@link #candidates(PackStats, int, double)}; with {@code reductions}, also every token reduction the pack
+     * measured at each split after a block, in every token encoding.
+     */
+    public static List<Plan> candidates(PackStats pack, int kMax, double threshold, boolean reductions) {
         List<Double> taus = new ArrayList<>(List.of(threshold));
         if (threshold > 1) {
             taus.addAll(pack.thresholds());
@@ -123,6 +138,11 @@ public final class Policies {
             for (int s = 1; s <= Math.min(kMax, pack.blocks() - 1); s++) {
                 for (Encoding e : new Encoding[] {Encoding.INT8, Encoding.FP16, Encoding.FP32}) {
                     plans.add(new Plan(true, s, e, tau, kMax));
+                    if (reductions) {
+                        for (TokenReduction r : pack.reductions(s)) {
+                            plans.add(new Plan(true, s, e, tau, kMax, r));
+                        }
+                    }
                 }
             }
         }

@@ -27,12 +27,16 @@ public final class PolicyRegistry {
 
     /** Cleave's own planner: the default policy of an edge. */
     public static final String CLEAVE = "cleave";
+    /** Cleave's planner with every token crossing: the comparison for token reduction. */
+    public static final String CLEAVE_ALL_TOKENS = "cleave-all-tokens";
 
     private static final Map<String, Planned> PLANNED = new LinkedHashMap<>();
 
     static {
-        PLANNED.put(CLEAVE, new Planned("Cleave's planner: split, encoding and exit threshold for the best answer by the deadline",
-                Policies::cleave));
+        PLANNED.put(CLEAVE, new Planned("Cleave's planner: split, encoding, token reduction and exit threshold for the best answer "
+                + "by the deadline", Policies::cleave));
+        PLANNED.put(CLEAVE_ALL_TOKENS, new Planned("Cleave's planner without token reduction (every token crosses)",
+                Policies::cleaveAllTokens));
         PLANNED.put("edge-only", new Planned("never offload: the deepest local exit", Policies::edgeOnly));
         PLANNED.put("cloud-only", new Planned("always send the raw input; local exits still race", (p, t) -> Policies.cloudOnly(p)));
         PLANNED.put("neurosurgeon", new Planned("Neurosurgeon: the split of least predicted latency to the final exit, fp32, no early exit",
@@ -57,9 +61,10 @@ public final class PolicyRegistry {
         return java.util.stream.Stream.concat(java.util.stream.Stream.of(FIXED), PLANNED.keySet().stream()).toList();
     }
 
-    /** The experiment runner's default set: the planners, a fixed split after block 2, and the oracle. */
+    /** The experiment runner's default set: the planners (but {@value #CLEAVE_ALL_TOKENS}), a fixed split after block 2, and the oracle. */
     public static List<String> experimentDefaults() {
         List<String> all = new java.util.ArrayList<>(PLANNED.keySet());
+        all.remove(CLEAVE_ALL_TOKENS); // run on request (--policies): it differs from cleave only on reducible packs
         all.add(3, "fixed-2");
         all.add(ORACLE);
         return List.copyOf(all);

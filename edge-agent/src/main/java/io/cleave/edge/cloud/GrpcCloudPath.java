@@ -110,6 +110,7 @@ public final class GrpcCloudPath implements CloudPath, AutoCloseable {
         volatile long bytes;
         volatile long sendStart;
         volatile boolean firstSeen;
+        volatile double tokenShare = 1; // the share of the split's tokens sent: below 1 after a token reduction
 
         Call(String id, Plan plan, byte[] pixels, Tensor tokens, long deadline, Listener listener) {
             this.id = id;
@@ -141,7 +142,10 @@ public final class GrpcCloudPath implements CloudPath, AutoCloseable {
                     enc = plan.encoding();
                     payload = TensorCodec.encode(tokens.data(), pack.manifest().tokens().dim(), enc);
                 }
-                List<Integer> shape = segments.payloadShape(plan.split());
+                int count = tokens == null ? 0 : tokens.shape()[1]; // fewer than the split's after a token reduction
+                boolean reduced = tokens != null && count != segments.tokens();
+                List<Integer> shape = segments.payloadShape(plan.split(), count);
+                tokenShare = reduced ? (double) count / segments.tokens() : 1;
                 long left = deadline - clock.nanoTime();
                 if (left <= 0 || cancelled) {
                     end();
@@ -156,6 +160,7 @@ public final class GrpcCloudPath implements CloudPath, AutoCloseable {
                         .addAllShape(shape)
                         .setDeadlineBudgetUs(TimeUnit.NANOSECONDS.toMicros(left))
                         .setPayloadBytes(payload.length)
+                        .setKeptTokens(reduced ? count : 0)
                         .build();
                 bytes = payload.length;
                 sendStart = clock.nanoTime();
@@ -170,7 +175,7 @@ public final class GrpcCloudPath implements CloudPath, AutoCloseable {
         }
 
         void onResult(ExitResult r) {
-            if (!check.accept(r, plan.split())) {
+            if (!check.accept(r, plan.split(), plan.reduction().reduces())) {
                 return;
             }
             float[] p = new float[r.getProbabilitiesCount()];
@@ -183,7 +188,8 @@ public final class GrpcCloudPath implements CloudPath, AutoCloseable {
                             t.getComputeUs() * 1000, t.getMaxBatch()));
             EdgeMeasurements m = measurements;
             if (m != null && !firstSeen) {
-                m.recordCloud(bytes, c, m.profiledCloudCompute(plan.split(), c.exit()), c.arrivedNanos() - sendStart);
+                // the worker's blocks ran on fewer tokens: compare its compute with the profile scaled as the worker predicts it
+                m.recordCloud(bytes, c, m.profiledCloudCompute(plan.split(), c.exit()) * tokenShare, c.arrivedNanos() - sendStart);
             }
             firstSeen = true;
             listener.candidate(c);

@@ -35,7 +35,16 @@ public final class ResultCheck {
 
     /** True if {@code r} may answer a request that entered the cloud at {@code split}; otherwise counts and (once per kind) logs it. */
     public boolean accept(ExitResult r, int split) {
+        return accept(r, split, false);
+    }
+
+    /** As {@link #accept(ExitResult, int)}, for a request whose tokens were {@code reduced} at the split. */
+    public boolean accept(ExitResult r, int split, boolean reduced) {
         String problem = problem(r, split);
+        if (problem == null && reduced && !pack.exit(r.getExitIndex()).acceptsReducedTokens()) {
+            problem = "exit unavailable after a reduction: exit " + r.getExitIndex() + " (" + pack.exit(r.getExitIndex()).type()
+                    + ") needs every token, the request sent fewer";
+        }
         if (problem == null) {
             return true;
         }

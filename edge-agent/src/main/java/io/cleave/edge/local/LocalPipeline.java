@@ -339,6 +339,26 @@ public final class LocalPipeline implements AutoCloseable {
      * not this run's, so that a run stretched by this machine's contention (a preempted thread, a GC
      * pause) is not stretched again by the factor.
      */
+    /**
+     * The tokens after {@code block} reduced as {@code r} says, for the cloud (the probe and the reduction run here, on
+     * the caller's thread: the local worker that ran the block, so an emulated device's slowdown applies to them too).
+     */
+    public Tensor reduce(int block, Tensor tokens, io.cleave.core.reduce.TokenReduction r) {
+        if (!r.reduces()) {
+            return tokens;
+        }
+        long t0 = clock.nanoTime();
+        Tensor out = io.cleave.core.reduce.TokenReducer.reduce(engine, block, tokens, r);
+        double f = slowdown;
+        if (f > 1) {
+            long until = clock.nanoTime() + (long) ((f - 1) * (clock.nanoTime() - t0));
+            for (long left = until - clock.nanoTime(); left > 0; left = until - clock.nanoTime()) {
+                LockSupport.parkNanos(left);
+            }
+        }
+        return out;
+    }
+
     private long record(int segment, long since) {
         long now = clock.nanoTime();
         double f = slowdown;
