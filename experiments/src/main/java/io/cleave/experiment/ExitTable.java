@@ -6,6 +6,8 @@ import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.eval.ExitEvaluator;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.plan.PackStats;
+import io.cleave.core.reduce.TokenReduction;
 import io.cleave.proto.v1.Encoding;
 import java.util.HashMap;
 import java.util.Map;
@@ -30,6 +32,10 @@ final class ExitTable {
     private final Map<Key, int[][]> lossy; // per split and lossy encoding, [exit][image]
 
     private record Key(int split, Encoding encoding) {}
+
+    private record ReducedKey(int split, Encoding encoding, TokenReduction reduction) {}
+
+    private final Map<ReducedKey, int[][]> reduced = new HashMap<>(); // per split, encoding and token reduction, [exit][image]
 
     /**
      * Hand-made or computed tables.
@@ -59,8 +65,36 @@ final class ExitTable {
                     lossy.computeIfAbsent(s, k -> new HashMap<>()).put(e, ev.predictions(ds, n, BATCH, s, e));
                 }
             }
-            return new ExitTable(labels, plain.predictions(), plain.confidences(), lossy);
+            ExitTable t = new ExitTable(labels, plain.predictions(), plain.confidences(), lossy);
+            // the token reductions the planner searches (PackStats.reductions), in every token encoding
+            PackStats stats = PackStats.of(pack);
+            for (int s = 1; s <= Math.min(maxSplit, pack.blockCount() - 1); s++) {
+                for (TokenReduction r : stats.reductions(s)) {
+                    for (Encoding e : new Encoding[] {Encoding.FP32, Encoding.FP16, Encoding.INT8}) {
+                        t.withReduced(s, e, r, ev.evaluate(ds, n, BATCH, s, e, r).predictions());
+                    }
+                }
+            }
+            return t;
         }
+    }
+
+    /** The predictions[exit][image] of the exits after {@code split} with the tokens reduced by {@code r}, sent in {@code enc}. */
+    ExitTable withReduced(int split, Encoding enc, TokenReduction r, int[][] predictions) {
+        reduced.put(new ReducedKey(split, enc, r), predictions);
+        return this;
+    }
+
+    /** As {@link #correct(int, int, boolean, int, Encoding)}, with the tokens after the split reduced by {@code r}. */
+    boolean correct(int image, int exit, boolean cloud, int split, Encoding encoding, TokenReduction r) {
+        if (!cloud || !r.reduces()) {
+            return correct(image, exit, cloud, split, encoding);
+        }
+        int[][] p = reduced.get(new ReducedKey(split, encoding, r));
+        if (p == null) {
+            throw new IllegalArgumentException("no predictions for split " + split + " in " + encoding + " reduced by " + r);
+        }
+        return p[exit][image] == labels[image];
     }
 
     /** The first {@code n} (grayscale) images through the JPEG codec at {@code quality} and back, as the worker decodes them. */

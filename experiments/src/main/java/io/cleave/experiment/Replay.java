@@ -6,6 +6,7 @@ import io.cleave.core.plan.LatencyModel;
 import io.cleave.core.plan.PackStats;
 import io.cleave.core.plan.Plan;
 import io.cleave.core.plan.Policies;
+import io.cleave.core.reduce.TokenReduction;
 import io.cleave.edge.race.DeadlineTimer;
 import io.cleave.link.LinkConditions;
 import io.cleave.link.Shaper;
@@ -121,7 +122,7 @@ final class Replay {
             }
             int least = placement.localTo(new Plan(p.offload(), p.split(), p.encoding(), p.threshold(), 0)); // the fewest blocks the edge runs for p
             for (int lb = least; lb <= kMax; lb++) {
-                out.add(new Plan(p.offload(), p.split(), p.encoding(), p.threshold(), lb));
+                out.add(new Plan(p.offload(), p.split(), p.encoding(), p.threshold(), lb, p.reduction()));
             }
         }
         return List.copyOf(out);
@@ -171,7 +172,7 @@ final class Replay {
     }
 
     /** One exit result reaching the edge, {@code at} nanoseconds after the request's start. */
-    private record Event(int exit, boolean cloud, long at, int split, Encoding encoding) {}
+    private record Event(int exit, boolean cloud, long at, int split, Encoding encoding, TokenReduction reduction) {}
 
     /**
      * The exit results plans bring to the edge for one request, in arrival order. The device's depend
@@ -180,7 +181,7 @@ final class Replay {
      * threshold changes neither.
      */
     private final class Timelines {
-        private record Route(int split, Encoding encoding) {}
+        private record Route(int split, Encoding encoding, TokenReduction reduction) {}
 
         private final long start;
         private final Map<Integer, List<Event>> local = new HashMap<>();
@@ -196,8 +197,9 @@ final class Replay {
             boolean offload = plan.offload() && plan.split() < pack.blocks() && plan.split() <= kMax;
             // as the edge runs it (which raises its local blocks to any split it offloads at, reachable or not)
             int localTo = placement.localTo(plan, plan.offload() && plan.split() < pack.blocks());
-            Route route = offload ? new Route(plan.split(), plan.encoding()) : null;
-            Plan path = new Plan(offload, offload ? plan.split() : 0, offload ? plan.encoding() : Encoding.FP32, 2.0, localTo);
+            Route route = offload ? new Route(plan.split(), plan.encoding(), plan.reduction()) : null;
+            Plan path = new Plan(offload, offload ? plan.split() : 0, offload ? plan.encoding() : Encoding.FP32, 2.0, localTo,
+                    offload ? plan.reduction() : TokenReduction.NONE);
             return merged.computeIfAbsent(path, k -> {
                 List<Event> ev = new ArrayList<>(local.computeIfAbsent(localTo, this::local));
                 if (route != null) {
@@ -211,21 +213,27 @@ final class Replay {
         private List<Event> local(int localTo) {
             List<Event> ev = new ArrayList<>();
             for (int x = 0; x < pack.exits() && placement.local(x, localTo); x++) {
-                ev.add(new Event(x, false, (long) model.local(times, x), 0, Encoding.FP32));
+                ev.add(new Event(x, false, (long) model.local(times, x), 0, Encoding.FP32, TokenReduction.NONE));
             }
             return ev;
         }
 
         private List<Event> cloud(Route r) {
             List<Event> ev = new ArrayList<>();
-            long sent = start + (long) (model.edgeBeforeSend(times, r.split()) + pack.codecNanos(r.split(), r.encoding()));
-            long arrived = deliver(link.uplink(), sent, pack.bytes(r.split(), r.encoding())) + link.conditions().delayNanos();
+            // the plan's payload (reduced: the probe on the edge first, fewer bytes, the cloud's segments on fewer tokens)
+            Plan p = new Plan(true, r.split(), r.encoding(), 2.0, r.split(), r.reduction());
+            double probe = pack.reductionShare(p) * (r.split() > 0 ? times.edgeBlock()[r.split()] : 0);
+            long sent = start + (long) (model.edgeBeforeSend(times, r.split()) + pack.codecNanos(r.split(), r.encoding()) + probe);
+            long arrived = deliver(link.uplink(), sent, pack.bytes(p)) + link.conditions().delayNanos();
             Shaper down = link.downlink();
             for (int x = 0; x < pack.exits(); x++) {
                 if (ExitPlacement.inCloud(pack.exitBlock(x), r.split())) {
-                    long computed = arrived + (long) model.cloudCompute(times, r.split(), x);
+                    if (r.reduction().reduces() && Double.isNaN(pack.accuracy(x, p, true))) {
+                        continue; // an exit that needs every token: the worker does not compute it on reduced tokens
+                    }
+                    long computed = arrived + (long) (model.cloudCompute(times, r.split(), x) * pack.tokenShare(p));
                     long back = deliver(down, computed, resultBytes) + link.conditions().delayNanos();
-                    ev.add(new Event(x, true, back - start, r.split(), r.encoding()));
+                    ev.add(new Event(x, true, back - start, r.split(), r.encoding(), r.reduction()));
                 }
             }
             return ev;
@@ -262,7 +270,7 @@ final class Replay {
 
     private Answer answer(Event e, int image, long at, boolean inTime, String reason) {
         return new Answer(e.exit(), pack.exitBlock(e.exit()), e.cloud(), at, inTime,
-                exits.correct(image, e.exit(), e.cloud(), e.split(), e.encoding()), reason);
+                exits.correct(image, e.exit(), e.cloud(), e.split(), e.encoding(), e.reduction()), reason);
     }
 
     /** The edge's deadline timer at its least guard (it answers that long before the deadline); its schedule is not used. */

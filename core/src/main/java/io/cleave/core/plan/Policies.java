@@ -30,19 +30,47 @@ public final class Policies {
 
     public static Policy cleave(PackStats pack, double threshold) {
         PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
-        return (deadline, c) -> best("cleave", ev, candidates(pack, c.kMax(), threshold), deadline, c);
+        Searched plans = new Searched(pack, threshold, true);
+        return (deadline, c) -> best("cleave", ev, plans.at(c.kMax()), deadline, c);
     }
 
     /** Cleave's search without token reduction (every token crosses): what the reduction knob is measured against. */
     public static Policy cleaveAllTokens(PackStats pack, double threshold) {
         PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
-        return (deadline, c) -> best("cleave-all-tokens", ev, candidates(pack, c.kMax(), threshold, false), deadline, c);
+        Searched plans = new Searched(pack, threshold, false);
+        return (deadline, c) -> best("cleave-all-tokens", ev, plans.at(c.kMax()), deadline, c);
     }
 
     /** Cleave's search with no safety margin, fed the true link by the caller. */
     public static Policy oracle(PackStats pack, double threshold) {
         PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.0, 0);
-        return (deadline, c) -> best("oracle", ev, candidates(pack, c.kMax(), threshold), deadline, c);
+        Searched plans = new Searched(pack, threshold, true);
+        return (deadline, c) -> best("oracle", ev, plans.at(c.kMax()), deadline, c);
+    }
+
+    /** The candidates of a search, built once for the device's k_max (which rarely changes), not per decision. */
+    private static final class Searched {
+        final PackStats pack;
+        final double threshold;
+        final boolean reductions;
+        volatile int kMax = -1;
+        volatile List<Plan> plans;
+
+        Searched(PackStats pack, double threshold, boolean reductions) {
+            this.pack = pack;
+            this.threshold = threshold;
+            this.reductions = reductions;
+        }
+
+        List<Plan> at(int k) {
+            List<Plan> p = plans;
+            if (p == null || kMax != k) {
+                p = candidates(pack, k, threshold, reductions);
+                plans = p;
+                kMax = k;
+            }
+            return p;
+        }
     }
 
     public static Policy edgeOnly(PackStats pack, double threshold) {
