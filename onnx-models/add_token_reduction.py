@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from cleave_vit import data, export, model as vit, reduce  # noqa: E402
 
-KEEPS = (0.75, 0.5, 0.25)
+KEEPS = export.REDUCTION_KEEPS
 STRUCTURAL = ("index", "afterBlock", "type", "file", "input", "output", "params", "flops", "reducedTokens")
 
 
@@ -60,12 +60,6 @@ def cloud_accuracy(m, images, labels, split, prefix, batch=1000):
     return cloud, correct, counts
 
 
-def cloud_flops(m, split, tokens, cloud):
-    x = torch.zeros(1, tokens, m.config["dim"])
-    total = sum(vit.count_flops(blk, x) for blk in m.blocks[split:])
-    return total + sum(vit.count_flops(m.exits[e], x) for e in cloud)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", default=os.path.join(HERE, "checkpoints/fmnist-vit8-final.pt"))
@@ -84,23 +78,18 @@ def main():
     te_u8, te_y = data.load("test")
     va_x, te_x = data.normalize(va_u8), data.normalize(te_u8)
     prefix = m.tokens - m.stem.grid * m.stem.grid
-    dim = m.config["dim"]
-    costs = []
+    results = {}
     for split in range(1, len(m.blocks)):
         cloud, val, counts = cloud_accuracy(m, va_x, va_y, split, prefix)
         _, test, _ = cloud_accuracy(m, te_x, te_y, split, prefix)
         for me in reduce.METHODS:
             for k in KEEPS:
-                t = counts[(me, k)]
-                costs.append({
-                    "split": split, "method": me, "keep": k, "tokens": t,
-                    "bytes": {"FP32": t * dim * 4, "FP16": t * dim * 2, "INT8": t * (dim + 4)},
-                    "cloudFlops": cloud_flops(m, split, t, cloud),
-                    "exits": [{"index": e, "validation": round(val[(me, k)][j] / len(va_y), 4),
-                               "test": round(test[(me, k)][j] / len(te_y), 4)} for j, e in enumerate(cloud)]})
-                final = costs[-1]["exits"][-1]
-                log(f"split {split} {me:9s} keep {k:.2f}: {t:2d} tokens, final exit val {final['validation']:.4f} "
+                results[(split, me, k)] = [{"index": e, "validation": round(val[(me, k)][j] / len(va_y), 4),
+                                            "test": round(test[(me, k)][j] / len(te_y), 4)} for j, e in enumerate(cloud)]
+                final = results[(split, me, k)][-1]
+                log(f"split {split} {me:9s} keep {k:.2f}: {counts[(me, k)]:2d} tokens, final exit val {final['validation']:.4f} "
                     f"test {final['test']:.4f}")
+    costs = export.reduction_costs(m, lambda split, me, k: results[(split, me, k)])
     measured = round(time.time() - t0)
 
     version = a.version
@@ -115,7 +104,7 @@ def main():
                "and the 10k test set with the tokens after each split reduced (cleave_vit/reduce.py)"}
     meta = {"model": dict(old["model"], version=version), "preprocessing": old["input"]["preprocessing"],
             "labels": old["labels"], "exits": exits_meta, "training": training,
-            "tokenReduction": {"keeps": list(KEEPS), "fullTokens": m.tokens, "costs": costs}}
+            "tokenReduction": {"costs": costs}}
 
     with torch.no_grad():  # golden tensors for the Java side: probe outputs and reduced tokens
         g = torch.from_numpy(te_x[:4])

@@ -186,6 +186,8 @@ def build_parser():
     ap.add_argument("--heads", type=int, help="attention heads (needed when the width is not a published model's)")
     ap.add_argument("--exits", default="", help="extra (untrained) exits, e.g. 2:mlp,4:vit,6:vit; types: "
                                                 + ", ".join(vit.EXIT_TYPES))
+    ap.add_argument("--reducible", action="store_true", help="token axis dynamic and a probe graph per block, so the tokens "
+                    "after a split can be reduced (cleave_vit/reduce.py); records each reduction's tokens, bytes and cloud FLOPs")
     ap.add_argument("--labels", help="file with one class name a line, or 'imagenet' (torchvision's list)")
     g = ap.add_argument_group("random-init geometry")
     g.add_argument("--image", type=int, default=224)
@@ -332,7 +334,7 @@ def main(argv=None):
         shutil.rmtree(a.out)
     t1 = time.time()
     manifest = export.export_pack(m, a.out, meta, x.numpy(), format_version=export.FORMAT_VERSION_2,
-                                  extra_golden=extra, golden_photos=photos)
+                                  extra_golden=extra, golden_photos=photos, reducible=a.reducible)
     size = sum(os.path.getsize(os.path.join(a.out, f)) for f in manifest["files"])
     log(f"pack {pid} -> {a.out}: {len(manifest['blocks'])} blocks, {len(manifest['exits'])} exits, "
         f"{size / 1e6:.2f} MB; export {time.time() - t1:.1f}s, total {time.time() - t0:.1f}s")

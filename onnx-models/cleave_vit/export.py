@@ -68,6 +68,34 @@ def _export(module, example, path, in_name, out_names, token_axis=False):
     onnx.checker.check_model(onnx.load(path))
 
 
+REDUCTION_KEEPS = (0.75, 0.5, 0.25)
+
+
+def reduction_costs(m, accuracy=None):
+    """What each token reduction sends and costs: per split (tokens after block 1 .. depth-1), method and keep ratio,
+    the tokens that cross, their bytes per wire encoding, the cloud's FLOPs per sample (blocks after the split and the
+    exits there, on those tokens) and every cloud exit's accuracy: accuracy(split, method, keep) -> [{index, validation,
+    test}] in cloud-exit order, or None (an untrained pack: timing and bytes only)."""
+    prefix = m.tokens - m.stem.grid * m.stem.grid
+    dim = m.config["dim"]
+    costs = []
+    for split in range(1, len(m.blocks)):
+        cloud = [e for e, (after, _) in enumerate(m.exit_specs) if after > split]
+        for me in reduce.METHODS:
+            for k in REDUCTION_KEEPS:
+                t = prefix + reduce.kept_patches(m.tokens - prefix, k)
+                x = torch.zeros(1, t, dim)
+                flops = sum(vit.count_flops(blk, x) for blk in m.blocks[split:])
+                flops += sum(vit.count_flops(m.exits[e], x) for e in cloud if m.exit_specs[e][1] in TOKEN_SET_EXITS)
+                measured = accuracy(split, me, k) if accuracy else None
+                exits = measured if measured is not None else [
+                    {"index": e, "validation": None, "test": None} for e in cloud if m.exit_specs[e][1] in TOKEN_SET_EXITS]
+                costs.append({"split": split, "method": me, "keep": k, "tokens": t,
+                              "bytes": {"FP32": t * dim * 4, "FP16": t * dim * 2, "INT8": t * (dim + 4)},
+                              "cloudFlops": flops, "exits": exits})
+    return costs
+
+
 def write_f32(path, array):
     np.ascontiguousarray(array, dtype="<f4").tofile(path)
 
@@ -121,8 +149,9 @@ def export_pack(m, out_dir, meta, golden_images, format_version=FORMAT_VERSION, 
             _export(probe, tokens, os.path.join(out_dir, name), "tokens", ["cls_attention", "keys"], token_axis=True)
             probes.append({"block": k, "file": name, "input": "tokens", "outputs": ["cls_attention", "keys"],
                            "params": vit.count_params(probe), "flops": vit.count_flops(probe, tokens)})
-        reduction = {"prefix": prefix, "methods": list(reduce.METHODS), "probes": probes}
-        reduction.update(meta.get("tokenReduction", {}))
+        reduction = {"prefix": prefix, "methods": list(reduce.METHODS), "probes": probes, "keeps": list(REDUCTION_KEEPS),
+                     "fullTokens": m.tokens}
+        reduction.update(meta.get("tokenReduction") or {"costs": reduction_costs(m)})
 
     golden = _write_golden(m, out_dir, golden_images, extra_golden or {})
     if golden_photos:

@@ -24,9 +24,10 @@ final class PackMaker {
                     "--classes", "1000"));
 
     static final Recipe DEIT_S = new Recipe("deit-s", "deit-s-random",
-            "DeiT-Small geometry: 224x224, patch 16, 12 blocks, width 384, 6 heads; exits after blocks 2, 4, 6, 9 (ViT layer) and 12",
+            "DeiT-Small geometry: 224x224, patch 16, 12 blocks, width 384, 6 heads; exits after blocks 2, 4, 6, 9 (ViT layer) and 12; "
+                    + "reducible (token reduction at any split)",
             List.of("--image", "224", "--patch", "16", "--dim", "384", "--depth", "12", "--heads", "6", "--mlp-ratio", "4",
-                    "--classes", "1000", "--exits", "2:vit,4:vit,6:vit,9:vit", "--interpolation", "bicubic"));
+                    "--classes", "1000", "--exits", "2:vit,4:vit,6:vit,9:vit", "--interpolation", "bicubic", "--reducible"));
 
     static final List<Recipe> RECIPES = List.of(DEIT_TINY, DEIT_S);
 

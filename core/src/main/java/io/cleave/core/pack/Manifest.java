@@ -113,7 +113,8 @@ public record Manifest(
     public record ReductionCost(int split, String method, double keep, int tokens, Map<String, Long> bytes, long cloudFlops,
             List<ExitCost> exits) {}
 
-    public record ExitCost(int index, double validation, Double test) {}
+    /** An exit's accuracy on reduced tokens; null where nobody measured it (an untrained pack: timing and bytes only). */
+    public record ExitCost(int index, Double validation, Double test) {}
 
     public record GoldenTensor(String name, String file, List<Integer> shape) {}
 

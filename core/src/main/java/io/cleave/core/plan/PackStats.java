@@ -99,7 +99,7 @@ public final class PackStats {
                 double[] a = new double[n];
                 java.util.Arrays.fill(a, Double.NaN);
                 for (Manifest.ExitCost e : cost.exits()) {
-                    a[e.index()] = depth[e.index()] ? acc[e.index()] : e.validation();
+                    a[e.index()] = depth[e.index()] ? acc[e.index()] : e.validation() == null ? 1.0 / pack.classes() : e.validation();
                 }
                 s.withReduction(cost.split(), new TokenReduction(TokenReduction.Method.named(cost.method()), cost.keep()), cost.tokens(), a);
             }
