@@ -34,6 +34,9 @@ import picocli.CommandLine.Option;
                 + "batch 1, median of interleaved repeats with the p10-p90 spread), beside every token crossing, with the ratios; and "
                 + "the final exit's accuracy the pack measured (test set; none for an untrained pack). Needs a reducible pack.")
 final class ReductionBench implements Callable<Integer> {
+    /** Untimed rounds per split before its timed ones. */
+    static final int WARM_UP = 3;
+
     @Mixin
     PackOptions packOptions = new PackOptions();
 
@@ -92,6 +95,9 @@ final class ReductionBench implements Callable<Integer> {
         try (SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(packOptions.threads))) {
             byte[] image = BenchInputs.images(pack, 1).get(0);
             Tensor stem = engine.stem(new Preprocessor(pack).apply(image, 1));
+            for (int s : at) { // every split warmed up before any is timed: the first one timed read 2-3x slower otherwise
+                measure(engine, pack, s, engine.blocks(stem, 0, s));
+            }
             for (int s : at) {
                 rows.addAll(measure(engine, pack, s, engine.blocks(stem, 0, s)));
             }
@@ -136,7 +142,7 @@ final class ReductionBench implements Callable<Integer> {
         double[][] edge = new double[reductions.size()][repeats];
         double[][] cloud = new double[reductions.size()][repeats];
         Tensor[] sent = new Tensor[reductions.size()];
-        for (int w = -2; w < repeats; w++) { // two warm-up rounds; then each repeat measures every reduction in turn
+        for (int w = -WARM_UP; w < repeats; w++) { // warm-up rounds; then each repeat measures every reduction in turn
             for (int i = 0; i < reductions.size(); i++) {
                 long t0 = System.nanoTime();
                 Tensor r = TokenReducer.reduce(engine, split, tokens, reductions.get(i));
