@@ -1,6 +1,7 @@
 package io.cleave.cli;
 
 import io.cleave.core.codec.JpegCodec;
+import io.cleave.core.plan.BlockSkip;
 import io.cleave.core.plan.Plan;
 import io.cleave.core.reduce.TokenReduction;
 import io.cleave.edge.EdgeConfig;
@@ -63,6 +64,23 @@ final class PlanOptions {
         }
     }
 
+    @Option(names = "--skip-blocks", defaultValue = "${env:CLEAVE_EDGE_SKIP_BLOCKS:-none}", converter = SkipConverter.class,
+            description = "a fixed plan's blocks left out, comma-separated (e.g. 5,6): the edge skips those up to --split, the worker "
+                    + "those after it; their tokens pass on unchanged (default: ${DEFAULT-VALUE}; env CLEAVE_EDGE_SKIP_BLOCKS)")
+    BlockSkip skipBlocks = BlockSkip.NONE;
+
+    /** {@code none} or block numbers. */
+    static final class SkipConverter implements picocli.CommandLine.ITypeConverter<BlockSkip> {
+        @Override
+        public BlockSkip convert(String value) {
+            try {
+                return BlockSkip.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     @Option(names = "--jpeg-quality", defaultValue = "${env:CLEAVE_EDGE_JPEG_QUALITY:-" + JpegCodec.DEFAULT_QUALITY + "}",
             description = "quality (1-100) of the JPEG sent when the input goes as JPEG (a fixed --split 0 --encoding JPEG, or the "
                     + "planner's choice, which it offers only at a quality measured in the pack's encodings.json) "
@@ -97,6 +115,15 @@ final class PlanOptions {
      */
     void check(picocli.CommandLine.ParseResult parsed, io.cleave.core.pack.ModelPack pack) {
         int packBlocks = pack.blockCount();
+        if (skipBlocks.any() && !io.cleave.core.plan.PolicyRegistry.FIXED.equals(policy)) {
+            throw new IllegalArgumentException("--skip-blocks " + skipBlocks + " is a fixed plan's: it needs --policy fixed (the planners "
+                    + "choose their own), got --policy " + policy);
+        }
+        for (int k : skipBlocks.blocks()) {
+            if (k > packBlocks) {
+                throw new IllegalArgumentException("--skip-blocks " + skipBlocks + ": the pack has blocks 1 to " + packBlocks + ", not " + k);
+            }
+        }
         if (reduceTokens.reduces() && !io.cleave.core.plan.PolicyRegistry.FIXED.equals(policy)) {
             throw new IllegalArgumentException("--reduce-tokens " + reduceTokens + " is a fixed plan's: it needs --policy fixed (the planners "
                     + "do not choose token reductions yet), got --policy " + policy);
@@ -136,7 +163,7 @@ final class PlanOptions {
             throw new IllegalArgumentException("--k-max must be >= 0, got " + kMax);
         }
         if (workers().isEmpty()) {
-            return Plan.edgeOnly(kMax, threshold);
+            return Plan.edgeOnly(kMax, threshold).withSkip(skipBlocks);
         }
         if (split < 0 || split > kMax) {
             throw new IllegalArgumentException("--split " + split + " must be within 0..k-max (" + kMax + ")");
@@ -153,6 +180,6 @@ final class PlanOptions {
                     + "got " + split);
         }
         Encoding enc = split > 0 ? encoding : encoding == Encoding.JPEG ? Encoding.JPEG : Encoding.U8_IMAGE;
-        return new Plan(true, split, enc, threshold, kMax, reduceTokens);
+        return new Plan(true, split, enc, threshold, kMax, reduceTokens, skipBlocks);
     }
 }

@@ -40,11 +40,12 @@ final class ReductionBench implements Callable<Integer> {
     @Mixin
     PackOptions packOptions = new PackOptions();
 
-    @Option(names = "--splits", split = ",", description = "splits to measure (default: a quarter, half and three quarters of the "
-            + "blocks)")
+    @Option(names = "--splits", split = ",", defaultValue = "${env:CLEAVE_BENCH_REDUCE_SPLITS}", description = "splits to measure "
+            + "(default: a quarter, half and three quarters of the blocks; env CLEAVE_BENCH_REDUCE_SPLITS)")
     List<Integer> splits;
 
-    @Option(names = "--repeats", defaultValue = "30", description = "timed repeats of each (default: ${DEFAULT-VALUE})")
+    @Option(names = "--repeats", defaultValue = "${env:CLEAVE_BENCH_REDUCE_REPEATS:-30}",
+            description = "timed repeats of each (default: ${DEFAULT-VALUE}; env CLEAVE_BENCH_REDUCE_REPEATS)")
     int repeats;
 
     @Option(names = "--json", description = "print the result as JSON (default: off)")

@@ -198,7 +198,7 @@ public final class EdgeAgent {
             }
             // at worst the earliest local exit answers, so local compute always reaches it
             int localTo = local.placement().localTo(plan, offload);
-            local.submit(image, deadline, localTo, offload && plan.split() > 0 ? plan.split() : -1, this);
+            local.submit(image, deadline, localTo, offload && plan.split() > 0 ? plan.split() : -1, plan.skip(), this);
         }
 
         @Override

@@ -6,6 +6,7 @@ import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.eval.ExitEvaluator;
 import io.cleave.core.pack.ModelPack;
+import io.cleave.core.plan.BlockSkip;
 import io.cleave.core.plan.PackStats;
 import io.cleave.core.reduce.TokenReduction;
 import io.cleave.proto.v1.Encoding;
@@ -36,6 +37,10 @@ final class ExitTable {
     private record ReducedKey(int split, Encoding encoding, TokenReduction reduction) {}
 
     private final Map<ReducedKey, int[][]> reduced = new HashMap<>(); // per split, encoding and token reduction, [exit][image]
+
+    private record SkipKey(BlockSkip skip, int split, Encoding encoding) {}
+
+    private final Map<SkipKey, int[][]> skipped = new HashMap<>(); // per skip set: lossless (split 0, FP32) and per lossy route
 
     /**
      * Hand-made or computed tables.
@@ -75,8 +80,45 @@ final class ExitTable {
                     }
                 }
             }
+            // the skip sets the planner searches at any k_max up to maxSplit: lossless, the JPEG input, and each lossy token route
+            java.util.Set<BlockSkip> skips = new java.util.LinkedHashSet<>();
+            for (int k = 0; k <= Math.min(maxSplit, pack.blockCount()); k++) {
+                skips.addAll(stats.skipOptions(k));
+            }
+            for (BlockSkip skip : skips) {
+                t.withSkipped(skip, 0, Encoding.FP32, ev.evaluate(ds, n, BATCH, 0, Encoding.FP32, TokenReduction.NONE, skip).predictions());
+                t.withSkipped(skip, 0, Encoding.JPEG, ev.evaluate(jpeg, n, BATCH, 0, Encoding.FP32, TokenReduction.NONE, skip).predictions());
+                for (int s = 1; s <= Math.min(maxSplit, pack.blockCount() - 1); s++) {
+                    for (Encoding e : LOSSY) {
+                        t.withSkipped(skip, s, e, ev.evaluate(ds, n, BATCH, s, e, TokenReduction.NONE, skip).predictions());
+                    }
+                }
+            }
             return t;
         }
+    }
+
+    /** Predictions[exit][image] with {@code skip}'s blocks left out: split 0 FP32 the lossless path, else that route's. */
+    ExitTable withSkipped(BlockSkip skip, int split, Encoding enc, int[][] predictions) {
+        skipped.put(new SkipKey(skip, split, enc), predictions);
+        return this;
+    }
+
+    /** As {@link #correct(int, int, boolean, int, Encoding, TokenReduction)}, with {@code skip}'s blocks left out. */
+    boolean correct(int image, int exit, boolean cloud, int split, Encoding encoding, TokenReduction r, BlockSkip skip) {
+        if (!skip.any()) {
+            return correct(image, exit, cloud, split, encoding, r);
+        }
+        if (r.reduces() && cloud) {
+            throw new IllegalArgumentException("no predictions with blocks " + skip + " skipped and tokens reduced by " + r);
+        }
+        boolean lossy = cloud && (split > 0 && encoding != Encoding.FP32 || split == 0 && encoding == Encoding.JPEG);
+        SkipKey key = lossy ? new SkipKey(skip, split, encoding) : new SkipKey(skip, 0, Encoding.FP32);
+        int[][] p = skipped.get(key);
+        if (p == null) {
+            throw new IllegalArgumentException("no predictions with blocks " + skip + " skipped for split " + split + " in " + encoding);
+        }
+        return p[exit][image] == labels[image];
     }
 
     /** The predictions[exit][image] of the exits after {@code split} with the tokens reduced by {@code r}, sent in {@code enc}. */

@@ -1,5 +1,6 @@
 package io.cleave.experiment;
 
+import io.cleave.core.plan.BlockSkip;
 import io.cleave.core.plan.Costs;
 import io.cleave.core.plan.ExitPlacement;
 import io.cleave.core.plan.LatencyModel;
@@ -122,7 +123,7 @@ final class Replay {
             }
             int least = placement.localTo(new Plan(p.offload(), p.split(), p.encoding(), p.threshold(), 0)); // the fewest blocks the edge runs for p
             for (int lb = least; lb <= kMax; lb++) {
-                out.add(new Plan(p.offload(), p.split(), p.encoding(), p.threshold(), lb, p.reduction()));
+                out.add(new Plan(p.offload(), p.split(), p.encoding(), p.threshold(), lb, p.reduction(), p.skip()));
             }
         }
         return List.copyOf(out);
@@ -172,7 +173,7 @@ final class Replay {
     }
 
     /** One exit result reaching the edge, {@code at} nanoseconds after the request's start. */
-    private record Event(int exit, boolean cloud, long at, int split, Encoding encoding, TokenReduction reduction) {}
+    private record Event(int exit, boolean cloud, long at, int split, Encoding encoding, TokenReduction reduction, BlockSkip skip) {}
 
     /**
      * The exit results plans bring to the edge for one request, in arrival order. The device's depend
@@ -181,10 +182,12 @@ final class Replay {
      * threshold changes neither.
      */
     private final class Timelines {
-        private record Route(int split, Encoding encoding, TokenReduction reduction) {}
+        private record Route(int split, Encoding encoding, TokenReduction reduction, BlockSkip skip) {}
+
+        private record Local(int localTo, BlockSkip skip) {}
 
         private final long start;
-        private final Map<Integer, List<Event>> local = new HashMap<>();
+        private final Map<Local, List<Event>> local = new HashMap<>();
         private final Map<Route, List<Event>> cloud = new HashMap<>();
         private final Map<Plan, List<Event>> merged = new HashMap<>();
 
@@ -197,11 +200,11 @@ final class Replay {
             boolean offload = plan.offload() && plan.split() < pack.blocks() && plan.split() <= kMax;
             // as the edge runs it (which raises its local blocks to any split it offloads at, reachable or not)
             int localTo = placement.localTo(plan, plan.offload() && plan.split() < pack.blocks());
-            Route route = offload ? new Route(plan.split(), plan.encoding(), plan.reduction()) : null;
+            Route route = offload ? new Route(plan.split(), plan.encoding(), plan.reduction(), plan.skip()) : null;
             Plan path = new Plan(offload, offload ? plan.split() : 0, offload ? plan.encoding() : Encoding.FP32, 2.0, localTo,
-                    offload ? plan.reduction() : TokenReduction.NONE);
+                    offload ? plan.reduction() : TokenReduction.NONE, plan.skip());
             return merged.computeIfAbsent(path, k -> {
-                List<Event> ev = new ArrayList<>(local.computeIfAbsent(localTo, this::local));
+                List<Event> ev = new ArrayList<>(local.computeIfAbsent(new Local(localTo, plan.skip()), this::local));
                 if (route != null) {
                     ev.addAll(cloud.computeIfAbsent(route, this::cloud));
                 }
@@ -210,10 +213,11 @@ final class Replay {
             });
         }
 
-        private List<Event> local(int localTo) {
+        private List<Event> local(Local l) {
             List<Event> ev = new ArrayList<>();
-            for (int x = 0; x < pack.exits() && placement.local(x, localTo); x++) {
-                ev.add(new Event(x, false, (long) model.local(times, x), 0, Encoding.FP32, TokenReduction.NONE));
+            Costs t = times.skipping(l.skip());
+            for (int x = 0; x < pack.exits() && placement.local(x, l.localTo()); x++) {
+                ev.add(new Event(x, false, (long) model.local(t, x), 0, Encoding.FP32, TokenReduction.NONE, l.skip()));
             }
             return ev;
         }
@@ -221,19 +225,20 @@ final class Replay {
         private List<Event> cloud(Route r) {
             List<Event> ev = new ArrayList<>();
             // the plan's payload (reduced: the probe on the edge first, fewer bytes, the cloud's segments on fewer tokens)
-            Plan p = new Plan(true, r.split(), r.encoding(), 2.0, r.split(), r.reduction());
+            Plan p = new Plan(true, r.split(), r.encoding(), 2.0, r.split(), r.reduction(), r.skip());
+            Costs times = Replay.this.times.skipping(r.skip()); // skipped blocks take no time on either side
             double probe = pack.reductionShare(p) * (r.split() > 0 ? times.edgeBlock()[r.split()] : 0);
             long sent = start + (long) (model.edgeBeforeSend(times, r.split()) + pack.codecNanos(r.split(), r.encoding()) + probe);
             long arrived = deliver(link.uplink(), sent, pack.bytes(p)) + link.conditions().delayNanos();
             Shaper down = link.downlink();
             for (int x = 0; x < pack.exits(); x++) {
                 if (ExitPlacement.inCloud(pack.exitBlock(x), r.split())) {
-                    if (r.reduction().reduces() && Double.isNaN(pack.accuracy(x, p, true))) {
-                        continue; // an exit that needs every token: the worker does not compute it on reduced tokens
+                    if ((r.reduction().reduces() || r.skip().any()) && Double.isNaN(pack.accuracy(x, p, true))) {
+                        continue; // an exit that needs every token (the worker does not compute it on reduced ones), or unmeasured
                     }
                     long computed = arrived + (long) (model.cloudCompute(times, r.split(), x) * pack.tokenShare(p));
                     long back = deliver(down, computed, resultBytes) + link.conditions().delayNanos();
-                    ev.add(new Event(x, true, back - start, r.split(), r.encoding(), r.reduction()));
+                    ev.add(new Event(x, true, back - start, r.split(), r.encoding(), r.reduction(), r.skip()));
                 }
             }
             return ev;
@@ -270,7 +275,7 @@ final class Replay {
 
     private Answer answer(Event e, int image, long at, boolean inTime, String reason) {
         return new Answer(e.exit(), pack.exitBlock(e.exit()), e.cloud(), at, inTime,
-                exits.correct(image, e.exit(), e.cloud(), e.split(), e.encoding(), e.reduction()), reason);
+                exits.correct(image, e.exit(), e.cloud(), e.split(), e.encoding(), e.reduction(), e.skip()), reason);
     }
 
     /** The edge's deadline timer at its least guard (it answers that long before the deadline); its schedule is not used. */

@@ -140,6 +140,11 @@ public final class LayerScheduler implements AutoCloseable {
             throw CleaveException.invalid("job " + job.requestId() + " wants exits " + job.exits() + ": entering after block "
                     + job.split() + ", only exits " + pack.firstExitAtOrAfter(job.split() + 1) + ".." + (pack.exitCount() - 1) + " lie ahead");
         }
+        if (job.skip().within(0, job.split()).any() || job.skip().first() != Integer.MAX_VALUE && job.skip().blocks().get(
+                job.skip().blocks().size() - 1) > pack.blockCount()) {
+            throw CleaveException.invalid("job " + job.requestId() + " skips blocks " + job.skip() + ": only blocks " + (job.split() + 1)
+                    + ".." + pack.blockCount() + " lie ahead");
+        }
         if (job.keptTokens() != 0) {
             int full = segments.tokens();
             if (!pack.reducible() || job.split() < 1 || job.keptTokens() <= pack.prefixTokens() || job.keptTokens() >= full
@@ -212,7 +217,9 @@ public final class LayerScheduler implements AutoCloseable {
         double share = (double) s.tokens / segments.tokens();
         double t = 0;
         for (int stage = s.stage; stage <= lastBlock; stage++) {
-            t += profile.predict(stage == 0 ? segments.stem() : segments.block(stage), batch) * (stage == 0 ? 1 : share);
+            if (stage == 0 || !s.job.skip().skips(stage)) {
+                t += profile.predict(stage == 0 ? segments.stem() : segments.block(stage), batch) * (stage == 0 ? 1 : share);
+            }
             for (int e : exitsAfterBlock.get(stage)) {
                 if (s.job.exits().get(e) && e <= untilExit) {
                     t += profile.predict(segments.exit(e), batch) * share;
@@ -284,7 +291,8 @@ public final class LayerScheduler implements AutoCloseable {
 
     /**
      * Takes the stage's head and, in deadline order, up to {@code maxBatch - 1} more jobs carrying as many tokens as it
-     * does (a batch is one tensor: reduced-token jobs batch with jobs reduced to the same count); the others stay queued.
+     * does (a batch is one tensor: reduced-token jobs batch with jobs reduced to the same count) and skipping this stage's
+     * block as it does or not; the others stay queued.
      */
     private List<Job.State> drain(int stage) {
         PriorityQueue<Job.State> q = stages.get(stage);
@@ -292,9 +300,10 @@ public final class LayerScheduler implements AutoCloseable {
         List<Job.State> other = null;
         long now = clock.nanoTime();
         int tokens = q.peek().tokens;
+        boolean skips = q.peek().job.skip().skips(stage);
         while (!q.isEmpty() && batch.size() < config.maxBatch()) {
             Job.State s = q.poll();
-            if (stage > 0 && s.tokens != tokens) {
+            if (stage > 0 && (s.tokens != tokens || s.job.skip().skips(stage) != skips)) {
                 if (other == null) {
                     other = new ArrayList<>();
                 }
@@ -321,13 +330,16 @@ public final class LayerScheduler implements AutoCloseable {
             parts.add(new Tensor(s.values, sampleShape));
         }
         Tensor x = Tensor.stack(parts);
+        boolean skipped = stage > 0 && batch.get(0).job.skip().skips(stage);
         long t0 = clock.nanoTime();
-        Tensor y = stage == 0 ? engine.stem(x) : engine.blocks(x, stage - 1, stage);
-        long dt = clock.nanoTime() - t0;
-        if (full) { // the profile is of full-token batches; reduced ones are predicted from it (see remainingNanos)
+        Tensor y = skipped ? x : stage == 0 ? engine.stem(x) : engine.blocks(x, stage - 1, stage); // a skipped block passes its tokens on
+        long dt = skipped ? 0 : clock.nanoTime() - t0;
+        if (full && !skipped) { // the profile is of full-token batches; reduced ones are predicted from it (see remainingNanos)
             profile.record(stage == 0 ? segments.stem() : segments.block(stage), n, dt);
         }
-        ran(stage == 0 ? "stem" : "block", stage, n, dt);
+        if (!skipped) {
+            ran(stage == 0 ? "stem" : "block", stage, n, dt);
+        }
         for (int i = 0; i < n; i++) {
             Job.State s = batch.get(i);
             s.values = y.row(i);

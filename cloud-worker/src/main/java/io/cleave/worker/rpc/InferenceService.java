@@ -225,7 +225,7 @@ public final class InferenceService {
             }
             String id = h.getRequestId();
             long receiveNanos = receivedAt - startedAt;
-            work = scheduler.submit(new Job(id, values, h.getSplit(), h.getKeptTokens(), deadline, exits, (o, last) -> send(id, o, last, receiveNanos)));
+            work = scheduler.submit(new Job(id, values, h.getSplit(), h.getKeptTokens(), io.cleave.core.plan.BlockSkip.of(h.getSkipBlocksList()), deadline, exits, (o, last) -> send(id, o, last, receiveNanos)));
             work.whenComplete((v, err) -> {
                 if (err != null && !(err instanceof java.util.concurrent.CancellationException)) {
                     fail(err);

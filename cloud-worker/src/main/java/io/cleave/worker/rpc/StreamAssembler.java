@@ -48,6 +48,14 @@ final class StreamAssembler {
         if (split > 0 && (enc == Encoding.U8_IMAGE || enc == Encoding.JPEG)) {
             throw CleaveException.invalid(enc + " is only valid at split 0; tokens after block " + split + " need FP32, FP16 or INT8");
         }
+        int prev = split;
+        for (int k : h.getSkipBlocksList()) {
+            if (k <= prev || k > blocks) {
+                throw CleaveException.invalid("skip_blocks " + h.getSkipBlocksList() + ": each must be after split " + split
+                        + " and at most " + blocks + ", ascending, no repeats");
+            }
+            prev = k;
+        }
         Segments segments = Segments.of(pack);
         int kept = h.getKeptTokens();
         if (kept != 0) {

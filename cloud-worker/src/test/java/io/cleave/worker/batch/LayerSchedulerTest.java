@@ -123,6 +123,41 @@ class LayerSchedulerTest {
     }
 
     @Test
+    void skippedBlocks_passTheirTokensOn_andSkippingJobsBatchApartAtThoseBlocks() throws Exception {
+        // four jobs share batches from block 3; at blocks 4 and 5 the two that skip them must not be computed with the others
+        // (their results would then be the full model's): each job's answer is the engine's with its own blocks
+        ManualClock clock = new ManualClock();
+        Sink sink = new Sink();
+        io.cleave.core.plan.BlockSkip skip = io.cleave.core.plan.BlockSkip.parse("4,5");
+        try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), clock)) {
+            List<CompletableFuture<Void>> done = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                done.add(s.submit(new Job("j" + i, tokensAfter(i, 2), 2, 0, i % 2 == 0 ? skip : io.cleave.core.plan.BlockSkip.NONE,
+                        deadline(clock, 100 + i), exitsAfter(2), sink.listener("j" + i))));
+            }
+            s.start();
+            CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+        }
+        int last = pack.exitCount() - 1;
+        for (int i = 0; i < 4; i++) {
+            Tensor t = engine.blocks(engine.stem(image(i)), 0, 2);
+            for (int k = 3; k <= pack.blockCount(); k++) {
+                t = i % 2 == 0 && skip.skips(k) ? t : engine.blocks(t, k - 1, k);
+            }
+            float[] want = Calibration.probabilities(engine.exit(last, t).data(), 0, pack.classes(), pack.exit(last).temperature());
+            List<Result> rs = sink.of("j" + i);
+            assertThat(rs).extracting(r -> r.out.exit()).containsExactlyElementsOf(exitsAfter(2).stream().boxed().toList());
+            float[] got = rs.get(rs.size() - 1).out.probabilities();
+            for (int c = 0; c < want.length; c++) {
+                assertThat((double) got[c]).as("job " + i + " class " + c).isCloseTo(want[c], org.assertj.core.api.Assertions.within(1e-5));
+            }
+        }
+        assertThatThrownBy(() -> new LayerScheduler(engine, SchedulerConfig.defaults(), clock).submit(new Job("b", tokensAfter(0, 2), 2, 0,
+                io.cleave.core.plan.BlockSkip.parse("2"), deadline(clock, 100), exitsAfter(2), (o, l) -> {})))
+                .hasMessageContaining("skips blocks 2: only blocks 3..8 lie ahead");
+    }
+
+    @Test
     void aJobWhoseTokensDoNotMatchItsCount_isRefused() {
         ManualClock clock = new ManualClock();
         try (LayerScheduler s = new LayerScheduler(engine, SchedulerConfig.defaults(), clock)) {

@@ -138,6 +138,19 @@ class InferenceServiceTest {
         return h.build();
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"3", "2,4", "5,4", "4,4", "9"})
+    void skipBlocks_notAfterTheSplitOrNotAscending_areInvalidArgument(String blocks) {
+        InferHeader.Builder h = reducedHeader(pack, 50).toBuilder().setKeptTokens(0).setSplit(3);
+        for (String b : blocks.split(",")) {
+            h.addSkipBlocks(Integer.parseInt(b));
+        }
+        assertThatThrownBy(() -> new StreamAssembler(h.build(), pack, 1 << 24))
+                .hasMessageContaining("each must be after split 3 and at most 8, ascending, no repeats");
+        assertThat(new StreamAssembler(reducedHeader(pack, 50).toBuilder().setKeptTokens(0).setSplit(3).addSkipBlocks(4)
+                .addSkipBlocks(8).build(), pack, 1 << 24).header().getSkipBlocksCount()).isEqualTo(2);
+    }
+
     @Test
     void aKeptCount_forAPackWithFixedTokenGraphs_isRefused() {
         ModelPack fixed = ModelPack.load(io.cleave.core.testing.TestImages.resource("packs/tiny-exit-types"));

@@ -64,6 +64,12 @@ public final class ExitEvaluator {
      * a cloud exit that needs every token predicts -1 (confidence 0).
      */
     public Results evaluate(Dataset ds, int n, int batch, int split, Encoding encoding, TokenReduction reduction) {
+        return evaluate(ds, n, batch, split, encoding, reduction, io.cleave.core.plan.BlockSkip.NONE);
+    }
+
+    /** As {@link #evaluate(Dataset, int, int, int, Encoding, TokenReduction)}, the blocks in {@code skip} left out. */
+    public Results evaluate(Dataset ds, int n, int batch, int split, Encoding encoding, TokenReduction reduction,
+            io.cleave.core.plan.BlockSkip skip) {
         Preprocessor pre = new Preprocessor(pack);
         int exits = pack.exitCount();
         int classes = pack.classes();
@@ -79,7 +85,7 @@ public final class ExitEvaluator {
             for (Manifest.Exit e : pack.manifest().exits()) {
                 if (!encoded && ExitPlacement.inCloud(e.afterBlock(), split)) {
                     // what crosses the wire: the tokens after the split, through the codec
-                    t = engine.blocks(t, block, split);
+                    t = run(t, block, split, skip);
                     block = split;
                     t = TokenReducer.reduce(engine, split, t, reduction);
                     int d = pack.manifest().tokens().dim();
@@ -87,7 +93,7 @@ public final class ExitEvaluator {
                             t.shape());
                     encoded = true;
                 }
-                t = engine.blocks(t, block, e.afterBlock());
+                t = run(t, block, e.afterBlock(), skip);
                 block = e.afterBlock();
                 if (reduction.reduces() && ExitPlacement.inCloud(e.afterBlock(), split) && !e.acceptsReducedTokens()) {
                     java.util.Arrays.fill(pred[e.index()], start, start + b, -1);
@@ -98,6 +104,17 @@ public final class ExitEvaluator {
             onBatch.accept(b);
         }
         return new Results(pred, conf);
+    }
+
+    /** Blocks {@code (from, to]}, those in {@code skip} left out. */
+    private Tensor run(Tensor t, int from, int to, io.cleave.core.plan.BlockSkip skip) {
+        if (!skip.any()) {
+            return engine.blocks(t, from, to);
+        }
+        for (int k = from + 1; k <= to; k++) {
+            t = skip.skips(k) ? t : engine.blocks(t, k - 1, k);
+        }
+        return t;
     }
 
     private static void record(int[][] pred, float[][] conf, Manifest.Exit e, Tensor logits, int start, int b, int classes) {

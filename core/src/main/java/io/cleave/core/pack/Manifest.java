@@ -23,7 +23,8 @@ public record Manifest(
         List<Exit> exits,
         Golden golden,
         Map<String, String> files,
-        TokenReductionSpec tokenReduction) {
+        TokenReductionSpec tokenReduction,
+        BlockSkipping blockSkipping) {
 
     public record Model(String id, String version, String description) {}
 
@@ -115,6 +116,14 @@ public record Manifest(
 
     /** An exit's accuracy on reduced tokens; null where nobody measured it (an untrained pack: timing and bytes only). */
     public record ExitCost(int index, Double validation, Double test) {}
+
+    /**
+     * What leaving out blocks costs (onnx-models/add_block_skipping.py): per set of skipped blocks, the accuracy of every
+     * exit at or after the first of them (those before it are unchanged).
+     */
+    public record BlockSkipping(List<SkipSet> sets) {}
+
+    public record SkipSet(List<Integer> skip, List<ExitCost> exits) {}
 
     public record GoldenTensor(String name, String file, List<Integer> shape) {}
 

@@ -66,6 +66,24 @@ public record Costs(double edgeStem, double[] edgeBlock, double[] edgeExit, doub
         return new Costs(edgeStem, edgeBlock, edgeExit, cloudStem, cloudBlock, cloudExit, queue, bandwidth, rtt, rttQuantiles);
     }
 
+    /** The same costs with the blocks in {@code skip} taking no time, on the edge and in the cloud (they are left out). */
+    public Costs skipping(BlockSkip skip) {
+        if (!skip.any()) {
+            return this;
+        }
+        double[] eb = edgeBlock.clone();
+        double[] cb = cloudBlock.clone();
+        for (int k : skip.blocks()) {
+            if (k < eb.length) {
+                eb[k] = 0;
+            }
+            if (k < cb.length) {
+                cb[k] = 0;
+            }
+        }
+        return new Costs(edgeStem, eb, edgeExit, cloudStem, cb, cloudExit, queue, bandwidth, rtt, rttQuantiles);
+    }
+
     /** The same costs for a device holding only the first {@code k} blocks. */
     public Costs withKMax(int k) {
         return new Costs(edgeStem, java.util.Arrays.copyOf(edgeBlock, k + 1), edgeExit, cloudStem, cloudBlock, cloudExit, queue,

@@ -42,6 +42,9 @@ public final class PackStats {
     // the probe a reduction runs on the edge, as a share of the block before it (FLOPs)
     private double probeShare;
 
+    // per measured set of skipped blocks: every exit's validation accuracy with them left out
+    private final Map<BlockSkip, double[]> skips = new java.util.LinkedHashMap<>();
+
     /** A measured reduction at one split: the tokens that cross and the exits' validation accuracy on them. */
     record Reduced(int tokens, double[] accuracy) {}
 
@@ -102,6 +105,16 @@ public final class PackStats {
                     a[e.index()] = depth[e.index()] ? acc[e.index()] : e.validation() == null ? 1.0 / pack.classes() : e.validation();
                 }
                 s.withReduction(cost.split(), new TokenReduction(TokenReduction.Method.named(cost.method()), cost.keep()), cost.tokens(), a);
+            }
+        }
+        Manifest.BlockSkipping bs = m.blockSkipping();
+        if (bs != null && bs.sets() != null) {
+            for (Manifest.SkipSet set : bs.sets()) {
+                double[] a = acc.clone(); // exits before the first skipped block are unchanged
+                for (Manifest.ExitCost e : set.exits()) {
+                    a[e.index()] = depth[e.index()] ? acc[e.index()] : e.validation() == null ? 1.0 / pack.classes() : e.validation();
+                }
+                s.withSkip(BlockSkip.of(set.skip()), a);
             }
         }
         Path enc = pack.dir().resolve("encodings.json");
@@ -192,6 +205,49 @@ public final class PackStats {
         return better || listedFirst;
     }
 
+    /** A set of skipped blocks measured: every exit's validation accuracy with them left out. */
+    public PackStats withSkip(BlockSkip skip, double[] exitAccuracy) {
+        skips.put(skip, exitAccuracy.clone());
+        return this;
+    }
+
+    /**
+     * The skip sets the planner searches for a device holding {@code kMax} blocks: of the measured sets, the single block
+     * and the pair of blocks whose skipping costs the final exit least, and the same among the device's own blocks judged
+     * by the deepest exit the device holds (a skipped block saves most where compute is slowest). Few, on purpose: each
+     * multiplies the plans searched.
+     */
+    public List<BlockSkip> skipOptions(int kMax) {
+        java.util.LinkedHashSet<BlockSkip> out = new java.util.LinkedHashSet<>();
+        int last = exits() - 1;
+        int deepestHeld = -1;
+        for (int x = 0; x < exits(); x++) {
+            if (exitBlock[x] <= kMax) {
+                deepestHeld = x;
+            }
+        }
+        for (int size = 1; size <= 2; size++) {
+            bestSkip(size, 30, last).ifPresent(out::add);
+            if (deepestHeld >= 0) {
+                bestSkip(size, kMax, deepestHeld).ifPresent(out::add);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private java.util.Optional<BlockSkip> bestSkip(int size, int within, int exit) {
+        BlockSkip best = null;
+        double bestAcc = Double.NEGATIVE_INFINITY;
+        for (var e : skips.entrySet()) {
+            List<Integer> b = e.getKey().blocks();
+            if (b.size() == size && b.get(b.size() - 1) <= within && e.getValue()[exit] > bestAcc) {
+                best = e.getKey();
+                bestAcc = e.getValue()[exit];
+            }
+        }
+        return java.util.Optional.ofNullable(best);
+    }
+
     /** Tokens a plan sends: every token, or those its reduction leaves. */
     public int tokens(Plan p) {
         if (!p.reduction().reduces() || p.split() == 0) {
@@ -218,6 +274,13 @@ public final class PackStats {
      */
     public double accuracy(int exit, Plan p, boolean cloud) {
         double plain = accuracy(exit, p.split(), p.encoding(), cloud);
+        if (p.skip().any() && exitBlock[exit] >= p.skip().first()) {
+            double[] s = skips.get(p.skip());
+            if (s == null || p.reduction().reduces() && cloud) {
+                return Double.NaN; // never measured (nor together with a token reduction): not offered
+            }
+            return s[exit] + (plain - accuracy[exit]); // the encoding's cost as measured without skipping
+        }
         if (!cloud || !p.reduction().reduces() || p.split() == 0 || exitBlock[exit] <= p.split()) {
             return plain;
         }

@@ -51,8 +51,9 @@ public final class PlanEvaluator {
      * exits that race it answer. With the round trip known only as a value this is the predicted
      * exit's accuracy. A plan whose cloud exits are sure to be late scores as its local exits do.
      */
-    public Decision evaluate(String policy, Plan plan, long deadlineNanos, Costs c) {
+    public Decision evaluate(String policy, Plan plan, long deadlineNanos, Costs costs) {
         PackStats pack = model.pack();
+        Costs c = costs.skipping(plan.skip()); // a skipped block takes no time wherever it would have run
         long d = safeDeadline(deadlineNanos);
         long dc = cloudDeadline(deadlineNanos);
         int best = -1;
@@ -142,8 +143,9 @@ public final class PlanEvaluator {
      * Expected latency of a decision: requests stop at a confident local exit of its plan with its
      * measured stop rate (counted once, at the first such exit), the rest arrive with the expected exit.
      */
-    public double expectedNanos(Decision d, Costs c) {
+    public double expectedNanos(Decision d, Costs costs) {
         PackStats pack = model.pack();
+        Costs c = costs.skipping(d.plan().skip());
         ExitPlacement where = placement(c.kMax());
         int localTo = where.localTo(d.plan());
         double left = 1;

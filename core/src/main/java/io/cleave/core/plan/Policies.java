@@ -30,21 +30,28 @@ public final class Policies {
 
     public static Policy cleave(PackStats pack, double threshold) {
         PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
-        Searched plans = new Searched(pack, threshold, true);
+        Searched plans = new Searched(pack, threshold, true, true);
         return (deadline, c) -> best("cleave", ev, plans.at(c.kMax()), deadline, c);
     }
 
     /** Cleave's search without token reduction (every token crosses): what the reduction knob is measured against. */
     public static Policy cleaveAllTokens(PackStats pack, double threshold) {
         PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
-        Searched plans = new Searched(pack, threshold, false);
+        Searched plans = new Searched(pack, threshold, false, true);
         return (deadline, c) -> best("cleave-all-tokens", ev, plans.at(c.kMax()), deadline, c);
+    }
+
+    /** Cleave's search without block skipping (every block runs): what the skipping knob is measured against. */
+    public static Policy cleaveAllBlocks(PackStats pack, double threshold) {
+        PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
+        Searched plans = new Searched(pack, threshold, true, false);
+        return (deadline, c) -> best("cleave-all-blocks", ev, plans.at(c.kMax()), deadline, c);
     }
 
     /** Cleave's search with no safety margin, fed the true link by the caller. */
     public static Policy oracle(PackStats pack, double threshold) {
         PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.0, 0);
-        Searched plans = new Searched(pack, threshold, true);
+        Searched plans = new Searched(pack, threshold, true, true);
         return (deadline, c) -> best("oracle", ev, plans.at(c.kMax()), deadline, c);
     }
 
@@ -53,19 +60,21 @@ public final class Policies {
         final PackStats pack;
         final double threshold;
         final boolean reductions;
+        final boolean skips;
         volatile int kMax = -1;
         volatile List<Plan> plans;
 
-        Searched(PackStats pack, double threshold, boolean reductions) {
+        Searched(PackStats pack, double threshold, boolean reductions, boolean skips) {
             this.pack = pack;
             this.threshold = threshold;
             this.reductions = reductions;
+            this.skips = skips;
         }
 
         List<Plan> at(int k) {
             List<Plan> p = plans;
             if (p == null || kMax != k) {
-                p = candidates(pack, k, threshold, reductions);
+                p = candidates(pack, k, threshold, reductions, skips);
                 plans = p;
                 kMax = k;
             }
@@ -146,14 +155,15 @@ public final class Policies {
      * the planner chooses among "never" and the thresholds the pack measured on validation.
      */
     public static List<Plan> candidates(PackStats pack, int kMax, double threshold) {
-        return candidates(pack, kMax, threshold, true);
+        return candidates(pack, kMax, threshold, true, true);
     }
 
     /**
      * As {@link #candidates(PackStats, int, double)}; with {@code reductions}, also every token reduction the pack
-     * measured at each split after a block, in every token encoding.
+     * measured at each split after a block, in every token encoding; with {@code skips}, every plan without a reduction
+     * also with each of the pack's skip options ({@link PackStats#skipOptions}).
      */
-    public static List<Plan> candidates(PackStats pack, int kMax, double threshold, boolean reductions) {
+    public static List<Plan> candidates(PackStats pack, int kMax, double threshold, boolean reductions, boolean skips) {
         List<Double> taus = new ArrayList<>(List.of(threshold));
         if (threshold > 1) {
             taus.addAll(pack.thresholds());
@@ -173,6 +183,17 @@ public final class Policies {
                     }
                 }
             }
+        }
+        if (skips) {
+            List<Plan> skipping = new ArrayList<>();
+            for (BlockSkip skip : pack.skipOptions(kMax)) {
+                for (Plan p : plans) {
+                    if (!p.reduction().reduces()) {
+                        skipping.add(p.withSkip(skip));
+                    }
+                }
+            }
+            plans.addAll(skipping);
         }
         return plans;
     }

@@ -29,14 +29,18 @@ public final class PolicyRegistry {
     public static final String CLEAVE = "cleave";
     /** Cleave's planner with every token crossing: the comparison for token reduction. */
     public static final String CLEAVE_ALL_TOKENS = "cleave-all-tokens";
+    /** Cleave's planner with every block running: the comparison for block skipping. */
+    public static final String CLEAVE_ALL_BLOCKS = "cleave-all-blocks";
 
     private static final Map<String, Planned> PLANNED = new LinkedHashMap<>();
 
     static {
-        PLANNED.put(CLEAVE, new Planned("Cleave's planner: split, encoding, token reduction and exit threshold for the best answer "
-                + "by the deadline", Policies::cleave));
+        PLANNED.put(CLEAVE, new Planned("Cleave's planner: split, encoding, token reduction, skipped blocks and exit threshold for the "
+                + "best answer by the deadline", Policies::cleave));
         PLANNED.put(CLEAVE_ALL_TOKENS, new Planned("Cleave's planner without token reduction (every token crosses)",
                 Policies::cleaveAllTokens));
+        PLANNED.put(CLEAVE_ALL_BLOCKS, new Planned("Cleave's planner without block skipping (every block runs)",
+                Policies::cleaveAllBlocks));
         PLANNED.put("edge-only", new Planned("never offload: the deepest local exit", Policies::edgeOnly));
         PLANNED.put("cloud-only", new Planned("always send the raw input; local exits still race", (p, t) -> Policies.cloudOnly(p)));
         PLANNED.put("neurosurgeon", new Planned("Neurosurgeon: the split of least predicted latency to the final exit, fp32, no early exit",
@@ -61,10 +65,11 @@ public final class PolicyRegistry {
         return java.util.stream.Stream.concat(java.util.stream.Stream.of(FIXED), PLANNED.keySet().stream()).toList();
     }
 
-    /** The experiment runner's default set: the planners (but {@value #CLEAVE_ALL_TOKENS}), a fixed split after block 2, and the oracle. */
+    /** The experiment runner's default set: the planners (but the knob comparisons), a fixed split after block 2, and the oracle. */
     public static List<String> experimentDefaults() {
         List<String> all = new java.util.ArrayList<>(PLANNED.keySet());
-        all.remove(CLEAVE_ALL_TOKENS); // run on request (--policies): it differs from cleave only on reducible packs
+        all.remove(CLEAVE_ALL_TOKENS); // run on request (--policies): they differ from cleave only where its knobs apply
+        all.remove(CLEAVE_ALL_BLOCKS);
         all.add(3, "fixed-2");
         all.add(ORACLE);
         return List.copyOf(all);

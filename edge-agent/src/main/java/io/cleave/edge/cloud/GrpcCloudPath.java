@@ -161,6 +161,7 @@ public final class GrpcCloudPath implements CloudPath, AutoCloseable {
                         .setDeadlineBudgetUs(TimeUnit.NANOSECONDS.toMicros(left))
                         .setPayloadBytes(payload.length)
                         .setKeptTokens(reduced ? count : 0)
+                        .addAllSkipBlocks(plan.skip().within(plan.split(), pack.blockCount()).blocks())
                         .build();
                 bytes = payload.length;
                 sendStart = clock.nanoTime();
@@ -189,7 +190,7 @@ public final class GrpcCloudPath implements CloudPath, AutoCloseable {
             EdgeMeasurements m = measurements;
             if (m != null && !firstSeen) {
                 // the worker's blocks ran on fewer tokens: compare its compute with the profile scaled as the worker predicts it
-                m.recordCloud(bytes, c, m.profiledCloudCompute(plan.split(), c.exit()) * tokenShare, c.arrivedNanos() - sendStart);
+                m.recordCloud(bytes, c, m.profiledCloudCompute(plan.split(), c.exit(), plan.skip()) * tokenShare, c.arrivedNanos() - sendStart);
             }
             firstSeen = true;
             listener.candidate(c);

@@ -263,7 +263,12 @@ public final class LocalPipeline implements AutoCloseable {
      * {@code sendAfter} is the block whose tokens go to {@link Listener#tokens} (-1: none).
      */
     public void submit(Tensor image, long deadline, int localTo, int sendAfter, Listener listener) {
-        Job j = new Job(image, deadline, Math.min(localTo, engine.maxBlock()), sendAfter, listener, sequence.incrementAndGet());
+        submit(image, deadline, localTo, sendAfter, io.cleave.core.plan.BlockSkip.NONE, listener);
+    }
+
+    /** As {@link #submit(Tensor, long, int, int, Listener)}, leaving out the blocks in {@code skip} (their tokens pass on unchanged). */
+    public void submit(Tensor image, long deadline, int localTo, int sendAfter, io.cleave.core.plan.BlockSkip skip, Listener listener) {
+        Job j = new Job(image, deadline, Math.min(localTo, engine.maxBlock()), sendAfter, skip, listener, sequence.incrementAndGet());
         if (closed) {
             listener.finished(new IllegalStateException("edge agent is shutting down"));
             return;
@@ -413,6 +418,7 @@ public final class LocalPipeline implements AutoCloseable {
         final long deadline;
         final int localTo;
         final int sendAfter;
+        final io.cleave.core.plan.BlockSkip skip;
         final Listener listener;
         final long seq;
         volatile boolean awaitingFirstExit;
@@ -424,11 +430,12 @@ public final class LocalPipeline implements AutoCloseable {
         long service; // compute time so far, up to the first exit
         boolean ended;
 
-        Job(Tensor image, long deadline, int localTo, int sendAfter, Listener listener, long seq) {
+        Job(Tensor image, long deadline, int localTo, int sendAfter, io.cleave.core.plan.BlockSkip skip, Listener listener, long seq) {
             this.image = image;
             this.deadline = deadline;
             this.localTo = localTo;
             this.sendAfter = sendAfter;
+            this.skip = skip;
             this.listener = listener;
             this.seq = seq;
             this.awaitingFirstExit = firstExitBlock > 0 && firstExitBlock <= localTo;
@@ -476,11 +483,15 @@ public final class LocalPipeline implements AutoCloseable {
                     }
                     listener.exit(new Candidate(e.index(), e.afterBlock(), p, cls, p[cls], false, clock.nanoTime()));
                 } else if (block < localTo) {
-                    tokens = engine.blocks(tokens, block, block + 1);
-                    block++;
-                    long now = record(segments.block(block), t0);
-                    if (awaitingFirstExit) {
-                        service += now - t0;
+                    if (skip.skips(block + 1)) { // left out: its tokens pass on unchanged, nothing measured
+                        block++;
+                    } else {
+                        tokens = engine.blocks(tokens, block, block + 1);
+                        block++;
+                        long now = record(segments.block(block), t0);
+                        if (awaitingFirstExit) {
+                            service += now - t0;
+                        }
                     }
                     if (block == sendAfter) {
                         listener.tokens(block, tokens);

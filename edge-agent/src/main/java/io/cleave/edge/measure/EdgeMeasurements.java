@@ -206,9 +206,14 @@ public final class EdgeMeasurements {
 
     /** Worker compute from the profile for a request entering at {@code split} up to {@code exit}, nanoseconds. */
     public double profiledCloudCompute(int split, int exit) {
+        return profiledCloudCompute(split, exit, io.cleave.core.plan.BlockSkip.NONE);
+    }
+
+    /** As {@link #profiledCloudCompute(int, int)}, the blocks in {@code skip} left out. */
+    public double profiledCloudCompute(int split, int exit, io.cleave.core.plan.BlockSkip skip) {
         double t = split == 0 ? cloudSegment[segments.stem()] : 0;
         for (int k = split + 1; k <= pack.exit(exit).afterBlock(); k++) {
-            t += cloudSegment[segments.block(k)];
+            t += skip.skips(k) ? 0 : cloudSegment[segments.block(k)];
         }
         for (int e = 0; e <= exit; e++) {
             if (ExitPlacement.inCloud(pack.exit(e).afterBlock(), split)) {

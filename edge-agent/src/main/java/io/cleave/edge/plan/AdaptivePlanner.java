@@ -101,7 +101,7 @@ public final class AdaptivePlanner implements Planner {
             // the predicted outcome stays the local one: the cloud is not expected to make it, only tried
             Plan local = d.plan();
             Plan p = new Plan(true, free.plan().split(), free.plan().encoding(), local.threshold(),
-                    Math.max(local.localBlocks(), free.plan().localBlocks()), free.plan().reduction());
+                    Math.max(local.localBlocks(), free.plan().localBlocks()), free.plan().reduction(), local.skip());
             return new Decision(d.policy() + "+explore", p, d.expectedExit(), d.expectedCloud(), d.expectedAccuracy(),
                     d.predictedNanos(), d.breakdown());
         }
