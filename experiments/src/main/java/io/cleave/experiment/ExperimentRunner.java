@@ -270,6 +270,6 @@ public final class ExperimentRunner {
         return new RequestRecord(trace.name(), device.label(), policy, deadlineMs, req, at, o.plan().offload(),
                 o.plan().offload() ? o.plan().split() : -1, o.plan().offload() ? o.plan().encoding().name() : "", c.exit(), c.block(), c.cloud(), c.predictedClass() == label,
                 o.answer().latencyNanos() / 1e6, o.bytesSent(), o.answer().deadlineMet(), est,
-                trace.mbpsBetween(atMs, atMs + Math.max(1, (long) deadlineMs)));
+                trace.mbpsBetween(atMs, atMs + Math.max(1, (long) deadlineMs)), RequestRecord.dynamic(o.plan()));
     }
 }

@@ -10,16 +10,31 @@ package io.cleave.experiment;
  */
 public record RequestRecord(String trace, String device, String policy, double deadlineMs, int request, double startS, boolean offloaded,
         int split, String encoding, int exit, int exitBlock, boolean cloud, boolean correct, double latencyMs, long bytes,
-        boolean deadlineMet, double estimatedMbps, double trueMbps) {
+        boolean deadlineMet, double estimatedMbps, double trueMbps, String dynamic) {
 
     static final String HEADER = "trace,device,policy,deadline_ms,request,start_s,offloaded,split,encoding,exit,exit_block,source,correct,"
-            + "latency_ms,bytes,deadline_met,estimated_uplink_mbps,true_uplink_mbps";
+            + "latency_ms,bytes,deadline_met,estimated_uplink_mbps,true_uplink_mbps,dynamic";
+
+    /** A request whose plan reduced no tokens and skipped no block. */
+    RequestRecord(String trace, String device, String policy, double deadlineMs, int request, double startS, boolean offloaded,
+            int split, String encoding, int exit, int exitBlock, boolean cloud, boolean correct, double latencyMs, long bytes,
+            boolean deadlineMet, double estimatedMbps, double trueMbps) {
+        this(trace, device, policy, deadlineMs, request, startS, offloaded, split, encoding, exit, exitBlock, cloud, correct, latencyMs,
+                bytes, deadlineMet, estimatedMbps, trueMbps, "");
+    }
+
+    /** The dynamic-execution knobs a plan used, as the {@code dynamic} column writes them: "tokens=merge:0.5 skip=7", or "". */
+    static String dynamic(io.cleave.core.plan.Plan p) {
+        String t = p.offload() && p.reduction().reduces() ? "tokens=" + p.reduction() : "";
+        String k = p.skip().any() ? "skip=" + p.skip().toString().replace(',', '+') : "";
+        return (t + " " + k).trim();
+    }
 
     String csv() {
         return String.join(",", trace, device, policy, fmt(deadlineMs), String.valueOf(request), fmt(startS), String.valueOf(offloaded),
                 String.valueOf(split), encoding, String.valueOf(exit), String.valueOf(exitBlock), exit < 0 ? "none" : cloud ? "cloud" : "local",
                 String.valueOf(correct), fmt(latencyMs), String.valueOf(bytes), String.valueOf(deadlineMet), fmt(estimatedMbps),
-                fmt(trueMbps));
+                fmt(trueMbps), dynamic);
     }
 
     /** Counted correct only if the answer arrived by the deadline and was right. */
