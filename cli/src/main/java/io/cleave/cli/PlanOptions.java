@@ -52,15 +52,25 @@ final class PlanOptions {
                     + "CLEAVE_EDGE_REDUCE_TOKENS)")
     TokenReduction reduceTokens = TokenReduction.NONE;
 
-    /** {@code none}, {@code attention:KEEP} or {@code merge:KEEP}. */
-    static final class ReductionConverter implements picocli.CommandLine.ITypeConverter<TokenReduction> {
+    /** A value parsed by the type's own {@code parse}, whose message names what is allowed. */
+    abstract static class Parsing<T> implements picocli.CommandLine.ITypeConverter<T> {
+        abstract T parse(String value);
+
         @Override
-        public TokenReduction convert(String value) {
+        public T convert(String value) {
             try {
-                return TokenReduction.parse(value);
+                return parse(value);
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.TypeConversionException(e.getMessage());
             }
+        }
+    }
+
+    /** {@code none}, {@code attention:KEEP} or {@code merge:KEEP}. */
+    static final class ReductionConverter extends Parsing<TokenReduction> {
+        @Override
+        TokenReduction parse(String value) {
+            return TokenReduction.parse(value);
         }
     }
 
@@ -70,14 +80,10 @@ final class PlanOptions {
     BlockSkip skipBlocks = BlockSkip.NONE;
 
     /** {@code none} or block numbers. */
-    static final class SkipConverter implements picocli.CommandLine.ITypeConverter<BlockSkip> {
+    static final class SkipConverter extends Parsing<BlockSkip> {
         @Override
-        public BlockSkip convert(String value) {
-            try {
-                return BlockSkip.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
-            }
+        BlockSkip parse(String value) {
+            return BlockSkip.parse(value);
         }
     }
 

@@ -19,11 +19,10 @@ import io.cleave.edge.race.DeadlineTimer;
 import io.cleave.proto.v1.Encoding;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -131,7 +130,8 @@ public final class EdgeAgent {
         final boolean offload;
         final Arbiter arbiter;
         final CompletableFuture<Outcome> result = new CompletableFuture<>();
-        final List<Candidate> seen = Collections.synchronizedList(new ArrayList<>());
+        // lock-free, like the arbiter: the deadline timer's thread may settle (take a snapshot) while compute threads offer
+        final List<Candidate> seen = new CopyOnWriteArrayList<>();
         volatile CloudPath.Offload sent;
         volatile long computeBeforeSendNanos;
         volatile boolean cloudSeen;
@@ -283,12 +283,10 @@ public final class EdgeAgent {
         }
 
         Optional<Answer> offer(Candidate c) {
-            synchronized (seen) {
-                if (!arbiter.answered()) {
-                    seen.add(c);
-                }
-                return arbiter.offer(c);
+            if (!arbiter.answered()) {
+                seen.add(c); // before the offer, so that the answer's snapshot holds the candidate that settled it
             }
+            return arbiter.offer(c);
         }
 
         void settle(Optional<Answer> a) {
@@ -296,10 +294,7 @@ public final class EdgeAgent {
                 return;
             }
             CloudPath.Offload o = stopWork("deadline".equals(a.get().reason()) && !cloudSeen);
-            List<Candidate> snapshot;
-            synchronized (seen) {
-                snapshot = List.copyOf(seen);
-            }
+            List<Candidate> snapshot = List.copyOf(seen);
             result.complete(new Outcome(a.get(), plan, o == null ? 0 : o.bytesSent(), snapshot, computeBeforeSendNanos, decision));
         }
 

@@ -110,18 +110,8 @@ public final class SegmentEngine implements AutoCloseable {
 
     private Block loadProbe(String file, String inputName, int[] probeIn, int prefix) {
         Path path = pack.dir().resolve(file);
-        Model model = Model.newInstance(file, Device.cpu(), "OnnxRuntime");
-        try {
-            model.load(path, null, Map.of("sessionOptions", sessionOptions));
-        } catch (IOException | MalformedModelException | EngineException e) {
-            model.close();
-            throw broken(path, "ONNX Runtime cannot load it: " + rootMessage(e));
-        }
-        models.add(model);
+        Model model = open(path, file, inputName);
         Block block = model.getBlock();
-        if (!block.describeInput().keys().equals(List.of(inputName))) {
-            throw broken(path, "graph inputs " + block.describeInput().keys() + " disagree with the manifest's [" + inputName + "]");
-        }
         try (NDManager m = model.getNDManager().newSubManager()) {
             NDArray x = m.create(new float[size(probeIn)], new Shape(toLong(probeIn)));
             NDList out = block.forward(new ParameterStore(m, false), new NDList(x), false);
@@ -157,8 +147,8 @@ public final class SegmentEngine implements AutoCloseable {
         return new SegmentEngine(pack, options.withDevice(ComputeDevice.CPU));
     }
 
-    private Segment load(String file, String inputName, String outputName, int[] probeIn, int[] probeOut) {
-        Path path = pack.dir().resolve(file);
+    /** One graph of the pack loaded in ONNX Runtime, its single input checked against the manifest's name. */
+    private Model open(Path path, String file, String inputName) {
         Model model = Model.newInstance(file, Device.cpu(), "OnnxRuntime"); // not DJL's default device: see the class comment
         try {
             model.load(path, null, Map.of("sessionOptions", sessionOptions));
@@ -167,11 +157,17 @@ public final class SegmentEngine implements AutoCloseable {
             throw broken(path, "ONNX Runtime cannot load it: " + rootMessage(e));
         }
         models.add(model);
-        Block block = model.getBlock();
-        List<String> inputs = block.describeInput().keys();
+        List<String> inputs = model.getBlock().describeInput().keys();
         if (!inputs.equals(List.of(inputName))) {
             throw broken(path, "graph inputs " + inputs + " disagree with the manifest's [" + inputName + "]");
         }
+        return model;
+    }
+
+    private Segment load(String file, String inputName, String outputName, int[] probeIn, int[] probeOut) {
+        Path path = pack.dir().resolve(file);
+        Model model = open(path, file, inputName);
+        Block block = model.getBlock();
         // a probe run checks output names and shapes, and warms the session up
         Segment seg = new Segment(file, block, outputName);
         try (NDManager m = model.getNDManager().newSubManager()) {

@@ -29,30 +29,29 @@ public final class Policies {
     private Policies() {}
 
     public static Policy cleave(PackStats pack, double threshold) {
-        PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
-        Searched plans = new Searched(pack, threshold, true, true);
-        return (deadline, c) -> best("cleave", ev, plans.at(c.kMax()), deadline, c);
+        return search("cleave", pack, threshold, true, true, 0.1, 1_000_000);
     }
 
     /** Cleave's search without token reduction (every token crosses): what the reduction knob is measured against. */
     public static Policy cleaveAllTokens(PackStats pack, double threshold) {
-        PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
-        Searched plans = new Searched(pack, threshold, false, true);
-        return (deadline, c) -> best("cleave-all-tokens", ev, plans.at(c.kMax()), deadline, c);
+        return search("cleave-all-tokens", pack, threshold, false, true, 0.1, 1_000_000);
     }
 
     /** Cleave's search without block skipping (every block runs): what the skipping knob is measured against. */
     public static Policy cleaveAllBlocks(PackStats pack, double threshold) {
-        PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.1, 1_000_000);
-        Searched plans = new Searched(pack, threshold, true, false);
-        return (deadline, c) -> best("cleave-all-blocks", ev, plans.at(c.kMax()), deadline, c);
+        return search("cleave-all-blocks", pack, threshold, true, false, 0.1, 1_000_000);
     }
 
     /** Cleave's search with no safety margin, fed the true link by the caller. */
     public static Policy oracle(PackStats pack, double threshold) {
-        PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), 0.0, 0);
-        Searched plans = new Searched(pack, threshold, true, true);
-        return (deadline, c) -> best("oracle", ev, plans.at(c.kMax()), deadline, c);
+        return search("oracle", pack, threshold, true, true, 0.0, 0);
+    }
+
+    private static Policy search(String name, PackStats pack, double threshold, boolean reductions, boolean skips, double marginFraction,
+            long marginNanos) {
+        PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), marginFraction, marginNanos);
+        Searched plans = new Searched(pack, threshold, reductions, skips);
+        return (deadline, c) -> best(name, ev, plans.at(c.kMax()), deadline, c);
     }
 
     /** The candidates of a search, built once for the device's k_max (which rarely changes), not per decision. */
