@@ -55,6 +55,27 @@ class BenchSmokeTest {
     }
 
     @Test
+    void reduce_measuresEveryRecordedReductionBesideEveryTokenCrossing_andRefusesAPackThatIsNotReducible() {
+        Run r = cleave("bench", "reduce", "--splits", "6", "--repeats", "3");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).containsPattern("(?m)^6 +none +50 +6400 +3400 +1\\.00x +- +[0-9.]+ \\([0-9.]+-[0-9.]+\\) +1\\.00x +88\\.88%$");
+        for (String m : List.of("attention", "merge")) { // keep 0.25: 14 tokens, 1,792 fp16 bytes; its recorded final-exit accuracy
+            assertThat(r.out()).containsPattern("(?m)^6 +" + m + ":0\\.25 +14 +1792 +952 +0\\.28x .* [0-9.]+x +8[0-9]\\.[0-9]{2}%$");
+        }
+        Run fixed = cleave("bench", "reduce", "--pack", TINY);
+        assertThat(fixed.code()).isEqualTo(2);
+        assertThat(fixed.err()).contains("is not reducible");
+    }
+
+    @Test
+    void planner_timesEachSearch_besideTheOneWithNeitherKnob() {
+        Run r = cleave("bench", "planner", "--rounds", "3");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).containsPattern("(?m)^neither +120 +[0-9.]+ \\([0-9.]+-[0-9.]+\\) +1\\.00x ")
+                .containsPattern("(?m)^cleave +1008 +[0-9.]+ \\([0-9.]+-[0-9.]+\\) +[0-9.]+x ");
+    }
+
+    @Test
     void engine_timesEveryBlockAtBatch1And8_inJavaAndInPytorchRebuiltFromTheManifest() {
         assumeTrue(torchAvailable(), "needs /usr/bin/python3 with PyTorch");
         Run r = cleave("bench", "engine", "--pack", TINY, "--iters", "3", "--warmup", "1");

@@ -47,6 +47,11 @@ public final class Policies {
         return search("oracle", pack, threshold, true, true, 0.0, 0);
     }
 
+    /** Cleave's search under another name, with or without each knob (for comparisons and benchmarks). */
+    public static Policy search(String name, PackStats pack, double threshold, boolean reductions, boolean skips) {
+        return search(name, pack, threshold, reductions, skips, 0.1, 1_000_000);
+    }
+
     private static Policy search(String name, PackStats pack, double threshold, boolean reductions, boolean skips, double marginFraction,
             long marginNanos) {
         PlanEvaluator ev = new PlanEvaluator(new LatencyModel(pack), marginFraction, marginNanos);
