@@ -1,5 +1,6 @@
 package io.cleave.cli;
 
+import io.cleave.core.measure.Percentiles;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.plan.Costs;
 import io.cleave.core.plan.Decision;
@@ -72,13 +73,15 @@ final class PlannerBench implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "planning decision, %s %s, k_max %d, 30 ms deadline, %d rounds of %d decisions; microseconds per "
                 + "decision: median (p10-p90)%n", pack.id(), pack.version(), kMax, rounds, PER_ROUND);
         System.out.printf("%-20s %8s %24s %8s  %s%n", "search", "plans", "us per decision", "ratio", "its plan here");
-        double base = median(us[0]);
+        double base = Double.NaN;
         for (int p = 0; p < policies.size(); p++) {
             double[] s = us[p].clone();
             Arrays.sort(s);
+            double median = Percentiles.of(s, 50);
+            base = p == 0 ? median : base;
             System.out.printf(Locale.ROOT, "%-20s %8d %24s %7.2fx  %s%n", names.get(p), plans[p],
-                    String.format(Locale.ROOT, "%.1f (%.1f-%.1f)", median(us[p]), s[rounds / 10], s[Math.min(rounds - 1, rounds * 9 / 10)]),
-                    median(us[p]) / base, last[p].plan());
+                    String.format(Locale.ROOT, "%.1f (%.1f-%.1f)", median, Percentiles.of(s, 10), Percentiles.of(s, 90)),
+                    median / base, last[p].plan());
         }
         return 0;
     }
@@ -101,9 +104,4 @@ final class PlannerBench implements Callable<Integer> {
         return new Costs(0.5 * ms, eb, ee, 0.05 * ms, cb, ce, 0, 2e6 / 8, 20 * ms, rtt);
     }
 
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
-    }
 }

@@ -6,6 +6,7 @@ import io.cleave.core.engine.EngineOptions;
 import io.cleave.core.engine.Preprocessor;
 import io.cleave.core.engine.SegmentEngine;
 import io.cleave.core.engine.Tensor;
+import io.cleave.core.measure.Percentiles;
 import io.cleave.core.pack.Manifest;
 import io.cleave.core.pack.ModelPack;
 import io.cleave.core.reduce.TokenReducer;
@@ -56,11 +57,7 @@ final class ReductionBench implements Callable<Integer> {
         static Timing of(double[] nanos) {
             double[] s = nanos.clone();
             Arrays.sort(s);
-            return new Timing(at(s, 0.5) / 1e6, at(s, 0.1) / 1e6, at(s, 0.9) / 1e6);
-        }
-
-        private static double at(double[] sorted, double q) {
-            return sorted[(int) Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+            return new Timing(Percentiles.of(s, 50) / 1e6, Percentiles.of(s, 10) / 1e6, Percentiles.of(s, 90) / 1e6);
         }
 
         @Override

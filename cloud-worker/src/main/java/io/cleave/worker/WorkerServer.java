@@ -49,7 +49,7 @@ public final class WorkerServer implements AutoCloseable {
         lifecycle = new ServerLifecycle(SERVICE, Duration.ofMillis(config.shutdownGraceMillis()));
         try {
             ModelPack pack = ModelPack.load(config.pack());
-            SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()).withDevice(config.device()));
+            SegmentEngine engine = SegmentEngine.open(pack, EngineOptions.defaults().withThreads(config.threads()).withDevice(config.device()).withoutProbes());
             target = engine.target();
             Gauge.builder("cleave.worker.info", () -> 1).description("The device and ONNX Runtime execution provider this worker's engine runs on")
                     .tag("device", target.device()).tag("provider", target.provider()).register(metrics.registry());

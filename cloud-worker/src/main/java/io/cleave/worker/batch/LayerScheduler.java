@@ -140,8 +140,7 @@ public final class LayerScheduler implements AutoCloseable {
             throw CleaveException.invalid("job " + job.requestId() + " wants exits " + job.exits() + ": entering after block "
                     + job.split() + ", only exits " + pack.firstExitAtOrAfter(job.split() + 1) + ".." + (pack.exitCount() - 1) + " lie ahead");
         }
-        if (job.skip().within(0, job.split()).any() || job.skip().first() != Integer.MAX_VALUE && job.skip().blocks().get(
-                job.skip().blocks().size() - 1) > pack.blockCount()) {
+        if (!job.skip().equals(job.skip().within(job.split(), pack.blockCount()))) {
             throw CleaveException.invalid("job " + job.requestId() + " skips blocks " + job.skip() + ": only blocks " + (job.split() + 1)
                     + ".." + pack.blockCount() + " lie ahead");
         }

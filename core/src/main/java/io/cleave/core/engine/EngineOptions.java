@@ -8,8 +8,9 @@ package io.cleave.core.engine;
  * @param maxBlock load only blocks 1..maxBlock (and exits within them); the edge's k_max.
  *     0 or less loads every block
  * @param device where the sessions run ({@link ComputeDevice}); the CPU unless a worker is told otherwise
+ * @param probes whether to load a reducible pack's probe graphs (the edge reduces tokens with them; a worker never does)
  */
-public record EngineOptions(int intraOpThreads, boolean spinning, int maxBlock, ComputeDevice device) {
+public record EngineOptions(int intraOpThreads, boolean spinning, int maxBlock, ComputeDevice device, boolean probes) {
     public EngineOptions {
         if (intraOpThreads < 1) {
             throw new IllegalArgumentException("intraOpThreads must be >= 1, got " + intraOpThreads);
@@ -20,18 +21,23 @@ public record EngineOptions(int intraOpThreads, boolean spinning, int maxBlock, 
     }
 
     public static EngineOptions defaults() {
-        return new EngineOptions(1, false, 0, ComputeDevice.CPU);
+        return new EngineOptions(1, false, 0, ComputeDevice.CPU, true);
     }
 
     public EngineOptions withThreads(int threads) {
-        return new EngineOptions(threads, spinning, maxBlock, device);
+        return new EngineOptions(threads, spinning, maxBlock, device, probes);
     }
 
     public EngineOptions withMaxBlock(int block) {
-        return new EngineOptions(intraOpThreads, spinning, block, device);
+        return new EngineOptions(intraOpThreads, spinning, block, device, probes);
     }
 
     public EngineOptions withDevice(ComputeDevice on) {
-        return new EngineOptions(intraOpThreads, spinning, maxBlock, on);
+        return new EngineOptions(intraOpThreads, spinning, maxBlock, on, probes);
+    }
+
+    /** Without the probe graphs: for a worker, which receives tokens already reduced. */
+    public EngineOptions withoutProbes() {
+        return new EngineOptions(intraOpThreads, spinning, maxBlock, device, false);
     }
 }

@@ -99,7 +99,7 @@ public final class SegmentEngine implements AutoCloseable {
         }
         Manifest.TokenReductionSpec reduction = m.tokenReduction();
         // the edge reduces the tokens after any block it holds, with the probe of the block after it
-        probes = new Block[reduction == null ? 0 : Math.min(maxBlock + 1, pack.blockCount()) - 1];
+        probes = new Block[reduction == null || !options.probes() ? 0 : Math.min(maxBlock + 1, pack.blockCount()) - 1];
         for (int i = 0; i < probes.length; i++) {
             Manifest.Probe p = reduction.probes().get(i);
             probes[i] = loadProbe(p.file(), p.input(), tokens, reduction.prefix());

@@ -354,26 +354,26 @@ public final class LocalPipeline implements AutoCloseable {
         }
         long t0 = clock.nanoTime();
         Tensor out = io.cleave.core.reduce.TokenReducer.reduce(engine, block, tokens, r);
-        double f = slowdown;
-        if (f > 1) {
-            long until = clock.nanoTime() + (long) ((f - 1) * (clock.nanoTime() - t0));
-            for (long left = until - clock.nanoTime(); left > 0; left = until - clock.nanoTime()) {
-                LockSupport.parkNanos(left);
-            }
-        }
+        slowDown(clock.nanoTime() - t0);
         return out;
     }
 
-    private long record(int segment, long since) {
+    /** Emulates a slower device: waits (slowdown - 1) times {@code took}; returns now. */
+    private long slowDown(double took) {
         long now = clock.nanoTime();
         double f = slowdown;
         if (f > 1) {
-            long until = now + (long) ((f - 1) * typical.addAndMedian(segment, now - since));
+            long until = now + (long) ((f - 1) * took);
             for (long left = until - now; left > 0; left = until - clock.nanoTime()) {
                 LockSupport.parkNanos(left);
             }
             now = clock.nanoTime();
         }
+        return now;
+    }
+
+    private long record(int segment, long since) {
+        long now = slowdown > 1 ? slowDown(typical.addAndMedian(segment, clock.nanoTime() - since)) : clock.nanoTime();
         EdgeMeasurements m = measurements;
         if (m != null) {
             m.recordEdge(segment, now - since);
